@@ -1,0 +1,7 @@
+"""Entry point for ``python -m tinygen``."""
+
+import sys
+
+from tinygen.cli import main
+
+sys.exit(main())

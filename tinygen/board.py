@@ -1,0 +1,291 @@
+"""Board descriptions: load a YAML file, validate it in layers, return a frozen ``Board``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from tinygen.errors import BoardError
+from tinygen.resources import boards_dir
+
+# Cores tinygen knows, with the FPUs each can carry and whether it has the DSP extension
+# (which decides the default kernel set: CMSIS-NN's SIMD paths need it).
+CORES: dict[str, tuple[frozenset[str], bool]] = {
+    "cortex-m0plus": (frozenset({"none"}), False),
+    "cortex-m3": (frozenset({"none"}), False),
+    "cortex-m4": (frozenset({"none", "fpv4-sp-d16"}), True),
+    "cortex-m7": (frozenset({"none", "fpv5-sp-d16", "fpv5-d16"}), True),
+    "cortex-m33": (frozenset({"none", "fpv5-sp-d16"}), True),
+    "cortex-m55": (frozenset({"none", "fpv5-d16"}), True),
+}
+FAMILIES = ("mps2", "stm32f4", "stm32f7", "stm32l4")
+UART_DRIVERS_BY_FAMILY = {
+    "mps2": "cmsdk",
+    "stm32f4": "stm32_usart",
+    "stm32f7": "stm32_usart",
+    "stm32l4": "stm32_usart",
+}
+_ADDRESS_SPACE = 1 << 32
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    name: str
+    kind: str  # "flash" or "ram"
+    origin: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.size
+
+
+@dataclass(frozen=True)
+class Uart:
+    driver: str
+    base: int
+    baud: int
+    energy_baud: int
+    clock_hz: int
+    instance: str
+
+
+@dataclass(frozen=True)
+class Emulator:
+    qemu_machine: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    description: str
+    vendor: str
+    mcu: str
+    family: str
+    core: str
+    fpu: str
+    clock_hz: int
+    memory: tuple[MemoryRegion, ...]
+    code_region: str
+    data_region: str
+    arena_region: str
+    flash_budget: int
+    ram_budget: int
+    stack_size: int
+    heap_size: int
+    uart: Uart
+    timer: str
+    timestamp_gpio: tuple[str, int] | None
+    pyocd_target: str | None
+    openocd_config: str | None
+    emulator: Emulator | None
+    sources: tuple[str, ...]
+    path: Path
+
+    @property
+    def has_dsp(self) -> bool:
+        return CORES[self.core][1]
+
+    @property
+    def flash_regions(self) -> tuple[MemoryRegion, ...]:
+        return tuple(r for r in self.memory if r.kind == "flash")
+
+    @property
+    def ram_regions(self) -> tuple[MemoryRegion, ...]:
+        return tuple(r for r in self.memory if r.kind == "ram")
+
+    @property
+    def flash_size(self) -> int:
+        return sum(r.size for r in self.flash_regions)
+
+    @property
+    def ram_size(self) -> int:
+        return sum(r.size for r in self.ram_regions)
+
+    def region(self, name: str) -> MemoryRegion:
+        for r in self.memory:
+            if r.name == name:
+                return r
+        raise BoardError(f"{self.path}: no memory region named {name!r}")
+
+    @property
+    def default_kernels(self) -> str:
+        return "cmsis-nn" if self.has_dsp else "reference"
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    with (boards_dir() / "board.schema.json").open() as f:
+        loaded: dict[str, Any] = json.load(f)
+    return loaded
+
+
+def list_board_names() -> list[str]:
+    return sorted(p.stem for p in boards_dir().glob("*.yaml"))
+
+
+def resolve_board_path(name_or_path: str) -> Path:
+    """A board name from boards/, or a path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        if not candidate.is_file():
+            raise BoardError(f"board file {candidate} does not exist")
+        return candidate
+    path = boards_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_board_names())
+        raise BoardError(
+            f"unknown board {name_or_path!r}",
+            hint=f"known boards: {known}; or pass a path to a board .yaml file",
+        )
+    return path
+
+
+def load_board(name_or_path: str) -> Board:
+    """Load and validate a board by name (``boards/<name>.yaml``) or by path."""
+    path = resolve_board_path(name_or_path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise BoardError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_board(raw, path)
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def parse_board(raw: object, path: Path) -> Board:
+    """Validate ``raw`` (parsed YAML) by schema, then by meaning; build the Board."""
+    if not isinstance(raw, dict):
+        raise BoardError(f"{path}: a board file must be a mapping of keys to values")
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        raise BoardError(
+            f"{path}: {_key_path(e)}: {e.message}",
+            hint="see boards/board.schema.json for the fields a board file takes",
+        )
+    return _check_meaning(raw, path)
+
+
+def _fail(path: Path, key: str, problem: str, hint: str | None = None) -> BoardError:
+    return BoardError(f"{path}: {key}: {problem}", hint=hint)
+
+
+def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
+    core, fpu = raw["core"], raw["fpu"]
+    allowed_fpus = CORES[core][0]
+    if fpu not in allowed_fpus:
+        raise _fail(path, "fpu", f"{core} cannot have {fpu}", f"use one of {sorted(allowed_fpus)}")
+    if not 1_000_000 <= raw["clock_hz"] <= 1_000_000_000:
+        raise _fail(path, "clock_hz", "must be between 1 MHz and 1 GHz (give it in Hz)")
+    if raw["family"] not in FAMILIES:
+        raise _fail(path, "family", f"unknown family {raw['family']!r}",
+                    f"known families: {', '.join(FAMILIES)} (docs/porting.md adds one)")
+
+    regions = []
+    names: set[str] = set()
+    for i, r in enumerate(raw["memory"]):
+        key = f"memory[{i}]"
+        if r["name"] in names:
+            raise _fail(path, f"{key}.name", f"region {r['name']!r} appears twice")
+        names.add(r["name"])
+        if r["size"] <= 0:
+            raise _fail(path, f"{key}.size", "must be > 0")
+        if r["origin"] + r["size"] > _ADDRESS_SPACE:
+            raise _fail(path, key, "region ends beyond the 32-bit address space")
+        regions.append(MemoryRegion(r["name"], r["kind"], r["origin"], r["size"]))
+    ordered = sorted(regions, key=lambda m: m.origin)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if b.origin < a.end:
+            raise _fail(path, "memory", f"regions {a.name!r} and {b.name!r} overlap")
+    flash = [r for r in regions if r.kind == "flash"]
+    ram = [r for r in regions if r.kind == "ram"]
+    if not flash or not ram:
+        raise _fail(path, "memory", "needs at least one flash and one ram region")
+
+    placement = raw.get("placement", {})
+
+    def placed(role: str, kind: str, default: MemoryRegion) -> str:
+        name = placement.get(role, default.name)
+        match = [r for r in regions if r.name == name]
+        if not match:
+            raise _fail(path, f"placement.{role}", f"no memory region named {name!r}")
+        if match[0].kind != kind:
+            raise _fail(path, f"placement.{role}", f"region {name!r} is not {kind}")
+        return str(name)
+
+    code_region = placed("code", "flash", flash[0])
+    data_region = placed("data", "ram", max(ram, key=lambda m: m.size))
+    arena_region = placed("arena", "ram", max(ram, key=lambda m: m.size))
+
+    budgets = raw.get("budgets", {})
+    flash_total = sum(r.size for r in flash)
+    ram_total = sum(r.size for r in ram)
+    flash_budget = budgets.get("flash", flash_total)
+    ram_budget = budgets.get("ram", ram_total)
+    if not 0 < flash_budget <= flash_total:
+        raise _fail(path, "budgets.flash", f"must be > 0 and <= the flash regions' {flash_total}")
+    if not 0 < ram_budget <= ram_total:
+        raise _fail(path, "budgets.ram", f"must be > 0 and <= the RAM regions' {ram_total}")
+
+    u = raw["uart"]
+    expected_driver = UART_DRIVERS_BY_FAMILY[raw["family"]]
+    if u["driver"] != expected_driver and not (
+        expected_driver == "stm32_usart" and u["driver"] == "stm32_lpuart"
+    ):
+        raise _fail(path, "uart.driver", f"family {raw['family']} uses {expected_driver!r}")
+    uart = Uart(
+        driver=u["driver"],
+        base=u["base"],
+        baud=u.get("baud", 115200),
+        energy_baud=u.get("energy_baud", 9600),
+        clock_hz=u.get("clock_hz", raw["clock_hz"]),
+        instance=u.get("instance", ""),
+    )
+    stack_size = raw.get("stack_size", 8192)
+    heap_size = raw.get("heap_size", 4096)
+    if stack_size < 1024 or stack_size % 8:
+        raise _fail(path, "stack_size", "must be >= 1024 and a multiple of 8")
+    if heap_size < 0 or heap_size % 8:
+        raise _fail(path, "heap_size", "must be >= 0 and a multiple of 8")
+
+    gpio = raw.get("timestamp_gpio")
+    emu = raw.get("emulator")
+    dbg = raw.get("debug", {})
+    return Board(
+        name=raw["name"],
+        description=raw["description"],
+        vendor=raw["vendor"],
+        mcu=raw["mcu"],
+        family=raw["family"],
+        core=core,
+        fpu=fpu,
+        clock_hz=raw["clock_hz"],
+        memory=tuple(regions),
+        code_region=code_region,
+        data_region=data_region,
+        arena_region=arena_region,
+        flash_budget=flash_budget,
+        ram_budget=ram_budget,
+        stack_size=stack_size,
+        heap_size=heap_size,
+        uart=uart,
+        timer=raw["timer"]["driver"],
+        timestamp_gpio=(gpio["port"], gpio["pin"]) if gpio else None,
+        pyocd_target=dbg.get("pyocd_target"),
+        openocd_config=dbg.get("openocd_config"),
+        emulator=Emulator(emu["qemu_machine"], tuple(emu.get("options", []))) if emu else None,
+        sources=tuple(raw.get("sources", [])),
+        path=path,
+    )

@@ -1,0 +1,9 @@
+"""One module per ``tinygen`` subcommand; each has ``register(subparsers)`` and ``run(args)``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from tinygen.commands import boards_cmd
+
+COMMANDS: tuple[ModuleType, ...] = (boards_cmd,)

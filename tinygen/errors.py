@@ -1,0 +1,84 @@
+"""The one root error of tinygen and its typed subclasses, each with a stable exit code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes (README, "Exit codes")."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    BAD_INPUT = 3
+    BUILD_FAILED = 4
+    OVER_BUDGET = 5
+    DEVICE = 6
+    DEPENDENCY = 7
+    TOOL_MISSING = 8
+
+
+class TinygenError(Exception):
+    """Root of every error tinygen raises on purpose; carries a hint for the user."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(TinygenError):
+    """The command line is wrong."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ModelError(TinygenError):
+    """The model file is missing, corrupt or unsupported."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class BoardError(TinygenError):
+    """A board description is missing or invalid."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class InputError(TinygenError):
+    """Some other user input (ELF, dataset, option value) is unusable."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class BuildError(TinygenError):
+    """Code generation, compiling or linking failed."""
+
+    exit_code = ExitCode.BUILD_FAILED
+
+
+class OverBudgetError(TinygenError):
+    """A firmware does not fit the board's flash or RAM budget."""
+
+    exit_code = ExitCode.OVER_BUDGET
+
+
+class DeviceError(TinygenError):
+    """A device or emulator did not answer, or answered wrongly."""
+
+    exit_code = ExitCode.DEVICE
+
+
+class DependencyError(TinygenError):
+    """A pinned third-party checkout (TFLM, CMSIS-NN, ...) is missing or wrong."""
+
+    exit_code = ExitCode.DEPENDENCY
+
+
+class ToolMissingError(TinygenError):
+    """An external program (arm-none-eabi-gcc, scons, qemu-system-arm, ...) is not installed."""
+
+    exit_code = ExitCode.TOOL_MISSING
