@@ -1,0 +1,88 @@
+"""Shared test fixtures: where the bundled and reference models are, and edited model files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import flatbuffers
+import pytest
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "models"
+TEST_DATA = REPO / "tests" / "data"
+MLPERF = REPO / ".." / "shared" / "mlperf-tiny"
+
+
+@pytest.fixture
+def mlperf_models() -> Path:
+    """The MLPerf Tiny reference models beside the repository (../shared), or a skip."""
+    folder = MLPERF / "models"
+    if not folder.is_dir():
+        pytest.skip(f"MLPerf Tiny reference models not found at {folder.resolve()}")
+    return folder
+
+
+ModelEditor = Callable[[Path, Path, Callable[[Any], None]], Path]
+
+
+def _edit_model(source: Path, target: Path, edit: Callable[[Any], None]) -> Path:
+    """Unpack ``source`` with the schema's object API, apply ``edit`` to it, write ``target``."""
+    model = schema.ModelT.InitFromPackedBuf(bytearray(source.read_bytes()), 0)
+    edit(model)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    target.write_bytes(bytes(builder.Output()))
+    return target
+
+
+@pytest.fixture
+def edit_model() -> ModelEditor:
+    """``edit_model(source, target, edit)``: write ``source`` changed by ``edit(ModelT)``."""
+    return _edit_model
+
+
+@pytest.fixture
+def unsupported_op_model(tmp_path: Path) -> Path:
+    """ad_tiny with its FULLY_CONNECTED code replaced by GELU, which TFLM has no kernel for."""
+
+    def to_gelu(model: Any) -> None:
+        code = model.operatorCodes[0]
+        code.builtinCode = schema.BuiltinOperator.GELU
+        # Codes above 127 keep the placeholder in the deprecated int8 field.
+        code.deprecatedBuiltinCode = schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
+
+    return _edit_model(MODELS / "ad_tiny.tflite", tmp_path / "gelu.tflite", to_gelu)
+
+
+@pytest.fixture
+def custom_op_model(tmp_path: Path) -> Path:
+    """ad_tiny with its operator turned into a custom operator 'MyFancyOp'."""
+
+    def to_custom(model: Any) -> None:
+        code = model.operatorCodes[0]
+        code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+        code.customCode = "MyFancyOp"
+
+    return _edit_model(MODELS / "ad_tiny.tflite", tmp_path / "custom.tflite", to_custom)
+
+
+@pytest.fixture
+def two_subgraph_model(tmp_path: Path) -> Path:
+    """ad_tiny with its subgraph appended a second time."""
+
+    def duplicate(model: Any) -> None:
+        model.subgraphs.append(model.subgraphs[0])
+
+    return _edit_model(MODELS / "ad_tiny.tflite", tmp_path / "two_subgraphs.tflite", duplicate)
+
+
+@pytest.fixture
+def truncated_model(tmp_path: Path) -> Path:
+    """The first 60% of kws_tiny."""
+    data = (MODELS / "kws_tiny.tflite").read_bytes()
+    target = tmp_path / "truncated.tflite"
+    target.write_bytes(data[: len(data) * 6 // 10])
+    return target

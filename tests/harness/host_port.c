@@ -1,0 +1,147 @@
+/*
+ * Host port of the tinygen harness for tests: the "UART" is stdin/stdout, the clock is fake
+ * and the "model" is a checksum, so every answer is predictable.
+ *
+ *   th_timestamp   m-lap-us-<clock>; the clock starts at 1000, a stamp adds 1 us and each
+ *                  th_infer 100 us, so t1 - t0 = 1 + 100 * N.
+ *   th_load_tensor copies the db buffer into the "input tensor" and prints h-load-tensor-<len>
+ *   th_pre/th_post h-pre-<n> / h-post-<n>, n = th_infer calls since th_load_tensor
+ *   th_results     m-results-[<len>,<FNV-1a 32 of the input>]
+ *   output tensor  the input bytes inverted (XOR 0xff), printed by `outbytes`
+ * The buffer accessors are cross-checked on every load; a mismatch aborts (a test failure).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ee_benchmark.h"
+
+static unsigned long fake_clock_us = 1000;
+static uint8_t input_tensor[MAX_DB_INPUT_SIZE];
+static uint8_t output_tensor[MAX_DB_INPUT_SIZE];
+static size_t input_len;
+static unsigned long input_hash;
+static unsigned long infers_since_load;
+
+static void fail(const char *what)
+{
+    fflush(stdout);
+    fprintf(stderr, "host_port: %s\n", what);
+    abort();
+}
+
+static unsigned long fnv1a32(const uint8_t *data, size_t len)
+{
+    unsigned long hash = 2166136261UL;
+    size_t i;
+    for (i = 0; i < len; i++) {
+        hash = ((hash ^ data[i]) * 16777619UL) & 0xffffffffUL;
+    }
+    return hash;
+}
+
+void th_serialport_initialize(void)
+{
+}
+
+void th_timestamp_initialize(void)
+{
+    th_printf(EE_CFG_ENERGY_MODE ? "m-timestamp-mode-energy\r\n"
+                                 : "m-timestamp-mode-performance\r\n");
+    th_timestamp();
+}
+
+void th_timestamp(void)
+{
+    if (!EE_CFG_ENERGY_MODE) {
+        th_printf("m-lap-us-%lu\r\n", fake_clock_us);
+    }
+    fake_clock_us += 1;
+}
+
+void th_final_initialize(void)
+{
+}
+
+void th_load_tensor(void)
+{
+    uint8_t head[3];
+    size_t len = ee_get_buffer(input_tensor, sizeof input_tensor);
+    size_t head_len = ee_get_buffer(head, sizeof head);
+    size_t i;
+
+    if (len != ee_get_buffer_length() || len == 0) {
+        fail("ee_get_buffer returned a wrong count");
+    }
+    if (memcmp(input_tensor, ee_get_buffer_pointer(), len) != 0) {
+        fail("ee_get_buffer and ee_get_buffer_pointer disagree");
+    }
+    if (head_len != (len < sizeof head ? len : sizeof head) ||
+        memcmp(head, input_tensor, head_len) != 0) {
+        fail("ee_get_buffer ignored max_len");
+    }
+    if (ee_get_buffer(NULL, 10) != 0) {
+        fail("ee_get_buffer(NULL, ...) copied something");
+    }
+    for (i = 0; i < len; i++) {
+        output_tensor[i] = (uint8_t)(input_tensor[i] ^ 0xffu);
+    }
+    input_len = len;
+    infers_since_load = 0;
+    th_printf("h-load-tensor-%lu\r\n", (unsigned long)len);
+}
+
+void th_infer(void)
+{
+    input_hash = fnv1a32(input_tensor, input_len);
+    infers_since_load++;
+    fake_clock_us += 100;
+}
+
+void th_pre(void)
+{
+    th_printf("h-pre-%lu\r\n", infers_since_load);
+}
+
+void th_post(void)
+{
+    th_printf("h-post-%lu\r\n", infers_since_load);
+}
+
+void th_results(void)
+{
+    th_printf("m-results-[%lu,%lu]\r\n", (unsigned long)input_len, input_hash);
+}
+
+void th_print_output_bytes(void)
+{
+    ee_print_output_bytes(output_tensor, input_len);
+}
+
+void th_printf(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    th_vprintf(fmt, args);
+    va_end(args);
+}
+
+void th_vprintf(const char *fmt, va_list args)
+{
+    vprintf(fmt, args);
+}
+
+int th_getchar(void)
+{
+    int c = getchar();
+    if (c == EOF) {
+        fflush(stdout);
+        exit(0);
+    }
+    return c;
+}
+
+void th_command_ready(char volatile *cmd)
+{
+    ee_serial_command_parser_callback((char *)cmd);
+}

@@ -1,0 +1,92 @@
+"""Run SCons: the cached TFLM library variant first, then the generated firmware project."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.deps import Checkout
+from tinygen.errors import BuildError, ToolMissingError
+from tinygen.library import LibrarySpec, library_complete, library_dir
+from tinygen.resources import sconstruct_path
+
+Progress = Callable[[str], None]
+_COMPILE_LINE = re.compile(r"^(CC|CXX) (.+)$")
+_ERROR_LINE = re.compile(r"(error|undefined reference|multiple definition|overflowed|will not fit)",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LibraryResult:
+    path: Path
+    built: bool  # False: reused from the cache
+    seconds: float
+
+
+def _scons_command() -> list[str]:
+    exe = shutil.which("scons")
+    if exe:
+        return [exe]
+    try:
+        import SCons  # noqa: F401
+    except ImportError as exc:
+        raise ToolMissingError("SCons is not installed", hint="pip install scons") from exc
+    return [sys.executable, "-m", "SCons"]
+
+
+def jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def run_scons(folder: Path, *, total: int | None, label: str, progress: Progress | None) -> None:
+    """Run SCons in ``folder``; stream a compile counter; on failure raise with the error lines."""
+    cmd = [*_scons_command(), "-f", str(sconstruct_path()), "-C", str(folder), f"-j{jobs()}",
+           "-Q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    done = 0
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        lines.append(line)
+        m = _COMPILE_LINE.match(line)
+        if m and progress:
+            done += 1
+            count = f"{done}/{total}" if total else str(done)
+            progress(f"[{label} {count}] {Path(m.group(2)).name}")
+    rc = proc.wait()
+    if rc != 0:
+        errors = [ln for ln in lines if _ERROR_LINE.search(ln)] or lines[-15:]
+        detail = "\n".join(errors[:20])
+        raise BuildError(
+            f"{label} build failed in {folder}:\n{detail}",
+            hint=f"the full log: scons -f {sconstruct_path()} -C {folder} VERBOSE=1",
+        )
+
+
+def ensure_library(spec: LibrarySpec, checkouts: dict[str, Checkout],
+                   progress: Progress | None = None) -> LibraryResult:
+    """Build the library variant once into the cache; later calls reuse it."""
+    folder = library_dir(spec)
+    if library_complete(spec):
+        return LibraryResult(folder, built=False, seconds=0.0)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "complete.json").unlink(missing_ok=True)
+    config = spec.to_json() | {"deps": {n: str(c.path) for n, c in checkouts.items()}}
+    (folder / "tinygen_library.json").write_text(json.dumps(config, indent=1))
+    if progress:
+        progress(f"compiling TFLM library variant {spec.key} ({spec.source_count} files, "
+                 f"once per variant; later builds reuse it)")
+    start = time.monotonic()
+    run_scons(folder, total=spec.source_count, label="tflm", progress=progress)
+    seconds = time.monotonic() - start
+    (folder / "complete.json").write_text(json.dumps({"key": spec.key, "seconds": seconds}))
+    return LibraryResult(folder, built=True, seconds=seconds)

@@ -1,0 +1,476 @@
+"""Model inspection: parse a .tflite flatbuffer into a frozen ``ModelInfo`` and judge it."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import flatbuffers
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+from tinygen.errors import ModelError
+from tinygen.ops import builtin_name, is_supported
+
+# The only flatbuffer schema version TFLM accepts (TFLITE_SCHEMA_VERSION).
+SCHEMA_VERSION = 3
+_IDENTIFIER = b"TFL3"
+
+_DTYPE_NAMES: dict[int, str] = {
+    value: name.lower()
+    for name, value in vars(schema.TensorType).items()
+    if not name.startswith("_") and isinstance(value, int)
+}
+# Storage bits per element; types that have no fixed size in a buffer count as 0.
+_DTYPE_BITS = {
+    "float32": 32, "float16": 16, "bfloat16": 16, "float64": 64, "int64": 64, "uint64": 64,
+    "int32": 32, "uint32": 32, "int16": 16, "uint16": 16, "int8": 8, "uint8": 8, "bool": 8,
+    "int4": 4, "uint4": 4, "int2": 2, "complex64": 64, "complex128": 128,
+    "float8_e4m3fn": 8, "float8_e5m2": 8,
+}
+_FLOAT_TYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
+_QUANT_TYPES = frozenset({"int8", "int4", "uint8", "int16"})
+# Integer types that carry biases, shapes and indices rather than activations or weights.
+_AUX_TYPES = frozenset({"int32", "int64", "bool", "string"})
+
+# MLPerf Tiny benchmark ids and the int8 I/O signature of their reference models.
+BENCHMARKS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "kws01": ((1, 49, 10, 1), (1, 12)),
+    "vww01": ((1, 96, 96, 3), (1, 2)),
+    "ic01": ((1, 32, 32, 3), (1, 10)),
+    "ad01": ((1, 640), (1, 640)),
+}
+_QUANTIZE_HINT = (
+    "apply post-training int8 quantization: TensorFlow's TFLiteConverter with a representative "
+    "dataset, TFLITE_BUILTINS_INT8 ops and int8 input/output types (or 'tinygen quantize')"
+)
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One tensor; ``scale``/``zero_point`` are set only for per-tensor quantization."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float | None
+    zero_point: int | None
+    num_scales: int
+    nbytes: int
+    is_constant: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "name": self.name, "shape": list(self.shape),
+            "dtype": self.dtype, "scale": self.scale, "zero_point": self.zero_point,
+            "num_scales": self.num_scales, "nbytes": self.nbytes,
+        }
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """One operator of the main subgraph; ``inputs`` may hold -1 for an omitted optional."""
+
+    index: int
+    name: str
+    version: int
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    macs: int
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What tinygen needs to know about a model, read once from its file."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    schema_version: int
+    num_subgraphs: int
+    operators: tuple[OperatorInfo, ...]
+    tensors: tuple[TensorInfo, ...]
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    macs: int
+    weights_bytes: int
+    quantization: str
+    unsupported_ops: tuple[str, ...]
+    benchmark: str | None
+
+    @property
+    def op_counts(self) -> dict[str, int]:
+        """Operator name -> how often it occurs, in order of first appearance."""
+        counts: dict[str, int] = {}
+        for op in self.operators:
+            counts[op.name] = counts.get(op.name, 0) + 1
+        return counts
+
+    @property
+    def macs_per_op(self) -> dict[str, int]:
+        """Operator name -> MACs of all its occurrences, in order of first appearance."""
+        totals: dict[str, int] = {}
+        for op in self.operators:
+            totals[op.name] = totals.get(op.name, 0) + op.macs
+        return totals
+
+    def op_versions(self, name: str) -> tuple[int, ...]:
+        return tuple(sorted({op.version for op in self.operators if op.name == name}))
+
+    def is_int8_op(self, op: OperatorInfo) -> bool:
+        """Whether ``op`` may use TFLM's int8-only kernel variant (ops.OpSupport).
+
+        Outputs and activations must be int8; constant inputs int8 (weights) or int32 (bias).
+        """
+        if not op.outputs:
+            return False
+        for i in op.outputs:
+            if self.tensors[i].dtype != "int8":
+                return False
+        for i in op.inputs:
+            if i < 0:
+                continue
+            t = self.tensors[i]
+            allowed = ("int8", "int32") if t.is_constant else ("int8",)
+            if t.dtype not in allowed:
+                return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "schema_version": self.schema_version,
+            "subgraphs": self.num_subgraphs,
+            "quantization": self.quantization,
+            "benchmark": self.benchmark,
+            "ops": self.op_counts,
+            "macs": self.macs,
+            "macs_per_op": self.macs_per_op,
+            "weights_bytes": self.weights_bytes,
+            "unsupported_ops": list(self.unsupported_ops),
+            "inputs": [t.to_json() for t in self.inputs],
+            "outputs": [t.to_json() for t in self.outputs],
+            "operators": [
+                {"index": op.index, "name": op.name, "version": op.version, "macs": op.macs,
+                 "inputs": list(op.inputs), "outputs": list(op.outputs)}
+                for op in self.operators
+            ],
+        }
+
+
+# Exceptions the generated binding (flatbuffers + numpy) raises on offsets that point outside
+# the file or vectors longer than it: all mean "corrupt", none may reach the user as a traceback.
+_CORRUPT = (struct.error, IndexError, ValueError, TypeError, OverflowError, MemoryError)
+
+
+def load_model(path: Path) -> ModelInfo:
+    """Read and check the .tflite file at ``path``; raise ModelError if it is unusable."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist",
+                         hint="pass the path to an int8 .tflite file")
+    if not path.is_file():
+        raise ModelError(f"{path} is not a file", hint="pass the path to an int8 .tflite file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_model(data, path)
+
+
+def parse_model(data: bytes, path: Path) -> ModelInfo:
+    """Parse the bytes of a .tflite file (``path`` only names it in messages)."""
+    if not data:
+        raise ModelError(f"{path}: the file is empty",
+                         hint="re-export the model; a .tflite file holds a TFLite flatbuffer")
+    if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
+        raise ModelError(
+            f"{path}: not a TensorFlow Lite model (no 'TFL3' flatbuffer identifier)",
+            hint="pass a .tflite file written by TensorFlow's TFLiteConverter",
+        )
+    try:
+        return _parse(data, path)
+    except _CORRUPT as exc:
+        raise _corrupt(path, f"reading it failed ({type(exc).__name__})") from exc
+
+
+def _corrupt(path: Path, detail: str) -> ModelError:
+    return ModelError(f"{path}: the model is truncated or corrupt: {detail}",
+                      hint="copy or convert the model again; compare its sha256 with the source's")
+
+
+def _check_table(table: Any, size: int, path: Path, what: str) -> None:
+    """Check that a table and its vtable lie inside the file.
+
+    Python's struct reads negative offsets from the end of the buffer instead of failing, so a
+    corrupt offset would otherwise give garbage rather than an error.
+    """
+    tab = table._tab
+    pos = tab.Pos
+    if not 0 <= pos <= size - 4:
+        raise _corrupt(path, f"{what} lies outside the file")
+    vtable = pos - flatbuffers.encode.Get(flatbuffers.packer.soffset, tab.Bytes, pos)
+    if not 0 <= vtable <= size - 4:
+        raise _corrupt(path, f"{what} has its field table outside the file")
+    vtable_len = flatbuffers.encode.Get(flatbuffers.packer.voffset, tab.Bytes, vtable)
+    if vtable_len < 4 or vtable + vtable_len > size:
+        raise _corrupt(path, f"{what} has a field table running past the end of the file")
+
+
+def _ints(values: Any) -> tuple[int, ...]:
+    """A vector read with *AsNumpy (the binding returns the int 0 for an absent vector)."""
+    if isinstance(values, int):
+        return ()
+    return tuple(int(v) for v in values)
+
+
+def _text(raw: bytes | None) -> str:
+    return raw.decode("utf-8", errors="replace") if raw else ""
+
+
+def _parse(data: bytes, path: Path) -> ModelInfo:
+    size = len(data)
+    model = schema.Model.GetRootAs(data, 0)
+    _check_table(model, size, path, "the model table")
+    num_subgraphs = model.SubgraphsLength()
+    if num_subgraphs < 1:
+        raise _corrupt(path, "it has no subgraph")
+    sg = model.Subgraphs(0)
+    _check_table(sg, size, path, "subgraph 0")
+
+    buffer_sizes = _buffer_sizes(model, size, path)
+    read = [_tensor(sg, i, buffer_sizes, size, path) for i in range(sg.TensorsLength())]
+    tensors = tuple(t for t, _ in read)
+    # Tensors may share a buffer (deduplicated weights): count each buffer once.
+    constant_buffers = {b for t, b in read if t.is_constant}
+    opcodes = _opcode_names(model, size, path)
+
+    def checked(indices: Iterable[int], what: str, optional: bool = False) -> tuple[int, ...]:
+        out = tuple(indices)
+        for i in out:
+            if not (0 <= i < len(tensors) or (optional and i == -1)):
+                raise _corrupt(path, f"{what} refers to tensor {i} of {len(tensors)}")
+        return out
+
+    operators = []
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        _check_table(op, size, path, f"operator {i}")
+        code = op.OpcodeIndex()
+        if not 0 <= code < len(opcodes):
+            raise _corrupt(path, f"operator {i} uses operator code {code} of {len(opcodes)}")
+        name, version = opcodes[code]
+        ins = checked(_ints(op.InputsAsNumpy()), f"operator {i}", optional=True)
+        outs = checked(_ints(op.OutputsAsNumpy()), f"operator {i}")
+        operators.append(OperatorInfo(i, name, version, ins, outs,
+                                      count_macs(name, ins, outs, tensors)))
+
+    inputs = tuple(tensors[i] for i in checked(_ints(sg.InputsAsNumpy()), "the input list"))
+    outputs = tuple(tensors[i] for i in checked(_ints(sg.OutputsAsNumpy()), "the output list"))
+    unsupported = tuple(dict.fromkeys(op.name for op in operators if not is_supported(op.name)))
+    return ModelInfo(
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=size,
+        schema_version=model.Version(),
+        num_subgraphs=num_subgraphs,
+        operators=tuple(operators),
+        tensors=tensors,
+        inputs=inputs,
+        outputs=outputs,
+        macs=sum(op.macs for op in operators),
+        weights_bytes=sum(buffer_sizes[b] for b in constant_buffers),
+        quantization=quantization_verdict(operators, tensors, inputs, outputs),
+        unsupported_ops=unsupported,
+        benchmark=match_benchmark(inputs, outputs),
+    )
+
+
+def _buffer_sizes(model: Any, size: int, path: Path) -> list[int]:
+    """Bytes of data in each buffer, checking that the data lies inside the file."""
+    sizes = []
+    for b in range(model.BuffersLength()):
+        buf = model.Buffers(b)
+        _check_table(buf, size, path, f"buffer {b}")
+        if buf.Offset() > 1:
+            # Models over 2 GB keep their data after the flatbuffer, located by offset and size.
+            if buf.Offset() + buf.Size() > size:
+                raise _corrupt(path, f"buffer {b} runs past the end of the file")
+            sizes.append(int(buf.Size()))
+            continue
+        # DataAsNumpy raises when the vector runs past the end: that catches truncated weights.
+        raw = buf.DataAsNumpy()
+        sizes.append(0 if isinstance(raw, int) else int(raw.nbytes))
+    return sizes
+
+
+def _opcode_names(model: Any, size: int, path: Path) -> list[tuple[str, int]]:
+    names = []
+    for i in range(model.OperatorCodesLength()):
+        oc = model.OperatorCodes(i)
+        _check_table(oc, size, path, f"operator code {i}")
+        # Schema 3a moved codes above 127 to builtin_code; old files only set the deprecated one.
+        code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
+        if code == schema.BuiltinOperator.CUSTOM:
+            name = f"CUSTOM:{_text(oc.CustomCode())}"
+        else:
+            name = builtin_name(code)
+        names.append((name, int(oc.Version())))
+    return names
+
+
+def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
+            path: Path) -> tuple[TensorInfo, int]:
+    """Tensor ``index`` of subgraph ``sg`` and the index of its buffer."""
+    t = sg.Tensors(index)
+    _check_table(t, size, path, f"tensor {index}")
+    shape = _ints(t.ShapeAsNumpy())
+    dtype = _DTYPE_NAMES.get(t.Type(), f"type{t.Type()}")
+    buffer = t.Buffer()
+    if not 0 <= buffer < len(buffer_sizes):
+        raise _corrupt(path, f"tensor {index} refers to buffer {buffer} of {len(buffer_sizes)}")
+    scale: float | None = None
+    zero_point: int | None = None
+    num_scales = 0
+    q = t.Quantization()
+    if q is not None:
+        _check_table(q, size, path, f"tensor {index}'s quantization")
+        scales = q.ScaleAsNumpy()
+        zero_points = _ints(q.ZeroPointAsNumpy())
+        num_scales = 0 if isinstance(scales, int) else len(scales)
+        if num_scales == 1:
+            scale = float(scales[0])
+            zero_point = zero_points[0] if zero_points else 0
+    elements = math.prod(max(d, 0) for d in shape)
+    info = TensorInfo(
+        index=index,
+        name=_text(t.Name()),
+        shape=shape,
+        dtype=dtype,
+        scale=scale,
+        zero_point=zero_point,
+        num_scales=num_scales,
+        nbytes=(elements * _DTYPE_BITS.get(dtype, 0) + 7) // 8,
+        is_constant=buffer > 0 and buffer_sizes[buffer] > 0,
+    )
+    return info, buffer
+
+
+def count_macs(name: str, inputs: Sequence[int], outputs: Sequence[int],
+               tensors: Sequence[TensorInfo]) -> int:
+    """Multiply-accumulates of one operator; 0 for operators that are not matrix products."""
+
+    def shape(i: int) -> tuple[int, ...]:
+        return tensors[i].shape if 0 <= i < len(tensors) else ()
+
+    if not outputs:
+        return 0
+    out = shape(outputs[0])
+    out_elements = math.prod(out) if out else 0
+    if name == "CONV_2D" and len(inputs) >= 2:
+        # filter [out_ch, kh, kw, in_ch/groups]: each output element sums kh*kw*in_ch products
+        f = shape(inputs[1])
+        return out_elements * math.prod(f[1:]) if len(f) == 4 else 0
+    if name == "DEPTHWISE_CONV_2D" and len(inputs) >= 2:
+        # filter [1, kh, kw, out_ch]: each output element sums kh*kw products
+        f = shape(inputs[1])
+        return out_elements * f[1] * f[2] if len(f) == 4 else 0
+    if name == "FULLY_CONNECTED" and len(inputs) >= 2:
+        # weights [units, depth]: each output element sums depth products
+        f = shape(inputs[1])
+        return out_elements * f[-1] if len(f) == 2 else 0
+    if name == "TRANSPOSE_CONV" and len(inputs) >= 3:
+        # inputs (output_shape, filter [out_ch, kh, kw, in_ch], input): every input element is
+        # scattered onto kh*kw*out_ch outputs
+        f, x = shape(inputs[1]), shape(inputs[2])
+        return math.prod(x) * math.prod(f[:3]) if len(f) == 4 and x else 0
+    return 0
+
+
+def _compute_dtypes(operators: Sequence[OperatorInfo], tensors: Sequence[TensorInfo],
+                    inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> set[str]:
+    """Types of the weights and activations that the model computes with.
+
+    A QUANTIZE reading a model input and a DEQUANTIZE writing a model output only convert the
+    I/O, so their I/O side does not count; int32/int64 tensors (biases, shapes) do not either.
+    """
+    input_ids = {t.index for t in inputs}
+    output_ids = {t.index for t in outputs}
+    found: set[str] = set()
+    for op in operators:
+        ids = [i for i in op.inputs + op.outputs if i >= 0]
+        if op.name == "QUANTIZE" and set(op.inputs) <= input_ids:
+            ids = list(op.outputs)
+        elif op.name == "DEQUANTIZE" and set(op.outputs) <= output_ids:
+            ids = [i for i in op.inputs if i >= 0]
+        found.update(tensors[i].dtype for i in ids)
+    return found - _AUX_TYPES
+
+
+def quantization_verdict(operators: Sequence[OperatorInfo], tensors: Sequence[TensorInfo],
+                         inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> str:
+    """'int8', 'int8-float-io', 'float' or 'mixed' (see docs of ModelInfo.quantization)."""
+    compute = _compute_dtypes(operators, tensors, inputs, outputs)
+    io_types = {t.dtype for t in (*inputs, *outputs)}
+    if compute and compute <= _FLOAT_TYPES:
+        return "float"
+    if compute <= {"int8"}:
+        if io_types <= {"int8"}:
+            return "int8"
+        if io_types <= {"float32"}:
+            return "int8-float-io"
+    return "mixed"
+
+
+def match_benchmark(inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> str | None:
+    """The MLPerf Tiny benchmark whose int8 I/O signature the model has, if any."""
+    if len(inputs) != 1 or len(outputs) != 1:
+        return None
+    i, o = inputs[0], outputs[0]
+    if i.dtype != "int8" or o.dtype != "int8":
+        return None
+    for name, signature in BENCHMARKS.items():
+        if (i.shape, o.shape) == signature:
+            return name
+    return None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def check_buildable(info: ModelInfo) -> None:
+    """Raise ModelError (with a hint) if tinygen cannot build TFLM firmware for ``info``."""
+    where = str(info.path)
+    if info.quantization == "float":
+        raise ModelError(f"{where}: the model is not quantized (it computes in float)",
+                         hint=_QUANTIZE_HINT)
+    compute = _compute_dtypes(info.operators, info.tensors, info.inputs, info.outputs)
+    if compute & _FLOAT_TYPES and compute & _QUANT_TYPES:
+        raise ModelError(
+            f"{where}: the model mixes float and integer computation "
+            "(dynamic-range or partial quantization), which TFLM does not run",
+            hint=_QUANTIZE_HINT)
+    if info.unsupported_ops:
+        names = ", ".join(info.unsupported_ops)
+        raise ModelError(
+            f"{where}: TFLM has no kernel for: {names}",
+            hint="change the model to use operators TFLM supports (tinygen/ops.py lists them), "
+                 "e.g. by converting without SELECT_TF_OPS or custom ops")
+    if info.num_subgraphs != 1:
+        raise ModelError(
+            f"{where}: the model has {info.num_subgraphs} subgraphs; tinygen builds one",
+            hint="convert a model without control flow (IF/WHILE) or multiple signatures")
+    if len(info.inputs) != 1 or len(info.outputs) != 1:
+        raise ModelError(
+            f"{where}: the model has {_count(len(info.inputs), 'input')} and "
+            f"{_count(len(info.outputs), 'output')}; the MLPerf Tiny benchmark interface takes "
+            "exactly one of each",
+            hint="concatenate the inputs (or outputs) into one tensor inside the model")
