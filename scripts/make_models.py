@@ -1,4 +1,4 @@
-"""Make the small seeded models in models/ and tests/data/ with TensorFlow (`pip install .[quantize]`)."""
+"""Make the small seeded models in models/ and tests/data/ (needs TensorFlow: .[quantize])."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 try:
-    import tensorflow as tf  # noqa: E402
+    import tensorflow as tf
 except ImportError:  # pragma: no cover - depends on the environment
     sys.exit("error: TensorFlow is needed: pip install 'tinygen[quantize]' (or tensorflow-cpu)")
 

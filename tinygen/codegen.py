@@ -12,6 +12,8 @@ import jinja2
 from tinygen import __version__
 from tinygen.board import Board
 from tinygen.errors import BuildError
+from tinygen.model import ModelInfo
+from tinygen.ops import SUPPORTED_OPS, resolver_call
 from tinygen.resources import templates_dir
 from tinygen.toolchain import board_cpu_flags
 
@@ -159,4 +161,105 @@ def render_bringup(board: Board, spec: BringupSpec, energy: bool = False) -> Gen
         "bringup/th_model.c.j2", banner=text_banner, outputs=spec.outputs,
         input_bytes=spec.input_bytes)
     files["tinygen_project.json"] = project_config(board, _sources(files), [], [])
+    return GeneratedProject(files)
+
+
+@dataclass(frozen=True)
+class TflmSpec:
+    """A TFLM firmware: the model bytes, the benchmark port to use, the arena and kernel set."""
+
+    model_bytes: bytes
+    info: ModelInfo
+    benchmark: str  # kws01 | vww01 | ic01 | ad01 | generic
+    arena_size: int
+    kernels: str
+    arena_probe: bool = False
+
+
+# How th_load_tensor turns the received bytes into the input tensor, and what th_results prints.
+_PORTS = {
+    "kws01": ("copy", "scores"),
+    "vww01": ("u8_to_i8", "scores"),
+    "ic01": ("u8_to_i8", "scores"),
+    "ad01": ("quantize_f32", "mse"),
+    "generic": ("copy", "scores"),
+}
+_TFLM_HEADERS = (
+    "tensorflow/lite/micro/micro_interpreter.h",
+    "tensorflow/lite/micro/micro_mutable_op_resolver.h",
+    "tensorflow/lite/schema/schema_generated.h",
+)
+
+
+def payload_bytes(info: ModelInfo, benchmark: str) -> int:
+    """Bytes the host sends for one input; checks the benchmark's port fits the model."""
+    tensor = info.inputs[0]
+    if benchmark == "generic":
+        return tensor.nbytes
+    if benchmark not in BENCHMARKS:
+        raise BuildError(f"unknown benchmark {benchmark!r}",
+                         hint=f"use one of {', '.join([*BENCHMARKS, 'generic'])}")
+    expected = BENCHMARKS[benchmark][0]
+    elements = tensor.nbytes // max(1, _DTYPE_SIZES.get(tensor.dtype, 1))
+    pre = _PORTS[benchmark][0]
+    fits = {
+        "copy": tensor.nbytes == expected,
+        "u8_to_i8": tensor.dtype == "int8" and elements == expected,
+        "quantize_f32": tensor.dtype == "int8" and elements * 4 == expected,
+    }[pre]
+    if not fits:
+        raise BuildError(
+            f"the model's input ({tensor.dtype} {list(tensor.shape)}) does not fit the "
+            f"{benchmark} port ({expected} bytes from the host)",
+            hint="pass --benchmark generic to send the input tensor's raw bytes instead",
+        )
+    return expected
+
+
+_DTYPE_SIZES = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "float32": 4}
+
+
+def _hex_lines(data: bytes, per_line: int = 16) -> list[str]:
+    return [
+        ", ".join(f"0x{b:02x}" for b in data[i:i + per_line]) + ","
+        for i in range(0, len(data), per_line)
+    ]
+
+
+def resolver_ops(info: ModelInfo) -> tuple[list[dict[str, str]], list[str]]:
+    """One resolver call per distinct operator, int8-specialised where every use is int8."""
+    calls: list[dict[str, str]] = []
+    headers: set[str] = set()
+    for name in info.op_counts:
+        uses = [op for op in info.operators if op.name == name]
+        int8 = all(info.is_int8_op(op) for op in uses)
+        calls.append({"name": name, "call": resolver_call(name, int8)})
+        support = SUPPORTED_OPS[name]
+        if int8 and support.int8_registration:
+            headers.add(support.int8_header)
+    return calls, sorted(headers)
+
+
+def render_tflm(board: Board, spec: TflmSpec, dep_include_dirs: list[tuple[str, str]],
+                defines: list[str], energy: bool = False) -> GeneratedProject:
+    info = spec.info
+    text_banner = banner(board, info.sha256)
+    payload = payload_bytes(info, spec.benchmark)
+    ops, op_headers = resolver_ops(info)
+    preprocess, postprocess = _PORTS[spec.benchmark]
+    files = harness_files() | board_files(board, text_banner)
+    files["src/tinygen_config.h"] = config_header(
+        text_banner, spec.benchmark, payload, energy)
+    files["src/model_data.h"] = render(
+        "model/model_data.h.j2", banner=text_banner, sha256=info.sha256)
+    files["src/model_data.cc"] = render(
+        "model/model_data.cc.j2", banner=text_banner, size=len(spec.model_bytes),
+        lines=_hex_lines(spec.model_bytes))
+    files["src/th_model.cc"] = render(
+        "model/th_model.cc.j2", banner=text_banner, benchmark=spec.benchmark, ops=ops,
+        headers=sorted(set(_TFLM_HEADERS) | set(op_headers)), arena_size=spec.arena_size,
+        payload_bytes=payload, preprocess=preprocess, postprocess=postprocess)
+    all_defines = list(defines) + (["TINYGEN_ARENA_PROBE=1"] if spec.arena_probe else [])
+    files["tinygen_project.json"] = project_config(
+        board, _sources(files), all_defines, dep_include_dirs)
     return GeneratedProject(files)

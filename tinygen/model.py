@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import flatbuffers
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from tinygen.errors import ModelError
@@ -18,7 +17,6 @@ from tinygen.ops import builtin_name, is_supported
 
 # The only flatbuffer schema version TFLM accepts (TFLITE_SCHEMA_VERSION).
 SCHEMA_VERSION = 3
-_IDENTIFIER = b"TFL3"
 
 _DTYPE_NAMES: dict[int, str] = {
     value: name.lower()
@@ -86,7 +84,14 @@ class OperatorInfo:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What tinygen needs to know about a model, read once from its file."""
+    """What tinygen needs to know about a model, read once from its file.
+
+    ``operators`` and ``tensors`` are those of the main subgraph (0). ``quantization`` is
+    'int8' (int8 I/O and int8 weights/activations), 'int8-float-io' (float32 I/O converted by a
+    QUANTIZE/DEQUANTIZE pair around int8 compute), 'float' (no quantized compute) or 'mixed'
+    (anything else: int16 activations, uint8 I/O, float activations with int8 weights, ...).
+    ``benchmark`` is the MLPerf Tiny benchmark whose int8 I/O signature matches, or None.
+    """
 
     path: Path
     sha256: str
@@ -210,16 +215,18 @@ def _check_table(table: Any, size: int, path: Path, what: str) -> None:
     """Check that a table and its vtable lie inside the file.
 
     Python's struct reads negative offsets from the end of the buffer instead of failing, so a
-    corrupt offset would otherwise give garbage rather than an error.
+    corrupt offset would otherwise give garbage rather than an error. The generated classes
+    keep their position only in ``_tab`` (a flatbuffers Table); there is no public accessor.
     """
     tab = table._tab
     pos = tab.Pos
     if not 0 <= pos <= size - 4:
         raise _corrupt(path, f"{what} lies outside the file")
-    vtable = pos - flatbuffers.encode.Get(flatbuffers.packer.soffset, tab.Bytes, pos)
+    # A table starts with a signed offset back to its vtable, which starts with its own size.
+    vtable = pos - struct.unpack_from("<i", tab.Bytes, pos)[0]
     if not 0 <= vtable <= size - 4:
         raise _corrupt(path, f"{what} has its field table outside the file")
-    vtable_len = flatbuffers.encode.Get(flatbuffers.packer.voffset, tab.Bytes, vtable)
+    vtable_len = struct.unpack_from("<H", tab.Bytes, vtable)[0]
     if vtable_len < 4 or vtable + vtable_len > size:
         raise _corrupt(path, f"{what} has a field table running past the end of the file")
 
@@ -416,7 +423,7 @@ def _compute_dtypes(operators: Sequence[OperatorInfo], tensors: Sequence[TensorI
 
 def quantization_verdict(operators: Sequence[OperatorInfo], tensors: Sequence[TensorInfo],
                          inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> str:
-    """'int8', 'int8-float-io', 'float' or 'mixed' (see docs of ModelInfo.quantization)."""
+    """'int8', 'int8-float-io', 'float' or 'mixed' (see ModelInfo)."""
     compute = _compute_dtypes(operators, tensors, inputs, outputs)
     io_types = {t.dtype for t in (*inputs, *outputs)}
     if compute and compute <= _FLOAT_TYPES:
@@ -449,6 +456,11 @@ def _count(n: int, noun: str) -> str:
 def check_buildable(info: ModelInfo) -> None:
     """Raise ModelError (with a hint) if tinygen cannot build TFLM firmware for ``info``."""
     where = str(info.path)
+    if info.schema_version != SCHEMA_VERSION:
+        raise ModelError(
+            f"{where}: the model uses flatbuffer schema version {info.schema_version}; "
+            f"TFLM reads version {SCHEMA_VERSION}",
+            hint="convert the model again with a current TensorFlow")
     if info.quantization == "float":
         raise ModelError(f"{where}: the model is not quantized (it computes in float)",
                          hint=_QUANTIZE_HINT)

@@ -141,8 +141,7 @@ def _section_regions(section: Section, regions: RegionMap) -> list[RegionSpec]:
         if load is not None:
             found.append(load)
     run = regions.locate(section.vma)
-    if run is not None and run not in found and not (
-            holds_load_image(section) and section.lma == section.vma):
+    if run is not None and run not in found:
         found.append(run)
     return found
 
@@ -184,9 +183,19 @@ def _budgets(totals: SizeTotals, regions: RegionMap, board: Board | None,
     for kind, used, given, from_board in (
             ("flash", totals.flash, budget_flash, board.flash_budget if board else None),
             ("ram", totals.ram, budget_ram, board.ram_budget if board else None)):
-        budget, source = (given, "command line") if given is not None else (
-            (from_board, "board") if from_board is not None else (None, None))
-        names = tuple(r.name for r in regions.regions if r.kind == kind)
+        of_kind = [r for r in regions.regions if r.kind == kind]
+        sizes = [r.size for r in of_kind]
+        budget: int | None
+        source: str | None
+        if given is not None:
+            budget, source = given, "command line"
+        elif from_board is not None:
+            budget, source = from_board, "board"
+        elif of_kind and all(sizes):
+            budget, source = sum(s or 0 for s in sizes), "region sizes"
+        else:
+            budget, source = None, None
+        names = tuple(r.name for r in of_kind)
         result.append(BudgetUsage(kind, used, budget, source, names))
     return tuple(result)
 

@@ -250,7 +250,7 @@ def _cpu_name(elf: ELFFile) -> str | None:
             for subsub in sub.iter_subsubsections():
                 for attr in subsub.iter_attributes():
                     if attr.tag == "TAG_CPU_NAME":
-                        return str(attr.value).strip().lower() or None
+                        return str(attr.value).strip() or None
     except (ELFError, struct.error, ValueError, KeyError, AttributeError):
         return None
     return None

@@ -83,12 +83,12 @@ UNIT_RULES: tuple[_Rule, ...] = (
     _rule("runtime", r"(^|/)crt[a-z0-9]*$", "crt"),
 )
 
-# Rules on the archive a member came from, for regular (not thin) archives whose members
-# carry no directory.
+# Rules on the name of the archive a member came from (without ".a"), for regular archives
+# whose members carry no directory.
 ARCHIVE_RULES: tuple[_Rule, ...] = (
     _rule("runtime", rf"^{_LIB}$", "lib{lib}"),
-    _rule("cmsis_nn", r"(?i)^lib.*cmsis[-_]?nn.*$", "{archive}"),
-    _rule("tflm", r"^lib(tflm|tensorflow-microlite).*$", "{archive}"),
+    _rule("cmsis_nn", r"(?i)^lib.*cmsis[-_]?nn", "{archive}"),
+    _rule("tflm", r"^lib(tflm|tensorflow-microlite)", "{archive}"),
 )
 
 _RUNTIME_ALIASES = {"libg": "libc"}  # libg is newlib's debugging alias of libc
@@ -141,7 +141,7 @@ def classify_unit(unit: Unit) -> Role:
         if m:
             return Role(rule.role, _component(rule, m, _stem(unit.path)))
     if unit.archive is not None:
-        archive = _stem(unit.archive) + ".a"
+        archive = _stem(unit.archive)
         for rule in ARCHIVE_RULES:
             m = rule.pattern.search(archive)
             if m:

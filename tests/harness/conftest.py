@@ -1,0 +1,36 @@
+"""Fixtures: the harness compiled once per session for the host, with ASan and UBSan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .host_harness import HostHarness
+from .toolchain import HARNESS_MAIN, HOST_PORT, build_host_program, find_host_cc
+
+
+@pytest.fixture(scope="session")
+def host_cc() -> str:
+    cc = find_host_cc()
+    if cc is None:
+        pytest.skip("no host gcc to compile the harness with")
+    return cc
+
+
+def _build(factory: pytest.TempPathFactory, cc: str, name: str, **defines: int) -> Path:
+    return build_host_program(factory.mktemp(name) / name, [HARNESS_MAIN, HOST_PORT], defines, cc=cc)
+
+
+@pytest.fixture(scope="session")
+def harness(host_cc: str, tmp_path_factory: pytest.TempPathFactory) -> HostHarness:
+    """MAX_DB_INPUT_SIZE 490 (kws01), the default command buffer of 80."""
+    return HostHarness(_build(tmp_path_factory, host_cc, "harness_default"))
+
+
+@pytest.fixture(scope="session")
+def small_harness(host_cc: str, tmp_path_factory: pytest.TempPathFactory) -> HostHarness:
+    """EE_CMD_SIZE 32 and MAX_DB_INPUT_SIZE 5, the smallest settings the harness accepts."""
+    program = _build(tmp_path_factory, host_cc, "harness_small", EE_CMD_SIZE=32,
+                     MAX_DB_INPUT_SIZE=5)
+    return HostHarness(program)

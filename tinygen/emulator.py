@@ -1,0 +1,118 @@
+"""QEMU for boards with an ``emulator`` section: start it, talk to its UART, always stop it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from tinygen.board import Board
+from tinygen.errors import DeviceError, InputError, ToolMissingError
+
+QEMU = "qemu-system-arm"
+
+
+def require_qemu() -> str:
+    exe = shutil.which(QEMU)
+    if exe is None:
+        raise ToolMissingError(f"{QEMU} is not installed",
+                               hint="install it: apt-get install qemu-system-arm")
+    return exe
+
+
+def qemu_command(board: Board, elf: Path, serial_socket: Path) -> list[str]:
+    """The QEMU command line: deterministic time (-icount shift=0: one instruction per virtual
+    nanosecond), no display, UART 0 on a Unix socket QEMU waits on before starting the CPU."""
+    if board.emulator is None:
+        raise InputError(
+            f"board {board.name} has no emulator section",
+            hint="emulated boards: see 'tinygen boards' (emulated = yes), or use a serial port",
+        )
+    return [
+        require_qemu(), "-machine", board.emulator.qemu_machine, "-nographic",
+        "-monitor", "none", "-icount", "shift=0",
+        "-chardev", f"socket,id=uart0,path={serial_socket},server=on,wait=on",
+        "-serial", "chardev:uart0", *board.emulator.options, "-kernel", str(elf),
+    ]
+
+
+class QemuTransport:
+    """A running QEMU with the firmware; a byte pipe to its first UART.
+
+    Use as a context manager: QEMU is stopped on exit, on errors and on Ctrl-C.
+    """
+
+    def __init__(self, board: Board, elf: Path, *, start_timeout: float = 10.0) -> None:
+        if not elf.is_file():
+            raise InputError(f"{elf} does not exist", hint="build it first: tinygen build")
+        self._tmp = tempfile.TemporaryDirectory(prefix="tinygen-qemu-")
+        sock_path = Path(self._tmp.name) / "uart0.sock"
+        self.command = qemu_command(board, elf, sock_path)
+        self._proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._buffer = b""
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                self._sock.connect(str(sock_path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError) as exc:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    out = self._proc.stdout.read().decode(errors="replace") if (
+                        self._proc.stdout and self._proc.poll() is not None) else ""
+                    self.close()
+                    raise DeviceError(f"QEMU did not start: {out.strip() or exc}") from exc
+                time.sleep(0.02)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            raise DeviceError(f"lost the emulated UART: {exc}") from exc
+
+    def readline(self, timeout: float) -> str | None:
+        """One line without its CR LF, or None if nothing complete arrived within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._sock.settimeout(left)
+            try:
+                chunk = self._sock.recv(4096)
+            except TimeoutError:
+                return None
+            except OSError as exc:
+                raise DeviceError(f"lost the emulated UART: {exc}") from exc
+            if not chunk:
+                raise DeviceError("QEMU closed the UART (the emulator exited)")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.rstrip(b"\r").decode(errors="replace")
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        finally:
+            if self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+            if self._proc.stdout:
+                self._proc.stdout.close()
+            self._tmp.cleanup()
+
+    def __enter__(self) -> QemuTransport:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

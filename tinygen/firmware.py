@@ -1,0 +1,249 @@
+"""The build pipeline: model and board in, a budget-checked firmware folder out."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.audit import AuditReport, audit_elf, enforce_budgets
+from tinygen.board import Board, list_board_names, load_board
+from tinygen.build import LibraryResult, Progress, ensure_library, run_scons
+from tinygen.codegen import (
+    BringupSpec,
+    GeneratedProject,
+    TflmSpec,
+    render_bringup,
+    render_tflm,
+)
+from tinygen.deps import cache_root, load_manifest, resolve
+from tinygen.emulator import QemuTransport
+from tinygen.errors import BuildError, DeviceError, TinygenError
+from tinygen.library import KERNEL_SETS, LibrarySpec, library_spec
+from tinygen.model import ModelInfo, check_buildable, load_model
+from tinygen.resources import sconstruct_path
+from tinygen.toolchain import board_cpu_flags, require_toolchain
+
+# The probe firmware's arena: large enough for any MLPerf Tiny model, small enough for MPS2 RAM.
+_PROBE_ARENA = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    board: Board
+    out_dir: Path
+    model_path: Path | None = None  # None: the bring-up firmware
+    benchmark: str | None = None  # None: from the model's signature, else "generic"
+    kernels: str | None = None  # None: the board's default
+    energy: bool = False
+    arena_size: int | None = None  # None: measured
+    deps_dir: Path | None = None
+    budget_flash: int | None = None
+    budget_ram: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    elf: Path
+    board: Board
+    benchmark: str
+    kernels: str | None
+    arena_size: int | None
+    arena_source: str | None  # "measured", "cached", "given"
+    library: LibraryResult | None
+    audit: AuditReport
+    seconds: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "out_dir": str(self.out_dir),
+            "elf": str(self.elf),
+            "board": self.board.name,
+            "benchmark": self.benchmark,
+            "kernels": self.kernels,
+            "arena_size": self.arena_size,
+            "arena_source": self.arena_source,
+            "library": None if self.library is None else {
+                "path": str(self.library.path), "built": self.library.built,
+                "seconds": round(self.library.seconds, 1)},
+            "seconds": round(self.seconds, 1),
+            "audit": self.audit.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    info: ModelInfo
+    model_bytes: bytes
+    benchmark: str
+    kernels: str
+    spec: LibrarySpec
+    checkouts_json: dict[str, str]
+    library: LibraryResult
+
+
+def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
+    assert opts.model_path is not None
+    info = load_model(opts.model_path)
+    check_buildable(info)
+    benchmark = opts.benchmark or info.benchmark or "generic"
+    kernels = opts.kernels or opts.board.default_kernels
+    if kernels not in KERNEL_SETS:
+        raise BuildError(f"unknown kernel set {kernels!r}", hint=f"use one of {KERNEL_SETS}")
+    checkouts = resolve(load_manifest(), opts.deps_dir, on_progress=progress)
+    spec = library_spec(checkouts, board_cpu_flags(opts.board), kernels)
+    library = ensure_library(spec, checkouts, progress)
+    return _Prepared(
+        info=info, model_bytes=opts.model_path.read_bytes(), benchmark=benchmark,
+        kernels=kernels, spec=spec,
+        checkouts_json={n: str(c.path) for n, c in checkouts.items()}, library=library,
+    )
+
+
+def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool = False,
+            board: Board | None = None) -> GeneratedProject:
+    board = board or opts.board
+    if prep is None:
+        return render_bringup(board, BringupSpec(opts.benchmark or "kws01"), opts.energy)
+    tflm_spec = TflmSpec(prep.model_bytes, prep.info, prep.benchmark, arena, prep.kernels,
+                         arena_probe=probe)
+    return render_tflm(board, tflm_spec, list(prep.spec.include_dirs), list(prep.spec.defines),
+                       opts.energy)
+
+
+def _write_project(project: GeneratedProject, folder: Path, prep: _Prepared | None) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    project.write(folder)
+    shutil.copy(sconstruct_path(), folder / "SConstruct")
+    local: dict[str, object] = {}
+    if prep is not None:
+        local = {"deps": prep.checkouts_json,
+                 "libraries": {name: str(prep.library.path) for name, _ in prep.spec.archives}}
+    (folder / "tinygen_local.json").write_text(json.dumps(local, indent=2) + "\n")
+
+
+def probe_board_for(board: Board) -> Board:
+    """An emulated board with the same core on which to measure the arena (the target itself
+    when QEMU runs it and it has room), with the target's core and FPU so the code is identical."""
+    for name in list_board_names():
+        candidate = load_board(name)
+        if candidate.family == "mps2" and candidate.core == board.core:
+            return dataclasses.replace(candidate, fpu=board.fpu)
+    raise BuildError(
+        f"no emulated board with a {board.core} to measure the tensor arena on",
+        hint="give the arena size yourself with --arena-size BYTES",
+    )
+
+
+def _arena_cache(prep: _Prepared) -> Path:
+    return cache_root() / "arena" / f"{prep.info.sha256[:16]}-{prep.spec.key}.json"
+
+
+def measure_arena(opts: BuildOptions, prep: _Prepared, work: Path,
+                  progress: Progress | None) -> tuple[int, str]:
+    """The smallest arena AllocateTensors accepts, measured by the firmware itself in QEMU."""
+    cached = _arena_cache(prep)
+    if cached.is_file():
+        return int(json.loads(cached.read_text())["arena_min"]), "cached"
+    probe_board = probe_board_for(opts.board)
+    if progress:
+        progress(f"measuring the tensor arena on {probe_board.name} (QEMU)")
+    folder = work / "arena-probe"
+    _write_project(_render(opts, prep, _PROBE_ARENA, probe=True, board=probe_board), folder,
+                   prep)
+    run_scons(folder, total=None, label="arena probe", progress=None)
+    found: int | None = None
+    with QemuTransport(probe_board, folder / "firmware.elf") as uart:
+        while True:
+            line = uart.readline(timeout=120)
+            if line is None:
+                raise DeviceError("the arena probe firmware did not finish in QEMU")
+            if line.startswith("m-arena-min-"):
+                found = int(line.removeprefix("m-arena-min-"))
+            elif line.startswith("e-"):
+                raise BuildError(f"the model does not initialise on the target: {line}")
+            elif line == "m-ready":
+                break
+    if found is None:
+        raise DeviceError("the arena probe firmware printed no m-arena-min line")
+    shutil.rmtree(folder, ignore_errors=True)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps({"arena_min": found, "probe_board": probe_board.name}))
+    return found, "measured"
+
+
+def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> Path:
+    """Write the sources only (tinygen generate). TFLM builds still need the arena size, which
+    is measured unless --arena-size is given, so the library may be compiled here too."""
+    require_toolchain()
+    prep = _prepare_tflm(opts, progress) if opts.model_path else None
+    partial = opts.out_dir.with_name(opts.out_dir.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    try:
+        arena = 0
+        if prep is not None:
+            arena = opts.arena_size or measure_arena(opts, prep, partial, progress)[0]
+        _write_project(_render(opts, prep, arena), partial, prep)
+        _replace(partial, opts.out_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return opts.out_dir
+
+
+def _replace(new: Path, dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    new.rename(dest)
+
+
+def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    """Generate, compile, link and audit; the output folder changes only when all of it worked."""
+    start = time.monotonic()
+    require_toolchain()
+    prep = _prepare_tflm(opts, progress) if opts.model_path else None
+    work = opts.out_dir.with_name(opts.out_dir.name + ".partial")
+    failed = opts.out_dir.with_name(opts.out_dir.name + ".failed")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        arena: int | None = None
+        arena_source: str | None = None
+        if prep is not None:
+            if opts.arena_size:
+                arena, arena_source = opts.arena_size, "given"
+            else:
+                arena, arena_source = measure_arena(opts, prep, work, progress)
+        _write_project(_render(opts, prep, arena or 0), work, prep)
+        if progress:
+            progress(f"building firmware for {opts.board.name}")
+        run_scons(work, total=None, label="firmware", progress=None)
+        report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
+                           budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
+        enforce_budgets(report)
+    except TinygenError as exc:
+        shutil.rmtree(failed, ignore_errors=True)
+        if work.exists():
+            work.rename(failed)
+            exc.hint = (exc.hint + "; " if exc.hint else "") + (
+                f"the failed project is kept in {failed} (the output folder is unchanged)")
+        raise
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    shutil.rmtree(failed, ignore_errors=True)
+    _replace(work, opts.out_dir)
+    elf = opts.out_dir / "firmware.elf"
+    report = audit_elf(elf, opts.board, map_path=opts.out_dir / "firmware.map",
+                       budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
+    return BuildResult(
+        out_dir=opts.out_dir, elf=elf, board=opts.board,
+        benchmark=prep.benchmark if prep else (opts.benchmark or "kws01"),
+        kernels=prep.kernels if prep else None, arena_size=arena, arena_source=arena_source,
+        library=prep.library if prep else None, audit=report,
+        seconds=time.monotonic() - start,
+    )
