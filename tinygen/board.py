@@ -154,7 +154,11 @@ def load_board(name_or_path: str) -> Board:
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise BoardError(f"{path}: not valid YAML: {exc}") from exc
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise BoardError(f"{path}: not valid YAML{at}: {problem}",
+                         hint="check the indentation and brackets there") from exc
     return parse_board(raw, path)
 
 

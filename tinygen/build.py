@@ -46,8 +46,12 @@ def jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_scons(folder: Path, *, total: int | None, label: str, progress: Progress | None) -> None:
-    """Run SCons in ``folder``; stream a compile counter; on failure raise with the error lines."""
+def run_scons(folder: Path, *, total: int | None, label: str,
+              progress: Progress | None) -> list[str]:
+    """Run SCons in ``folder``; stream a compile counter; on failure raise with the error lines.
+
+    Returns the compiler's warning lines (a clean build returns none).
+    """
     cmd = [*_scons_command(), "-f", str(sconstruct_path()), "-C", str(folder), f"-j{jobs()}",
            "-Q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,6 +74,7 @@ def run_scons(folder: Path, *, total: int | None, label: str, progress: Progress
             f"{label} build failed in {folder}:\n{detail}",
             hint=f"the full log: scons -f {sconstruct_path()} -C {folder} VERBOSE=1",
         )
+    return [ln for ln in lines if "warning:" in ln]
 
 
 def ensure_library(spec: LibrarySpec, checkouts: dict[str, Checkout],

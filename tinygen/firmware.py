@@ -57,6 +57,7 @@ class BuildResult:
     library: LibraryResult | None
     audit: AuditReport
     seconds: float
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -71,6 +72,7 @@ class BuildResult:
                 "path": str(self.library.path), "built": self.library.built,
                 "seconds": round(self.library.seconds, 1)},
             "seconds": round(self.seconds, 1),
+            "warnings": list(self.warnings),
             "audit": self.audit.to_json(),
         }
 
@@ -221,7 +223,7 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         _write_project(_render(opts, prep, arena or 0), work, prep)
         if progress:
             progress(f"building firmware for {opts.board.name}")
-        run_scons(work, total=None, label="firmware", progress=None)
+        warnings = run_scons(work, total=None, label="firmware", progress=None)
         report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
                            budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
         enforce_budgets(report)
@@ -245,5 +247,5 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         benchmark=prep.benchmark if prep else (opts.benchmark or "kws01"),
         kernels=prep.kernels if prep else None, arena_size=arena, arena_source=arena_source,
         library=prep.library if prep else None, audit=report,
-        seconds=time.monotonic() - start,
+        seconds=time.monotonic() - start, warnings=tuple(warnings),
     )

@@ -729,16 +729,17 @@ static void put_infer(rng_t *r, input_t *in)
     }
 }
 
-/* db load K, chunks of 1..38 bytes until complete, infer: the runner's normal conversation. */
+/* db load K, chunks that fit a command until complete, infer: the runner's conversation. */
 static void put_full_load(rng_t *r, input_t *in)
 {
+    const size_t max_chunk = (EE_CMD_SIZE - 1u - 3u) / 2u; /* "db " + two digits a byte */
     size_t total = 1u + rng_below(r, MAX_DB_INPUT_SIZE);
     size_t sent = 0;
     char text[48];
     snprintf(text, sizeof text, "db load %lu%%", (unsigned long)total);
     put_text(in, text);
     while (sent < total) {
-        size_t chunk = 1u + rng_below(r, 38);
+        size_t chunk = 1u + rng_below(r, max_chunk);
         if (chunk > total - sent) {
             chunk = total - sent;
         }

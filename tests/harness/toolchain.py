@@ -54,6 +54,7 @@ def build_host_program(
     port_sources: Sequence[Path],
     defines: Defines | None = None,
     cc: str = "gcc",
+    harness_sources: Sequence[Path] = HARNESS_SOURCES,
 ) -> Path:
     """Link the harness (without ee_main.c) and ``port_sources`` into a sanitized executable."""
     compile_c(
@@ -66,7 +67,7 @@ def build_host_program(
             f"-I{TESTS_DIR}",
             f"-I{HARNESS_DIR}",
             *define_flags(defines or {}),
-            *HARNESS_SOURCES,
+            *harness_sources,
             *port_sources,
             "-o",
             output,

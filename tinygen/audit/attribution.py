@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -150,9 +151,9 @@ def _paint(section: Section, claims: list[_Claim], filler: Role) -> list[Piece]:
     runs: list[list[object]] = []  # [lo, hi, role or None]
     active: list[tuple[int, int, int, Role]] = []
     ci = 0
-    for lo, hi in zip(points, points[1:], strict=False):
+    for lo, hi in itertools.pairwise(points):
         while ci < len(clipped) and clipped[ci][0] <= lo:
-            a, b, p, n, role = clipped[ci]
+            _, b, p, n, role = clipped[ci]
             heapq.heappush(active, (p, n, b, role))
             ci += 1
         while active and active[0][2] <= lo:

@@ -108,8 +108,12 @@ def diff_reports(new: AuditReport, old: AuditReport) -> AuditDiff:
                            Delta("ram", oc[name].ram if name in oc else 0,
                                  nc[name].ram if name in nc else 0))
                  for name in sorted(set(oc) | set(nc))]
-        roles.extend(sorted((p for p in parts if p.changed),
-                            key=lambda p: (-abs(p.flash.delta) - abs(p.ram.delta), p.component)))
+        changed = [p for p in parts if p.changed]
+        if len(changed) == 1 and (changed[0].flash, changed[0].ram) == (
+                roles[-1].flash, roles[-1].ram):
+            continue  # the role's only component: its line would repeat the role's
+        roles.extend(sorted(changed, key=lambda p: (-abs(p.flash.delta) - abs(p.ram.delta),
+                                                    p.component or "")))
     return AuditDiff(new, old, totals, regions, tuple(roles), _symbol_deltas(new, old))
 
 

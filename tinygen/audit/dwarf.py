@@ -1,4 +1,4 @@
-"""Code address ranges of each DWARF compile unit: who wrote which bytes, when no link map is at hand."""
+"""Code address ranges per DWARF compile unit: who wrote which bytes, when there is no link map."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The memory map an ELF is audited against: from the board, the ELF's region symbols, or its segments."""
+"""The memory map to audit against: the board's, the ELF's region symbols, or its segments."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tinygen.audit.budget import budget_violations
 from tinygen.audit.report import AuditReport, BudgetUsage, RegionUsage, RoleUsage
 from tinygen.report import bar, format_bytes, format_table
@@ -85,7 +87,7 @@ def md_escape(text: str) -> str:
         "`", "\\`").replace("*", "\\*").replace("_", "\\_")
 
 
-def _md_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: int = 1) -> str:
+def _md_table(headers: tuple[str, ...], rows: Sequence[Sequence[str]], right: int = 1) -> str:
     lines = ["| " + " | ".join(headers) + " |",
              "|" + "|".join("---" if i < right else "---:" for i in range(len(headers))) + "|"]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
@@ -93,7 +95,7 @@ def _md_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: int 
 
 
 def _md_roles(roles: tuple[RoleUsage, ...]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in roles:
         if r.flash or r.ram:
             rows.append((r.label, f"{r.flash:,}", f"{r.ram:,}"))

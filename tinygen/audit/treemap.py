@@ -127,7 +127,8 @@ rect.role { stroke: #fff; stroke-width: 2; }
 rect.part { stroke: #fff; stroke-width: 0.6; fill-opacity: 0.75; }
 g:hover > rect { fill-opacity: 1; stroke: #000; }
 table { border-collapse: collapse; margin: 1em 0; }
-td, th { padding: 2px 10px; text-align: right; } td:first-child, th:first-child { text-align: left; }
+td, th { padding: 2px 10px; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; }
 """
 

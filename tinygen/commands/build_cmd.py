@@ -1,0 +1,96 @@
+"""``tinygen build`` and ``tinygen generate``: benchmark firmware from a model and a board."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tinygen.audit import render_text
+from tinygen.board import load_board
+from tinygen.codegen import BENCHMARKS
+from tinygen.commands.audit_cmd import parse_size
+from tinygen.firmware import BuildOptions, build_firmware, generate_firmware
+from tinygen.library import KERNEL_SETS
+from tinygen.report import emit_json, progress
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", type=Path, help="quantized int8 .tflite model")
+    src.add_argument("--bringup", action="store_true",
+                     help="no model: harness + board support only, to bring up a new board")
+    p.add_argument("--out", type=Path, help="output folder (default build/<board>-<model>)")
+    p.add_argument("--benchmark", choices=[*BENCHMARKS, "generic"],
+                   help="benchmark port (default: from the model's input/output signature)")
+    p.add_argument("--kernels", choices=KERNEL_SETS,
+                   help="kernel set (default: cmsis-nn on cores with DSP, else reference)")
+    p.add_argument("--energy", action="store_true",
+                   help="energy mode: timestamps on the GPIO pin, UART at 9600 baud")
+    p.add_argument("--arena-size", type=parse_size,
+                   help="tensor arena bytes (default: measured by the firmware in QEMU)")
+    p.add_argument("--deps-dir", type=Path,
+                   help="offline: folder with checkouts of the pinned dependencies "
+                        "(or set TINYGEN_DEPS_DIR)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def register(sub: Any) -> None:
+    b = sub.add_parser("build", help="generate, compile, link and audit a benchmark firmware")
+    _add_common(b)
+    b.add_argument("--budget-flash", type=parse_size, help="flash budget (default: board)")
+    b.add_argument("--budget-ram", type=parse_size, help="RAM budget (default: board)")
+    b.set_defaults(_command_module=sys.modules[__name__], _generate_only=False)
+    g = sub.add_parser("generate", help="write the firmware project's sources only")
+    _add_common(g)
+    g.set_defaults(_command_module=sys.modules[__name__], _generate_only=True,
+                   budget_flash=None, budget_ram=None)
+
+
+def options_from(args: argparse.Namespace) -> BuildOptions:
+    board = load_board(args.board)
+    stem = "bringup" if args.bringup else args.model.stem
+    out = args.out or Path("build") / f"{board.name}-{stem}"
+    return BuildOptions(
+        board=board, out_dir=out, model_path=None if args.bringup else args.model,
+        benchmark=args.benchmark, kernels=args.kernels, energy=args.energy,
+        arena_size=args.arena_size, deps_dir=args.deps_dir,
+        budget_flash=args.budget_flash, budget_ram=args.budget_ram,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = options_from(args)
+    if args._generate_only:
+        folder = generate_firmware(opts, progress)
+        if args.json:
+            emit_json({"out_dir": str(folder)})
+        else:
+            print(f"wrote {folder} (build it: scons -C {folder})")
+        return 0
+    result = build_firmware(opts, progress)
+    if args.json:
+        emit_json(result.to_json())
+        return 0
+    lib = result.library
+    lines = [
+        f"firmware   {result.elf}  (.bin .hex .map beside it)",
+        f"board      {result.board.name} ({result.board.core}, {result.board.fpu})",
+        f"benchmark  {result.benchmark}",
+    ]
+    if result.kernels:
+        lines.append(f"kernels    {result.kernels}")
+    if result.arena_size is not None:
+        lines.append(f"arena      {result.arena_size} bytes ({result.arena_source})")
+    if lib is not None:
+        state = f"compiled in {lib.seconds:.0f} s" if lib.built else "reused from the cache"
+        lines.append(f"library    {lib.path.name} ({state})")
+    lines.append(f"time       {result.seconds:.1f} s")
+    if result.warnings:
+        lines.append(f"warnings   {len(result.warnings)} (see --json)")
+    print("\n".join(lines))
+    print()
+    print(render_text(result.audit, top=5))
+    return 0
