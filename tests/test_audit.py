@@ -4,12 +4,14 @@ arm-none-eabi-size."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -65,6 +67,7 @@ int th_infer(void) {
 extern int th_infer(void);
 static char th_command[80];
 int th_counter = 3;
+__attribute__((constructor)) static void th_init(void) { th_counter++; }  /* -> .init_array */
 int main(void) { memset(th_command, 0, sizeof th_command); return th_infer() + th_counter; }
 """,
     "src/board/startup.c": """
@@ -146,6 +149,12 @@ def _run(cmd: Sequence[str | Path], cwd: Path) -> str:
     return done.stdout
 
 
+def _model_source(model: bytes) -> str:
+    rows = (", ".join(f"0x{b:02x}" for b in model[i:i + 16]) for i in range(0, len(model), 16))
+    return ('__attribute__((aligned(16), section(".rodata.g_model_data")))\n'
+            "const unsigned char g_model_data[] = {\n" + ",\n".join(rows) + "\n};\n")
+
+
 def size_totals(elf: Path) -> tuple[int, int, int]:
     """text, data, bss as arm-none-eabi-size prints them."""
     out = _run(["arm-none-eabi-size", elf], elf.parent).splitlines()
@@ -175,6 +184,7 @@ SECTIONS
   .text : {{ *(.text*) *(.rodata*) . = ALIGN(4); }} > {c}
   .ARM.extab : {{ *(.ARM.extab* .gnu.linkonce.armextab.*) }} > {c}
   .ARM.exidx : {{ *(.ARM.exidx* .gnu.linkonce.armexidx.*) }} > {c}
+  .init_array : {{ KEEP(*(SORT(.init_array.*))) KEEP(*(.init_array)) }} > {c}
   __data_load__ = LOADADDR(.data);
   .data : {{ __data_start__ = .; *(.data*) . = ALIGN(4); __data_end__ = .; }} > {d} AT > {c}
   .bss (NOLOAD) : {{ __bss_start__ = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end__ = .; }} > {d}
@@ -188,9 +198,15 @@ SECTIONS
 def build_firmware(root: Path, *, cpu: str = "cortex-m4", model_size: int = 3000,
                    arena_size: int = 4096,
                    regions: Sequence[tuple[str, str, int, int]] = (FLASH, SRAM),
-                   data_region: str = "sram", region_symbols: bool = True) -> Firmware:
-    """Compile and link a small firmware laid out like a tinygen build under ``root``."""
+                   data_region: str = "sram", region_symbols: bool = True,
+                   model: bytes | None = None) -> Firmware:
+    """Compile and link a small firmware laid out like a tinygen build under ``root``.
+
+    ``model``: bytes for ``g_model_data`` (a .tflite), as tinygen's generator embeds them.
+    """
     root.mkdir(parents=True, exist_ok=True)
+    if model is not None:
+        model_size = len(model)
     build, cache = root / "build", root / "cache"
     flags = [*CPU_FLAGS[cpu], "-g", "-Os", "-ffunction-sections", "-fdata-sections",
              f"-DMODEL_SIZE={model_size}", f"-DARENA_SIZE={arena_size}"]
@@ -200,7 +216,8 @@ def build_firmware(root: Path, *, cpu: str = "cortex-m4", model_size: int = 3000
         for rel, text in files.items():
             src = base / rel
             src.parent.mkdir(parents=True, exist_ok=True)
-            src.write_text(text)
+            src.write_text(text if model is None or rel != "src/model_data.c" else
+                           _model_source(model))
             jobs.append((src, src.with_suffix(".o"), build))
     (build / "src").mkdir(parents=True, exist_ok=True)
 
@@ -290,7 +307,10 @@ def test_totals_equal_size_for_each_core(builds: dict[str, Firmware], cpu: str) 
     assert report.attribution == "map"
     assert [r.name for r in report.regions] == ["flash", "sram"]
     flash, sram = report.regions
-    assert flash.used == report.totals.flash and sram.used == report.totals.ram
+    in_flash_only = sum(s.size for s in report.sections if s.regions == ("flash",)
+                        and s.kind == "data")  # .init_array: see test_sections_and_regions
+    assert flash.used == report.totals.flash
+    assert sram.used == report.totals.ram - in_flash_only
 
 
 @needs_gcc
@@ -302,6 +322,20 @@ def test_model_and_arena_roles_match_their_arrays(m4: Firmware, board_m4: Board)
     assert m4.model_size <= model.flash < m4.model_size + 16
     assert (arena.flash, arena.ram) == (0, m4.arena_size)
     assert report.role("stack").ram == 0x2000 and report.role("heap").ram == 0x1000
+
+
+@needs_gcc
+def test_kws_model_role_is_the_tflite_size(board_m4: Board, tmp_path: Path) -> None:
+    tflite = Path(__file__).resolve().parents[1] / "models" / "kws_tiny.tflite"
+    if not tflite.is_file():
+        pytest.skip(f"{tflite} is not in this checkout")
+    fw = build_firmware(tmp_path, model=tflite.read_bytes(), arena_size=22 * 1024)
+    report = audit_elf(fw.elf, board_m4)
+    assert_consistent(report, fw.elf)
+    size = tflite.stat().st_size
+    assert size <= report.role("model").flash < size + 16
+    assert next(s for s in report.symbols if s.name == "g_model_data").size == size
+    assert report.role("arena").ram == 22 * 1024
 
 
 @needs_gcc
@@ -334,8 +368,14 @@ def test_sections_and_regions(m4: Firmware, board_m4: Board) -> None:
     assert sections[".data"].load_address != sections[".data"].address
     assert sections[".text"].regions == ("flash",)
     assert sections[".tensor_arena"].kind == "bss"
-    flash = report.regions[0]
+    flash, sram = report.regions
     assert dict(flash.roles)["model"] == report.role("model").flash
+    # .init_array is writable, so arm-none-eabi-size counts it as data (so in the RAM total)
+    # though it sits in flash: the RAM region holds that much less than the RAM total.
+    init_array = sections[".init_array"]
+    assert init_array.kind == "data" and init_array.regions == ("flash",)
+    assert sram.used == report.totals.ram - init_array.size
+    assert any(".init_array" in n and "no ram region holds" in n for n in report.notes)
 
 
 # --- without a board, without a map, stripped ---------------------------------------------
@@ -422,7 +462,7 @@ def test_model_too_big_for_the_board_is_over_budget(tmp_path: Path) -> None:
     assert flash.budget == 32768 and flash.over == report.totals.flash - 32768
     with pytest.raises(OverBudgetError) as info:
         enforce_budgets(report)
-    assert info.value.exit_code == ExitCode.OVER_BUDGET == 5
+    assert info.value.exit_code is ExitCode.OVER_BUDGET and int(ExitCode.OVER_BUDGET) == 5
     message = info.value.message
     assert "region 'flash'" in message
     assert f"{flash.over:,} bytes over budget" in message
@@ -573,6 +613,8 @@ def test_treemap_html_is_self_contained(m4: Firmware, board_m4: Board,
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert "<script" not in page and "src=" not in page and "href=" not in page
+    for svg in re.findall(r"<svg.*?</svg>", page, flags=re.DOTALL):
+        ElementTree.fromstring(svg)  # well-formed
     assert "model weights" in page and "g_model_data" not in page.split("<svg")[0]
     write_treemap_html(report, tmp_path / "again.html")
     assert (tmp_path / "again.html").read_text() == page  # deterministic
@@ -590,6 +632,15 @@ def test_role_table() -> None:
         "/c/tflm/third_party/flatbuffers/src/util.o": Role("tflm", "util"),
         "/c/CMSIS-NN/Source/SoftmaxFunctions/arm_softmax_s8.o": Role("cmsis_nn",
                                                                      "arm_softmax_s8"),
+        "/o/cmsis-nn/Source/ConvolutionFunctions/arm_convolve_s8.o": Role("cmsis_nn",
+                                                                          "arm_convolve_s8"),
+        "/d/cmsis-nn-4ab83cc3cc98/Source/FullyConnectedFunctions/arm_fully_connected_s8.c":
+            Role("cmsis_nn", "arm_fully_connected_s8"),
+        "/c/tflm/tensorflow/lite/micro/kernels/kernel_util.o": Role("tflm", "kernel_util"),
+        "/c/tflm/tensorflow/lite/kernels/internal/quantization_util.o": Role(
+            "tflm", "quantization_util"),
+        "/c/tflm/tensorflow/compiler/mlir/lite/core/api/error_reporter.o": Role(
+            "tflm", "error_reporter"),
         "src/model_data.o": Role("model", "model_data"),
         "src/harness/th_lib.o": Role("harness", "th_lib"),
         "src/board/uart.o": Role("board", "uart"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -210,7 +211,7 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
             raise _fail(path, key, "region ends beyond the 32-bit address space")
         regions.append(MemoryRegion(r["name"], r["kind"], r["origin"], r["size"]))
     ordered = sorted(regions, key=lambda m: m.origin)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if b.origin < a.end:
             raise _fail(path, "memory", f"regions {a.name!r} and {b.name!r} overlap")
     flash = [r for r in regions if r.kind == "flash"]

@@ -1,4 +1,4 @@
-"""Third-party C/C++ checkouts (TFLM, CMSIS-NN, ...): pinned in third_party/, cloned into a cache."""
+"""Third-party C/C++ checkouts (TFLM, CMSIS-NN, ...): pinned in third_party/, cached clones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Locate the data tinygen ships (boards, templates, SConstruct, manifest) in a checkout or a wheel."""
+"""Find the data tinygen ships (boards, templates, SConstruct, manifest), checkout or wheel."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import time
 from types import TracebackType
@@ -131,10 +132,9 @@ class SerialTransport:
                 self._buffer.feed(bytes(chunk))
 
     def close(self) -> None:
-        try:
+        # Closing a port that vanished (board unplugged) is not an error.
+        with contextlib.suppress(self._serial_error, OSError):
             self._port.close()
-        except (self._serial_error, OSError):
-            pass  # closing a port that vanished (board unplugged) is not an error
 
     def __enter__(self) -> Self:
         return self

@@ -389,6 +389,14 @@ static void ee_cmd_infer(char **cursor)
                   (unsigned long)ee_state.db_received, (unsigned long)ee_state.db_expected);
         return;
     }
+#ifdef EE_CFG_INPUT_BYTES
+    /* Checked here so that a wrong size runs nothing, rather than inferring a stale tensor. */
+    if (ee_state.db_received != (size_t)EE_CFG_INPUT_BYTES) {
+        th_printf("e-[infer: input is %lu bytes, the model takes %lu]\r\n",
+                  (unsigned long)ee_state.db_received, (unsigned long)EE_CFG_INPUT_BYTES);
+        return;
+    }
+#endif
 
     th_load_tensor();
     th_printf("m-warmup-start-%lu\r\n", warmup);

@@ -10,6 +10,8 @@
  *                          integer literal > 0                        (required)
  *   EE_CFG_ENERGY_MODE     0 performance, 1 energy                    (default 0; used by the port)
  *   EE_CMD_SIZE            command buffer incl. the terminating NUL   (default 80)
+ *   EE_CFG_INPUT_BYTES     bytes the model's input takes; when defined, `infer` refuses
+ *                          a load of any other size                   (optional)
  *
  * Protocol as implemented here. Commands are ASCII ending with '%'; every answer ends with the
  * line m-ready; lines end with CR LF. Stricter than the reference harness, and the same rules
@@ -25,7 +27,8 @@
  *   - Extra words after a complete command are an error:  e-[<command>: unexpected argument: <w>].
  *
  *   name                m-name-dut-[<TH_VENDOR_NAME_STRING>]
- *   profile             m-profile-[ULPMark for tinyML Firmware V0.0.1], m-model-[<TH_MODEL_VERSION>]
+ *   profile             m-profile-[ULPMark for tinyML Firmware V0.0.1]
+ *                       m-model-[<TH_MODEL_VERSION>]
  *   help                free text (no line starts with m- or e-)
  *   timestamp           th_timestamp()
  *   db load <N>         m-[Expecting <N> bytes]; starts a new load (received = 0).
@@ -52,6 +55,7 @@
  *                       e-[infer: warm-up out of range: <w>]
  *                       e-[infer: no input loaded]
  *                       e-[infer: input incomplete: <r> of <N> bytes]
+ *                       e-[infer: input is <N> bytes, the model takes <EE_CFG_INPUT_BYTES>]
  *   results             th_results() again;   e-[results: no inference yet]
  *   outbytes            th_print_output_bytes();   e-[outbytes: no inference yet]
  *   anything else       e-[Unknown command: <first word>]
@@ -88,6 +92,11 @@
 #ifndef EE_CMD_SIZE
 #define EE_CMD_SIZE 80
 #endif
+#if defined(EE_CFG_INPUT_BYTES)
+#if !(EE_CFG_INPUT_BYTES > 0 && EE_CFG_INPUT_BYTES <= MAX_DB_INPUT_SIZE)
+#error "EE_CFG_INPUT_BYTES must be in 1..MAX_DB_INPUT_SIZE"
+#endif
+#endif
 /* Room for "db load <N>" and "infer <N> <W>" with their largest values. */
 #if EE_CMD_SIZE < 32
 #error "EE_CMD_SIZE must be >= 32"
@@ -103,7 +112,8 @@ extern "C" {
  * m-init-done and m-ready. */
 void ee_benchmark_initialize(void);
 
-/* Feed one received byte; runs the command when '%' arrives. */
+/* Feed one received byte; runs the command when '%' arrives. Call it from one context only
+ * (ee_main.c's loop): the whole command, an `infer` included, runs inside this call. */
 void ee_serial_callback(char c);
 
 /* Run one command (without its '%'); the text is split in place. Ends with m-ready. */
@@ -111,7 +121,7 @@ void ee_serial_command_parser_callback(char *cmd);
 
 /* The bytes received with `db` since the last successful `db load`. */
 size_t ee_get_buffer(uint8_t *dst, size_t max_len); /* copies min(received, max_len) bytes */
-uint8_t *ee_get_buffer_pointer(void);               /* MAX_DB_INPUT_SIZE bytes, 8-byte aligned */
+uint8_t *ee_get_buffer_pointer(void);               /* MAX_DB_INPUT_SIZE bytes, aligned */
 size_t ee_get_buffer_length(void);                  /* bytes received so far */
 
 /* Print the line m-outbytes-[<lowercase hex pairs>] (see th_print_output_bytes). */

@@ -66,7 +66,8 @@ void th_vprintf(const char *fmt, va_list args);
 int th_getchar(void);
 
 /* Called by ee_serial_callback() when a complete, well-formed command has arrived (without its
- * '%'); must pass cmd to ee_serial_command_parser_callback(). */
+ * '%'); must pass cmd to ee_serial_command_parser_callback() before returning, since the
+ * buffer is reused for the next command. */
 void th_command_ready(char volatile *cmd);
 
 /* Thin libc wrappers (th_libc.c), so a port can swap the C library in one place. */

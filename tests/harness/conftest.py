@@ -19,7 +19,8 @@ def host_cc() -> str:
 
 
 def _build(factory: pytest.TempPathFactory, cc: str, name: str, **defines: int) -> Path:
-    return build_host_program(factory.mktemp(name) / name, [HARNESS_MAIN, HOST_PORT], defines, cc=cc)
+    sources = [HARNESS_MAIN, HOST_PORT]
+    return build_host_program(factory.mktemp(name) / name, sources, defines, cc=cc)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +31,13 @@ def harness(host_cc: str, tmp_path_factory: pytest.TempPathFactory) -> HostHarne
 
 @pytest.fixture(scope="session")
 def small_harness(host_cc: str, tmp_path_factory: pytest.TempPathFactory) -> HostHarness:
-    """EE_CMD_SIZE 32 and MAX_DB_INPUT_SIZE 5, the smallest settings the harness accepts."""
-    program = _build(tmp_path_factory, host_cc, "harness_small", EE_CMD_SIZE=32,
-                     MAX_DB_INPUT_SIZE=5)
+    """EE_CMD_SIZE 32 (the smallest accepted), MAX_DB_INPUT_SIZE 5, EE_CFG_INPUT_BYTES 4."""
+    program = _build(
+        tmp_path_factory,
+        host_cc,
+        "harness_small",
+        EE_CMD_SIZE=32,
+        MAX_DB_INPUT_SIZE=5,
+        EE_CFG_INPUT_BYTES=4,
+    )
     return HostHarness(program)

@@ -107,6 +107,11 @@ void th_load_tensor(void)
     if (model_expected == 0u || len != model_expected) {
         fail("th_load_tensor called without a complete load");
     }
+#ifdef EE_CFG_INPUT_BYTES
+    if (len != EE_CFG_INPUT_BYTES) {
+        fail("th_load_tensor called with a size other than EE_CFG_INPUT_BYTES");
+    }
+#endif
     if (ee_get_buffer(copy, sizeof copy) != len ||
         memcmp(copy, ee_get_buffer_pointer(), len) != 0) {
         fail("ee_get_buffer disagrees with ee_get_buffer_pointer");
@@ -405,6 +410,9 @@ static void check_command(const answer_t *a, size_t old_len, unsigned long old_h
         is_infer = 1;
         accept = model_infer_args(w, n, &count, &warmup) && model_expected > 0u &&
                  model_received == model_expected;
+#ifdef EE_CFG_INPUT_BYTES
+        accept = accept && model_received == EE_CFG_INPUT_BYTES;
+#endif
     } else if (strcmp(w[0], "results") == 0 || strcmp(w[0], "outbytes") == 0) {
         accept = n == 1u && model_inferred;
     } else if (strcmp(w[0], "name") == 0 || strcmp(w[0], "profile") == 0 ||
@@ -735,6 +743,11 @@ static void put_full_load(rng_t *r, input_t *in)
     const size_t max_chunk = (EE_CMD_SIZE - 1u - 3u) / 2u; /* "db " + two digits a byte */
     size_t total = 1u + rng_below(r, MAX_DB_INPUT_SIZE);
     size_t sent = 0;
+#ifdef EE_CFG_INPUT_BYTES
+    if (rng_below(r, 4) != 0) {
+        total = EE_CFG_INPUT_BYTES; /* mostly the size the model takes */
+    }
+#endif
     char text[48];
     snprintf(text, sizeof text, "db load %lu%%", (unsigned long)total);
     put_text(in, text);

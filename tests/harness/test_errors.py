@@ -30,10 +30,16 @@ BAD_COMMANDS = [
     case(COMPLETE, "db load 0x10", "e-[db load: size is not a decimal number: 0x10]"),
     case(COMPLETE, "db load -", "e-[db load: size is not a decimal number: -]"),
     case(COMPLETE, "db load 491", "e-[db load: size 491 exceeds the buffer of 490 bytes]"),
-    case(LOADING, "db load 4294967297",
-         "e-[db load: size 4294967297 exceeds the buffer of 490 bytes]"),
-    case(COMPLETE, "db load 18446744073709551617",
-         "e-[db load: size 18446744073709551617 exceeds the buffer of 490 bytes]"),
+    case(
+        LOADING,
+        "db load 4294967297",
+        "e-[db load: size 4294967297 exceeds the buffer of 490 bytes]",
+    ),
+    case(
+        COMPLETE,
+        "db load 18446744073709551617",
+        "e-[db load: size 18446744073709551617 exceeds the buffer of 490 bytes]",
+    ),
     case(COMPLETE, "db load 4 5", "e-[db load: unexpected argument: 5]"),
     case(COMPLETE, "db load 0 5", "e-[db load: size must be > 0]"),
     # db data
@@ -106,18 +112,27 @@ def test_rejected_db_load_keeps_the_load_in_progress(harness: HostHarness) -> No
 
 def test_rejected_db_load_keeps_a_complete_input_inferable(harness: HostHarness) -> None:
     answers = harness.converse(*COMPLETE, "db load 0", "db load 9999", "infer 1 0")
-    assert answers[-1] == infer_answer(b"\xab\xcd", count=1, warmup=0,
-                                       clock_us=CLOCK_START_US + 1)
+    assert answers[-1] == infer_answer(b"\xab\xcd", count=1, warmup=0, clock_us=CLOCK_START_US + 1)
 
 
 def test_rejected_infers_run_nothing(harness: HostHarness) -> None:
     # A rejected infer takes no timestamp, so the clock of the good one is unchanged.
     answers = harness.converse(*COMPLETE, "infer 0", "infer 1 -1", "infer 1 2 3", "infer 1 0")
-    assert answers[-1] == infer_answer(b"\xab\xcd", count=1, warmup=0,
-                                       clock_us=CLOCK_START_US + 1)
+    assert answers[-1] == infer_answer(b"\xab\xcd", count=1, warmup=0, clock_us=CLOCK_START_US + 1)
 
 
 def test_infer_after_a_restarted_load_waits_for_it(harness: HostHarness) -> None:
     answers = harness.converse(*COMPLETE, "db load 3", "infer 1 0", "db 010203", "infer 1 0")
     assert answers[-3] == ["e-[infer: input incomplete: 0 of 3 bytes]"]
     assert answers[-1][0] == "h-load-tensor-3"
+
+
+def test_infer_refuses_a_size_other_than_the_model_input(small_harness: HostHarness) -> None:
+    # small_harness: EE_CFG_INPUT_BYTES 4 in a 5-byte buffer.
+    answers = small_harness.converse(
+        "db load 5", "db 0102030405", "infer 1 0", "db load 4", "db 01020304", "infer 1 0"
+    )
+    assert answers[2] == ["e-[infer: input is 5 bytes, the model takes 4]"]
+    assert answers[5] == infer_answer(
+        bytes([1, 2, 3, 4]), count=1, warmup=0, clock_us=CLOCK_START_US + 1
+    )

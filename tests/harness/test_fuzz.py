@@ -30,10 +30,10 @@ from .toolchain import (
     run_program,
 )
 
-# A small db buffer makes overflows frequent; a small command buffer makes over-long commands
-# frequent and, with the kws01 buffer, loads long.
+# A small db buffer makes overflows frequent (and a fixed model input size refuses some loads);
+# a small command buffer makes over-long commands frequent and, with the kws01 buffer, loads long.
 FUZZ_CONFIGS: dict[str, Defines] = {
-    "db48-cmd80": {"MAX_DB_INPUT_SIZE": 48},
+    "db48-in40-cmd80": {"MAX_DB_INPUT_SIZE": 48, "EE_CFG_INPUT_BYTES": 40},
     "db490-cmd32": {"MAX_DB_INPUT_SIZE": 490, "EE_CMD_SIZE": 32},
 }
 CI_SEED = 1
@@ -64,8 +64,10 @@ class FuzzStats:
         return (self.inputs, self.bytes, self.accepted, self.rejected, self.loads, self.infers)
 
     def describe(self) -> str:
-        return (f"{self.inputs} inputs, 0 crashes ({self.bytes} bytes, {self.accepted} commands "
-                f"accepted, {self.rejected} rejected, {self.loads} inferences run)")
+        return (
+            f"{self.inputs} inputs, 0 crashes ({self.bytes} bytes, {self.accepted} commands "
+            f"accepted, {self.rejected} rejected, {self.loads} infer commands run)"
+        )
 
 
 def build_fuzzer(
@@ -74,8 +76,9 @@ def build_fuzzer(
     cc: str = "gcc",
     harness_sources: Sequence[Path] = HARNESS_SOURCES,
 ) -> Path:
-    return build_host_program(out_dir / "fuzz_protocol", [FUZZER], defines, cc=cc,
-                              harness_sources=harness_sources)
+    return build_host_program(
+        out_dir / "fuzz_protocol", [FUZZER], defines, cc=cc, harness_sources=harness_sources
+    )
 
 
 def run_fuzzer(program: Path, seed: int, count: int, start: int = 0) -> FuzzStats:
@@ -114,8 +117,7 @@ def test_fuzz_protocol(fuzzer: Path) -> None:
 
 def test_inputs_are_independent_of_the_split(fuzzer: Path) -> None:
     whole = run_fuzzer(fuzzer, seed=7, count=200)
-    halves = run_fuzzer(fuzzer, seed=7, count=120) + run_fuzzer(fuzzer, seed=7, count=80,
-                                                                 start=120)
+    halves = run_fuzzer(fuzzer, seed=7, count=120) + run_fuzzer(fuzzer, seed=7, count=80, start=120)
     assert whole == halves
 
 
@@ -125,8 +127,11 @@ def test_dump_and_replay_one_input(fuzzer: Path, tmp_path: Path) -> None:
     saved = tmp_path / "input-42.bin"
     saved.write_bytes(dumped.stdout)
     handmade = tmp_path / "handmade.bin"
-    handmade.write_bytes(b"db load 3%db 0102\x00%db 010203%db 04%infer 1 0%" + b"x" * 5000
-                         + b"%outbytes%results%\xff")
+    handmade.write_bytes(
+        b"db load 3%db 0102\x00%db 010203%db 04%infer 1 0%"
+        + b"x" * 5000
+        + b"%outbytes%results%\xff"
+    )
     replay = run_program(fuzzer, ["--replay", str(saved), str(handmade)])
     assert replay.returncode == 0, replay.stderr.decode(errors="replace")
     assert b"2 inputs replayed, 0 failures" in replay.stdout
@@ -139,9 +144,13 @@ def test_fuzzer_finds_a_planted_overflow(host_cc: str, tmp_path: Path) -> None:
     assert check in harness, "planted-bug test is out of date with ee_benchmark.c"
     broken = tmp_path / "ee_benchmark.c"
     broken.write_text(harness.replace(check, "if (0) {"))
-    program = build_fuzzer(tmp_path, FUZZ_CONFIGS["db48-cmd80"], cc=host_cc,
-                           harness_sources=[broken, *HARNESS_SOURCES[1:]])
-    with pytest.raises(FuzzFailure, match="runtime error|FAILURE|AddressSanitizer"):
+    program = build_fuzzer(
+        tmp_path,
+        FUZZ_CONFIGS["db48-in40-cmd80"],
+        cc=host_cc,
+        harness_sources=[broken, *HARNESS_SOURCES[1:]],
+    )
+    with pytest.raises(FuzzFailure, match=r"runtime error|FAILURE|AddressSanitizer"):
         run_fuzzer(program, seed=CI_SEED, count=CI_COUNT)
 
 
@@ -167,8 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100_000, help="inputs per configuration")
     parser.add_argument("--seed", type=int, default=None, help="default: a random one")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--config", choices=list(FUZZ_CONFIGS), action="append",
-                        help="default: all")
+    parser.add_argument(
+        "--config", choices=list(FUZZ_CONFIGS), action="append", help="default: all"
+    )
     args = parser.parse_args(argv)
     cc = find_host_cc()
     if cc is None:
@@ -183,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             program = build_fuzzer(out_dir, FUZZ_CONFIGS[name], cc=cc)
             ranges = _split(args.count, args.jobs)
             with ThreadPoolExecutor(len(ranges)) as pool:
-                futures = [pool.submit(run_fuzzer, program, seed, part, start)
-                           for start, part in ranges]
+                futures = [
+                    pool.submit(run_fuzzer, program, seed, part, start) for start, part in ranges
+                ]
                 try:
                     total = sum((future.result() for future in futures), FuzzStats())
                 except FuzzFailure as exc:

@@ -7,9 +7,8 @@ import pytest
 from .host_harness import CLOCK_START_US, HostHarness, db_commands, fnv1a32, infer_answer
 from .toolchain import REPO_ROOT
 
-KWS_SAMPLE = (
-    REPO_ROOT.parent / "shared" / "mlperf-tiny" / "samples" / "kws01_kws_input_data_sample0_i8_49x10.bin"
-)
+SAMPLES = REPO_ROOT.parent / "shared" / "mlperf-tiny" / "samples"
+KWS_SAMPLE = SAMPLES / "kws01_kws_input_data_sample0_i8_49x10.bin"
 # The clock after the boot stamp (host_port.c).
 CLOCK_AFTER_BOOT = CLOCK_START_US + 1
 
@@ -33,8 +32,16 @@ def test_help_lists_every_command_and_has_no_protocol_lines(harness: HostHarness
     text = harness.ask("help")
     assert text, "help printed nothing"
     assert not any(line.startswith(("m-", "e-")) for line in text)
-    for command in ("name", "profile", "timestamp", "db load", "db print", "infer", "results",
-                    "outbytes"):
+    for command in (
+        "name",
+        "profile",
+        "timestamp",
+        "db load",
+        "db print",
+        "infer",
+        "results",
+        "outbytes",
+    ):
         assert any(command in line for line in text), command
     assert any("1..490" in line for line in text), "help should state MAX_DB_INPUT_SIZE"
 
@@ -84,13 +91,14 @@ def test_largest_chunk_fits_the_command_buffer(harness: HostHarness) -> None:
     assert len(command) == 79
     assert harness.converse("db load 38", command, "db print")[1:] == [
         ["m-load-done"],
-        [f"m-buffer-{'-'.join(f'{b:02x}' for b in data[i:i + 8])}" for i in range(0, 38, 8)],
+        [f"m-buffer-{'-'.join(f'{b:02x}' for b in data[i : i + 8])}" for i in range(0, 38, 8)],
     ]
 
 
 def test_new_db_load_restarts_the_buffer(harness: HostHarness) -> None:
-    answers = harness.converse("db load 2", "db 0102", "db load 3", "db print", "db 0a0b0c",
-                               "db print")
+    answers = harness.converse(
+        "db load 2", "db 0102", "db load 3", "db print", "db 0a0b0c", "db print"
+    )
     assert answers[2:] == [["m-[Expecting 3 bytes]"], [], ["m-load-done"], ["m-buffer-0a-0b-0c"]]
 
 
@@ -170,7 +178,8 @@ def test_runner_conversation_with_the_kws_sample(harness: HostHarness) -> None:
     assert chunk_answers[-1] == ["m-load-done"]
     printed = answers[-2]
     assert len(printed) == 62  # ceil(490 / 8)
-    assert bytes.fromhex("".join(line.removeprefix("m-buffer-").replace("-", "")
-                                 for line in printed)) == data
+    assert (
+        bytes.fromhex("".join(line.removeprefix("m-buffer-").replace("-", "") for line in printed))
+        == data
+    )
     assert answers[-1] == infer_answer(data, count=1, warmup=0, clock_us=CLOCK_AFTER_BOOT)
-

@@ -21,8 +21,7 @@ def test_command_without_percent_is_not_run(harness: HostHarness) -> None:
 
 def test_cr_and_lf_are_ignored(harness: HostHarness) -> None:
     answers = harness.send(b"na\r\nme\r\n%\r\ndb lo\nad 2%db 01\r\n02%db print%")
-    assert answers == [NAME_ANSWER, ["m-[Expecting 2 bytes]"], ["m-load-done"],
-                       ["m-buffer-01-02"]]
+    assert answers == [NAME_ANSWER, ["m-[Expecting 2 bytes]"], ["m-load-done"], ["m-buffer-01-02"]]
 
 
 def test_tabs_and_repeated_spaces_separate_words(harness: HostHarness) -> None:
@@ -50,8 +49,9 @@ def test_cr_lf_do_not_count_towards_the_length(harness: HostHarness) -> None:
 
 def test_too_long_chunk_writes_nothing(harness: HostHarness) -> None:
     chunk = b"db " + b"ee" * 39  # 81 characters: one byte more than fits
-    answers = harness.send(b"db load 40%db 0102%" + chunk + b"%db print%db " + b"ee" * 38
-                           + b"%db print%")
+    answers = harness.send(
+        b"db load 40%db 0102%" + chunk + b"%db print%db " + b"ee" * 38 + b"%db print%"
+    )
     assert answers[2:] == [
         [TOO_LONG],
         ["m-buffer-01-02"],
@@ -72,8 +72,12 @@ def test_first_bad_byte_is_reported(harness: HostHarness) -> None:
 
 def test_bad_byte_in_a_chunk_writes_nothing(harness: HostHarness) -> None:
     answers = harness.send(b"db load 2%db 01\x0002%db print%db 0304%")
-    assert answers == [["m-[Expecting 2 bytes]"], ["e-[Bad character 0x00 in command]"], [],
-                       ["m-load-done"]]
+    assert answers == [
+        ["m-[Expecting 2 bytes]"],
+        ["e-[Bad character 0x00 in command]"],
+        [],
+        ["m-load-done"],
+    ]
 
 
 def test_too_long_wins_over_a_bad_byte(harness: HostHarness) -> None:

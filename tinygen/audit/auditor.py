@@ -65,7 +65,7 @@ def audit_elf(elf_path: Path, board: Board | None = None, *, map_path: Path | No
                           for k in (TEXT, DATA, BSS)))
     region_usage = _region_usage(elf, regions, attribution, board, budget_flash, budget_ram)
     budgets = _budgets(totals, regions, board, budget_flash, budget_ram)
-    notes.extend(_occupancy_notes(totals, region_usage))
+    notes.extend(_occupancy_notes(elf, regions))
     return AuditReport(
         elf=ElfInfo(str(elf_path), _sha256(elf_path), elf.cpu, elf.entry, bool(elf.symbols),
                     elf.has_dwarf),
@@ -200,16 +200,27 @@ def _budgets(totals: SizeTotals, regions: RegionMap, board: Board | None,
     return tuple(result)
 
 
-def _occupancy_notes(totals: SizeTotals, regions: tuple[RegionUsage, ...]) -> list[str]:
+def _occupancy_notes(elf: ElfImage, regions: RegionMap) -> list[str]:
+    """Explain sections that make region occupancy differ from arm-none-eabi-size's totals."""
     notes = []
-    for kind, total in (("flash", totals.flash), ("ram", totals.ram)):
-        occupied = sum(r.used for r in regions if r.kind == kind)
-        if occupied != total:
-            notes.append(
-                f"{kind} regions hold {occupied} bytes but arm-none-eabi-size counts {total}: "
-                "some code or read-only data runs from RAM or sits in a region of the other "
-                "kind (regions count where bytes are; totals count what size counts)")
+    for kind in ("flash", "ram"):
+        placed = {s.index: any(r.kind == kind for r in _section_regions(s, regions))
+                  for s in elf.sections}
+        counted = {s.index: s.in_flash_total if kind == "flash" else s.in_ram_total
+                   for s in elf.sections}
+        extra = [s for s in elf.sections if counted[s.index] and not placed[s.index]]
+        missing = [s for s in elf.sections if placed[s.index] and not counted[s.index]]
+        if extra:
+            notes.append(f"the {kind} total counts {_listing(extra)} as arm-none-eabi-size "
+                         f"does, though no {kind} region holds them")
+        if missing:
+            notes.append(f"{_listing(missing)} occupy {kind} regions but are not in the "
+                         f"{kind} total (arm-none-eabi-size counts them elsewhere)")
     return notes
+
+
+def _listing(sections: list[Section]) -> str:
+    return ", ".join(f"{s.name} ({s.size:,} B, {s.kind})" for s in sections)
 
 
 def _role_usage(attribution: Attribution) -> tuple[RoleUsage, ...]:

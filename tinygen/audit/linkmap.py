@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from tinygen.audit.roles import Unit
@@ -47,6 +48,7 @@ class LinkMap:
     sections: dict[str, MapSection]
 
 
+@lru_cache(maxsize=8192)
 def parse_unit(text: str) -> Unit:
     """``lib.a(member.o)`` or ``obj.o`` (a thin archive's member is the object's own path)."""
     m = _ARCHIVE_MEMBER.match(text)

@@ -120,19 +120,23 @@ def _kind_of(elf: ElfImage, start: int, end: int) -> str:
 
 
 def _segment_regions(elf: ElfImage) -> RegionMap:
-    # Without a board, read-only segments and the load images of initialised data are flash;
-    # writable segments (at their run addresses) are RAM. The sizes stay unknown.
+    # Without a board: code and read-only segments are flash (a code segment may be writable
+    # too, when .init_array shares it), as are the load images of relocated data; other
+    # writable segments are RAM where they run. The sizes stay unknown.
     ranges: dict[str, list[tuple[int, int]]] = {"flash": [], "ram": []}
     for seg in elf.segments:
-        if seg.filesz and (not seg.writable or seg.paddr != seg.vaddr):
+        if seg.executable or not seg.writable:
+            ranges["flash"].append((seg.paddr, seg.paddr + max(seg.filesz, seg.memsz)))
+            continue
+        if seg.filesz and seg.paddr != seg.vaddr:
             ranges["flash"].append((seg.paddr, seg.paddr + seg.filesz))
-        if seg.writable and seg.memsz:
+        if seg.memsz:
             ranges["ram"].append((seg.vaddr, seg.vaddr + seg.memsz))
-    for section in elf.sections:  # sections outside every segment still need a home
-        if holds_load_image(section):
-            ranges["flash"].append((section.lma, section.lma + section.size))
-        else:
-            ranges["ram"].append((section.vma, section.vma + section.size))
+    if not elf.segments:
+        for section in elf.sections:
+            kind = "flash" if holds_load_image(section) else "ram"
+            address = section.lma if kind == "flash" else section.vma
+            ranges[kind].append((address, address + section.size))
     specs = []
     for kind in ("flash", "ram"):
         merged: list[list[int]] = []

@@ -63,12 +63,16 @@ SYMBOL_RULES: tuple[_Rule, ...] = (
 # extension removed and ``/`` separators. First match wins, so specific rules come first.
 _LIB = r"lib(?P<lib>c|g|m|stdc\+\+|supc\+\+|gcc|nosys|rdimon|rdpmon)(_nano)?"
 UNIT_RULES: tuple[_Rule, ...] = (
+    # Shared helpers that live among the kernels but are no op of their own.
+    _rule("tflm", r"(^|/)tensorflow/lite/micro/kernels/(kernel_util|kernel_runner|"
+                  r"micro_tensor_utils|decompress(_common)?|decode_state\w*)$"),
     _rule("kernel", r"(^|/)tensorflow/lite/micro/kernels/cmsis_nn/(?P<op>[^/]+)$",
           "{op} (cmsis-nn)"),
     _rule("kernel",
           r"(^|/)tensorflow/lite/micro/kernels/(?P<op>[^/]+?)(_common|_reference)?$",
           "{op} (reference)"),
-    _rule("cmsis_nn", r"(^|/)CMSIS-NN/"),
+    # CMSIS-NN's checkout: "CMSIS-NN/", "cmsis-nn/" or tinygen's "cmsis-nn-<hash>/".
+    _rule("cmsis_nn", r"(?i)(^|/)cmsis[-_]?nn(-[0-9a-f]+)?/"),
     _rule("tflm", r"(^|/)(tensorflow|third_party/flatbuffers|flatbuffers)/"),
     _rule("model", r"(^|/)src/model_data$"),
     _rule("harness", r"(^|/)src/harness/"),

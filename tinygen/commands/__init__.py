@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tinygen.commands import audit_cmd, boards_cmd, build_cmd, deps_cmd, inspect_cmd
+from tinygen.commands import (
+    audit_cmd,
+    bench_cmd,
+    boards_cmd,
+    build_cmd,
+    deps_cmd,
+    inspect_cmd,
+    run_cmd,
+    verify_cmd,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (boards_cmd, inspect_cmd, deps_cmd, build_cmd, audit_cmd)
+COMMANDS: tuple[ModuleType, ...] = (
+    boards_cmd,
+    inspect_cmd,
+    deps_cmd,
+    build_cmd,
+    verify_cmd,
+    audit_cmd,
+    bench_cmd,
+    run_cmd,
+)

@@ -22,6 +22,17 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     src.add_argument("--model", type=Path, help="quantized int8 .tflite model")
     src.add_argument("--bringup", action="store_true",
                      help="no model: harness + board support only, to bring up a new board")
+    _add_options(p)
+
+
+def add_build_arguments(p: argparse.ArgumentParser) -> None:
+    """The build options, for commands that build a model's firmware first."""
+    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    p.add_argument("--model", type=Path, required=True, help="quantized int8 .tflite model")
+    _add_options(p)
+
+
+def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="output folder (default build/<board>-<model>)")
     p.add_argument("--benchmark", choices=[*BENCHMARKS, "generic"],
                    help="benchmark port (default: from the model's input/output signature)")

@@ -1,0 +1,286 @@
+"""``tinygen bench``: run the MLPerf Tiny benchmark against a firmware on a board or in QEMU."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from tinygen.board import Board, load_board
+from tinygen.codegen import BENCHMARKS, banner
+from tinygen.errors import DeviceError, InputError, UsageError
+from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.model import load_model
+from tinygen.report import emit_json, format_table, progress
+from tinygen.runner.dataset import Dataset, load_dataset
+from tinygen.runner.modes import (
+    DEFAULT_WARMUP,
+    EMULATED_MIN_WINDOW_S,
+    HARDWARE_MIN_WINDOW_S,
+    PERFORMANCE_INPUTS,
+    AccuracyResult,
+    PerformanceResult,
+    SmokeResult,
+    run_accuracy,
+    run_performance,
+    run_smoke,
+)
+from tinygen.runner.progress import ProgressBar
+from tinygen.runner.protocol import DEFAULT_TIMEOUT, DutClient
+from tinygen.runner.results import SessionLog, results_document, write_results
+from tinygen.runner.session import (
+    bench_inputs,
+    identify,
+    open_transport,
+    start_session,
+    transport_json,
+)
+
+MODES = ("smoke", "performance", "accuracy")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive_int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench", help="run the MLPerf Tiny benchmark (smoke, performance, accuracy)",
+        description="Run the MLPerf Tiny host protocol against a firmware: on a board through "
+                    "its serial port (--port), or on an emulated board in QEMU. Prints the "
+                    "MLCommons runner's summary lines. Under QEMU time is instruction count "
+                    "(-icount shift=0), not the board's time. Exit code 6 when the device "
+                    "fails.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--elf", type=Path, metavar="FIRMWARE.elf", help="a built firmware")
+    src.add_argument("--model", type=Path, metavar="MODEL.tflite",
+                     help="build (or reuse) the firmware for this model first")
+    src.add_argument("--bringup", action="store_true",
+                     help="build (or reuse) the bring-up firmware (no model) first")
+    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    p.add_argument("--port", help="serial port of a board (or a pyserial URL such as "
+                                  "socket://host:4000); without it an emulated board runs in QEMU")
+    p.add_argument("--baud", type=_positive_int, help="baud rate (default: the board's)")
+    p.add_argument("--mode", choices=MODES, required=True)
+    p.add_argument("--dataset", type=Path, metavar="DIR",
+                   help="inputs in the MLCommons layout: DIR/<model id>/y_labels.csv and the "
+                        "files (accuracy needs it; smoke and performance use synthetic inputs "
+                        "without it)")
+    p.add_argument("--benchmark", choices=list(BENCHMARKS),
+                   help="the benchmark the firmware runs (default: asked with 'profile'); "
+                        "given, the dataset is checked before the device is started")
+    p.add_argument("--iterations", type=_positive_int, metavar="N",
+                   help="inferences per timed window (default: chosen so a window lasts "
+                        "--min-window)")
+    p.add_argument("--warmup", type=_non_negative_int, metavar="W",
+                   help="untimed inferences before each window (default: the MLCommons "
+                        "runner's, 10 for kws01/ad01, 5 for vww01/ic01)")
+    p.add_argument("--min-window", type=_seconds, metavar="SECONDS",
+                   help=f"shortest timed window (default {HARDWARE_MIN_WINDOW_S:g} s on a board,"
+                        f" {EMULATED_MIN_WINDOW_S:g} virtual s in QEMU, where the clock is the "
+                        "instruction count and has no noise to average out)")
+    p.add_argument("--limit", type=_positive_int, metavar="K",
+                   help="accuracy: only the first K files")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"wait this long for each answer line (default {DEFAULT_TIMEOUT:g}; "
+                        "infer waits at least 30 s)")
+    p.add_argument("--build-dir", type=Path, metavar="DIR",
+                   help="with --model/--bringup: the firmware folder (default "
+                        "build/<board>-<model>)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="with --model/--bringup: build even if a matching firmware exists")
+    p.add_argument("--json", action="store_true", help="print the results JSON instead of text")
+    p.add_argument("--out", type=Path, metavar="RESULTS.json", help="also write the results JSON")
+    p.add_argument("--log", type=Path, metavar="SESSION.log",
+                   help="write every command and answer of the session")
+    p.set_defaults(_command_module=sys.modules[__name__])
+
+
+# ---- firmware --------------------------------------------------------------------------
+
+
+def _reusable(folder: Path, board: Board, model_sha256: str | None, benchmark: str) -> bool:
+    """A firmware folder from an earlier build of the same model, board and benchmark, in
+    performance mode, by this tinygen version (the banner names all but the mode)."""
+    config = folder / "src" / "tinygen_config.h"
+    if not (folder / "firmware.elf").is_file() or not config.is_file():
+        return False
+    text = config.read_text(errors="replace")
+    return (banner(board, model_sha256) in text
+            and f'#define TH_MODEL_VERSION "{benchmark}"' in text
+            and "#define EE_CFG_ENERGY_MODE 0" in text)
+
+
+def _firmware(args: argparse.Namespace, board: Board) -> tuple[Path, str | None]:
+    """The ELF to run and the benchmark it runs (None when only the device can tell)."""
+    if args.elf is not None:
+        return args.elf, args.benchmark
+    sha: str | None = None
+    if args.bringup:
+        benchmark = args.benchmark or "kws01"
+        stem = "bringup"
+    else:
+        info = load_model(args.model)
+        sha = info.sha256
+        benchmark = args.benchmark or info.benchmark or "generic"
+        stem = args.model.stem
+    folder = args.build_dir or Path("build") / f"{board.name}-{stem}"
+    if not args.rebuild and _reusable(folder, board, sha, benchmark):
+        progress(f"reusing {folder / 'firmware.elf'} (same model, board and tinygen; "
+                 "--rebuild builds it again)")
+        return folder / "firmware.elf", benchmark
+    opts = BuildOptions(board=board, out_dir=folder,
+                        model_path=None if args.bringup else args.model,
+                        benchmark=args.benchmark)
+    result = build_firmware(opts, progress)
+    return result.elf, result.benchmark
+
+
+# ---- output ----------------------------------------------------------------------------
+
+
+def _smoke_text(result: SmokeResult) -> str:
+    rows = [(c.name, "ok" if c.ok else "FAILED", c.detail) for c in result.checks]
+    return format_table(("check", "result", "detail"), rows)
+
+
+def _performance_text(result: PerformanceResult) -> str:
+    emulated = result.emulated
+    headers = ["window", "input", "N", "elapsed us", "inf./sec.",
+               "virtual ms" if emulated else "ms"]
+    if emulated:
+        headers.append("instructions/inf.")
+    rows = []
+    for i, w in enumerate(result.windows, start=1):
+        row: list[object] = [i, w.input, w.iterations, w.elapsed_us, f"{w.throughput:.3f}",
+                             f"{w.latency_ms:.3f}"]
+        if emulated:
+            row.append(f"{w.instructions_per_inference:,.0f}")
+        rows.append(row)
+    return format_table(headers, rows, align_right=tuple(range(2, len(headers))))
+
+
+def _print_result(mode: str, result: SmokeResult | PerformanceResult | AccuracyResult) -> None:
+    if isinstance(result, SmokeResult):
+        print(_smoke_text(result))
+        print()
+    elif isinstance(result, PerformanceResult):
+        print(_performance_text(result))
+        print()
+    else:
+        print(f"{len(result.files)} files, {sum(f.inferences for f in result.files)} "
+              "inferences")
+    print("\n".join(result.summary_lines()))
+
+
+# ---- run -------------------------------------------------------------------------------
+
+
+def _check_options(args: argparse.Namespace, board: Board) -> None:
+    if args.mode == "accuracy" and args.dataset is None:
+        raise UsageError("accuracy mode needs --dataset DIR",
+                         hint="e.g. --dataset ../shared/mlperf-tiny/datasets")
+    if args.port is None and board.emulator is None:
+        raise UsageError(f"board {board.name} is not emulated, so it needs --port",
+                         hint="give the board's serial port, e.g. --port /dev/ttyACM0")
+    if args.baud is not None and args.port is None:
+        raise UsageError("--baud goes with --port (QEMU's UART has no baud rate)")
+    if args.elf is not None and not args.elf.is_file():
+        raise InputError(f"{args.elf} does not exist", hint="build it first: tinygen build")
+
+
+def run(args: argparse.Namespace) -> int:
+    board = load_board(args.board)
+    _check_options(args, board)
+    emulated = args.port is None
+    elf, benchmark = _firmware(args, board)
+    if args.port is not None and (args.model is not None or args.bringup):
+        progress(f"note: tinygen does not flash boards; the board on {args.port} must run "
+                 f"{elf}")
+    dataset: Dataset | None = None
+    if args.dataset is not None and benchmark is not None:
+        dataset = load_dataset(args.dataset, benchmark)  # every file checked before QEMU starts
+
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(SessionLog(args.log)) if args.log else None
+        transport = stack.enter_context(open_transport(board, elf, args.port, args.baud))
+        client = DutClient(transport, timeout=args.timeout, recorder=log,
+                           strict=args.mode == "smoke")
+        start_session(client, emulated)
+        bar = ProgressBar()
+        stack.callback(bar.close)
+        if args.mode == "smoke":
+            device = None
+            model = benchmark or client.profile()[1]
+            if args.dataset is not None and dataset is None:
+                dataset = load_dataset(args.dataset, model)
+            item = bench_inputs(dataset, model, 1)[0]
+            result: SmokeResult | PerformanceResult | AccuracyResult = run_smoke(
+                client, item, benchmark=model, emulated=emulated)
+        else:
+            info = identify(client, benchmark)
+            device = info.to_json()
+            model = info.model
+            if args.dataset is not None and dataset is None:
+                dataset = load_dataset(args.dataset, model)  # still before any `db`
+            if args.mode == "performance":
+                warmup = args.warmup if args.warmup is not None else DEFAULT_WARMUP.get(model, 10)
+                min_window = args.min_window or (EMULATED_MIN_WINDOW_S if emulated
+                                                 else HARDWARE_MIN_WINDOW_S)
+                result = run_performance(
+                    client, bench_inputs(dataset, model, PERFORMANCE_INPUTS),
+                    iterations=args.iterations, warmup=warmup, min_window_s=min_window,
+                    emulated=emulated, progress=bar.update)
+            else:
+                assert dataset is not None
+                result = run_accuracy(client, dataset, limit=args.limit, progress=bar.update)
+        bar.close()
+
+    run_info = {
+        "board": board.name,
+        "benchmark": model,
+        "firmware": {"elf": str(elf), "sha256": hashlib.sha256(elf.read_bytes()).hexdigest()},
+        "transport": transport_json(board, args.port, args.baud),
+        "device": device,
+        "dataset": str(dataset.folder) if dataset else None,
+        "inputs": "dataset" if dataset else "synthetic",
+    }
+    document = results_document(args.mode, run_info, result.to_json())
+    if args.out:
+        write_results(args.out, document)
+    if args.json:
+        emit_json(document)
+    else:
+        _print_result(args.mode, result)
+    if isinstance(result, PerformanceResult) and result.short_windows:
+        progress(f"warning: {len(result.short_windows)} window(s) shorter than "
+                 f"{result.min_window_s:g} s (the MLCommons rule is {HARDWARE_MIN_WINDOW_S:g} s"
+                 " on a board); raise --iterations")
+    if isinstance(result, SmokeResult) and not result.ok:
+        failed = [c for c in result.checks if not c.ok]
+        raise DeviceError(f"smoke test failed: {failed[0].name}: {failed[0].detail}",
+                          hint="the session log (--log) shows every line exchanged")
+    return 0

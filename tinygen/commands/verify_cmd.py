@@ -1,0 +1,58 @@
+"""``tinygen verify``: build for an emulated board, run in QEMU, compare with the host, bytewise."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tinygen.commands import build_cmd
+from tinygen.errors import DeviceError
+from tinygen.firmware import build_firmware
+from tinygen.model import load_model
+from tinygen.reference import random_payload
+from tinygen.report import emit_json, format_table, progress
+from tinygen.verify import InputCheck, verify_firmware
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("verify", help="run the firmware in QEMU and compare its outputs with "
+                                      "the host TFLM interpreter, byte for byte")
+    build_cmd.add_build_arguments(p)
+    p.add_argument("--input", type=Path, action="append", default=[],
+                   help="an input file (the bytes the host sends); repeatable")
+    p.add_argument("--random", type=int, default=3, metavar="N",
+                   help="also N seeded random inputs (default 3)")
+    p.set_defaults(_command_module=sys.modules[__name__], bringup=False, budget_flash=None,
+                   budget_ram=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = build_cmd.options_from(args)
+    result = build_firmware(opts, progress)
+    assert opts.model_path is not None
+    info = load_model(opts.model_path)
+    inputs = [(p.name, p.read_bytes()) for p in args.input]
+    inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
+               for seed in range(args.random)]
+
+    def show(check: InputCheck) -> None:
+        progress(f"{check.label}: {'equal' if check.equal else 'DIFFERENT'}")
+
+    checks = verify_firmware(opts.board, result.elf, opts.model_path, info, result.benchmark,
+                             inputs, on_input=show)
+    bad = [c for c in checks if not c.equal]
+    if args.json:
+        emit_json({"elf": str(result.elf), "benchmark": result.benchmark,
+                   "kernels": result.kernels, "arena_size": result.arena_size,
+                   "inputs": [c.to_json() for c in checks], "all_equal": not bad})
+    else:
+        print(format_table(
+            ("input", "bytes", "firmware == host", "instructions/inference"),
+            [(c.label, len(c.device), "yes" if c.equal else "NO", f"{c.instructions:,}")
+             for c in checks], align_right=(1, 3)))
+    if bad:
+        raise DeviceError(f"{len(bad)} of {len(checks)} outputs differ from the host "
+                          f"interpreter (first: {bad[0].label})")
+    return 0

@@ -1,0 +1,1 @@
+"""The MLPerf Tiny host runner: the serial protocol, datasets, the three modes and their results."""

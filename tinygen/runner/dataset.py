@@ -1,0 +1,145 @@
+"""Benchmark inputs in the MLCommons layout: ``<dir>/<model id>/y_labels.csv`` beside the files.
+
+``y_labels.csv`` has no header; its columns are ``file, n_classes, class[, window_bytes,
+stride_bytes]``. With the window columns (anomaly detection) each file is cut into windows of
+``window_bytes`` every ``stride_bytes``, each sent as one input. Every row is checked, and every
+file's size against the benchmark's payload, before anything is sent to a device.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.codegen import BENCHMARKS
+from tinygen.errors import InputError
+
+LABELS_FILE = "y_labels.csv"
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One row of y_labels.csv: an input file and its true class."""
+
+    file: Path
+    n_classes: int
+    label: int
+    window_bytes: int | None
+    stride_bytes: int | None
+    size: int
+
+    @property
+    def window_count(self) -> int:
+        if self.window_bytes is None or self.stride_bytes is None:
+            return 1
+        return (self.size - self.window_bytes) // self.stride_bytes + 1
+
+    def read_windows(self) -> list[bytes]:
+        """The inputs this file gives: the whole file, or its windows in order."""
+        data = self.file.read_bytes()
+        if len(data) != self.size:
+            raise InputError(f"{self.file} changed size while the benchmark ran")
+        if self.window_bytes is None or self.stride_bytes is None:
+            return [data]
+        return [data[i * self.stride_bytes:i * self.stride_bytes + self.window_bytes]
+                for i in range(self.window_count)]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    folder: Path
+    benchmark: str
+    payload_bytes: int
+    entries: tuple[DatasetEntry, ...]
+
+    @property
+    def input_count(self) -> int:
+        """Inputs sent in accuracy mode: one per file, or one per window."""
+        return sum(e.window_count for e in self.entries)
+
+
+def dataset_folder(root: Path, benchmark: str) -> Path:
+    """``root/<benchmark>`` (the MLCommons layout), or ``root`` itself if it holds the labels."""
+    for folder in (root / benchmark, root):
+        if (folder / LABELS_FILE).is_file():
+            return folder
+    raise InputError(
+        f"no {LABELS_FILE} in {root / benchmark} or {root}",
+        hint=f"a dataset folder holds <model id>/{LABELS_FILE} (rows: file, n_classes, class"
+             "[, window_bytes, stride_bytes]) and the input files beside it")
+
+
+def _int(text: str, where: str, column: str, minimum: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise InputError(f"{where}: {column}: {text.strip()!r} is not a whole number") from None
+    if value < minimum:
+        raise InputError(f"{where}: {column}: must be >= {minimum}, not {value}")
+    return value
+
+
+def _entry(folder: Path, row: list[str], where: str, payload: int) -> DatasetEntry:
+    if len(row) not in (3, 5):
+        raise InputError(f"{where}: expected 3 columns (file, n_classes, class) or 5 (with "
+                         f"window_bytes, stride_bytes), found {len(row)}")
+    name = row[0].strip()
+    n_classes = _int(row[1], where, "n_classes", 1)
+    label = _int(row[2], where, "class", 0)
+    if label >= n_classes:
+        raise InputError(f"{where}: class: {label} is not below n_classes {n_classes}")
+    path = folder / name
+    if not name or not path.is_file():
+        raise InputError(f"{where}: file {name!r} does not exist in {folder}")
+    size = path.stat().st_size
+    window = stride = None
+    if len(row) == 5:
+        window = _int(row[3], where, "window_bytes", 1)
+        stride = _int(row[4], where, "stride_bytes", 1)
+        if window != payload:
+            raise InputError(f"{where}: window_bytes: {window}, but the benchmark's input is "
+                             f"{payload} bytes")
+        if size < window or (size - window) % stride:
+            raise InputError(
+                f"{path}: {size} bytes do not split into windows of {window} bytes every "
+                f"{stride} (the size must be {window} + a multiple of {stride})",
+                hint="is the file truncated, or the row's window/stride wrong?")
+    elif size != payload:
+        raise InputError(f"{path}: {size} bytes, but one input of this benchmark is "
+                         f"{payload} bytes",
+                         hint="is the file for another benchmark, or truncated?")
+    return DatasetEntry(path, n_classes, label, window, stride, size)
+
+
+def load_dataset(root: Path, benchmark: str, payload_bytes: int | None = None) -> Dataset:
+    """Read and check ``root/<benchmark>/y_labels.csv`` and every file it names."""
+    if payload_bytes is None:
+        if benchmark not in BENCHMARKS:
+            raise InputError(f"no dataset format for benchmark {benchmark!r}",
+                             hint=f"datasets exist for {', '.join(BENCHMARKS)}")
+        payload_bytes = BENCHMARKS[benchmark][0]
+    folder = dataset_folder(root, benchmark)
+    labels = folder / LABELS_FILE
+    entries: list[DatasetEntry] = []
+    with labels.open(newline="") as f:
+        for lineno, row in enumerate(csv.reader(f), start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            entries.append(_entry(folder, row, f"{labels}:{lineno}", payload_bytes))
+    if not entries:
+        raise InputError(f"{labels}: no rows")
+    classes = {e.n_classes for e in entries}
+    if len(classes) > 1:
+        raise InputError(f"{labels}: rows disagree on n_classes ({sorted(classes)})")
+    return Dataset(folder, benchmark, payload_bytes, tuple(entries))
+
+
+def synthetic_input(payload_bytes: int, index: int) -> bytes:
+    """A deterministic stand-in input (when no dataset is given): timing only, no accuracy."""
+    state = 0x9E3779B9 ^ index
+    out = bytearray()
+    for _ in range(payload_bytes):
+        state = (state * 1103515245 + 12345) & 0xFFFFFFFF  # an LCG: varied bytes, reproducible
+        out.append(state >> 24)
+    return bytes(out)

@@ -1,0 +1,458 @@
+"""The three ways to run a benchmark: smoke (is every answer right), performance, accuracy."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tinygen.codegen import BENCHMARKS
+from tinygen.errors import DeviceError
+from tinygen.runner import metrics
+from tinygen.runner.bringup import BRINGUP_NAME, bringup_outbytes, bringup_scores
+from tinygen.runner.dataset import Dataset
+from tinygen.runner.protocol import (
+    INFER_TIMEOUT,
+    DeviceReplyError,
+    DutClient,
+    InferResult,
+    elapsed_us,
+)
+
+Progress = Callable[[int, int, str], None]
+
+PERFORMANCE_INPUTS = 5  # the MLCommons rule: the median over the first five inputs
+HARDWARE_MIN_WINDOW_S = 10.0  # the MLCommons rule for a timed window on a board
+# Under QEMU with -icount shift=0 the clock is the instruction count, so a window has no noise
+# to average out; 50 virtual ms (50,000 counter ticks: 0.002 % resolution) is plenty and takes
+# well under a second of host time for the bring-up firmware.
+EMULATED_MIN_WINDOW_S = 0.05
+DEFAULT_WARMUP = {"kws01": 10, "ad01": 10, "vww01": 5, "ic01": 5}  # the MLCommons runner's
+MAX_ITERATIONS = 2**31 - 1  # the largest count the firmware accepts
+_CALIBRATION_US = 1000  # a calibration window this long measures latency to 0.1 %
+_EMULATION_NOTE = ("emulated (QEMU -icount shift=0): time is instruction count, one instruction "
+                   "per virtual nanosecond, not the board's time; compare instructions per "
+                   "inference, not milliseconds")
+
+
+@dataclass(frozen=True)
+class BenchInput:
+    """One input to send: where it came from (a file, a window of one, or synthetic)."""
+
+    name: str
+    data: bytes
+
+
+def _line_timeout(wall_per_inference: float, count: int) -> float:
+    """How long to wait for the line that ends ``count`` inferences: the runner's 30 s, plus
+    three times the host time they should take (from the calibration)."""
+    return INFER_TIMEOUT + 3.0 * wall_per_inference * count
+
+
+# ---- performance -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """One timed window: ``infer N W`` on one input."""
+
+    input: str
+    iterations: int
+    warmup: int
+    t0_us: int
+    t1_us: int
+
+    @property
+    def elapsed_us(self) -> int:
+        return elapsed_us(self.t0_us, self.t1_us)
+
+    @property
+    def throughput(self) -> float:
+        return metrics.throughput(self.iterations, self.elapsed_us)
+
+    @property
+    def latency_ms(self) -> float:
+        return self.elapsed_us / self.iterations / 1000.0
+
+    @property
+    def instructions_per_inference(self) -> float:
+        """Under QEMU -icount shift=0 one virtual microsecond is 1000 instructions."""
+        return self.elapsed_us * 1000.0 / self.iterations
+
+
+@dataclass(frozen=True)
+class PerformanceResult:
+    windows: tuple[Window, ...]
+    calibration: tuple[tuple[int, int], ...]  # (N, elapsed us) of each calibration infer
+    min_window_s: float
+    emulated: bool
+    iterations_chosen: bool  # by calibration (True) or given (False)
+
+    @property
+    def median_throughput(self) -> float:
+        return metrics.median([w.throughput for w in self.windows])
+
+    @property
+    def latency_ms(self) -> float:
+        return metrics.median([w.latency_ms for w in self.windows])
+
+    @property
+    def instructions_per_inference(self) -> float | None:
+        if not self.emulated:
+            return None
+        return metrics.median([w.instructions_per_inference for w in self.windows])
+
+    @property
+    def short_windows(self) -> list[Window]:
+        return [w for w in self.windows if w.elapsed_us < self.min_window_s * 1e6]
+
+    def summary_lines(self) -> list[str]:
+        unit = "virtual " if self.emulated else ""
+        lines = [f"Median throughput is {self.median_throughput:>10.3f} inf./sec.",
+                 f"Latency (median of {len(self.windows)} windows) is {self.latency_ms:.3f} "
+                 f"{unit}ms"]
+        ipi = self.instructions_per_inference
+        if ipi is not None:
+            lines.append(f"Instructions per inference: {ipi:,.0f}")
+            lines.append(f"note: {_EMULATION_NOTE}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "emulated": self.emulated,
+            "min_window_s": self.min_window_s,
+            "iterations_chosen_by_calibration": self.iterations_chosen,
+            "calibration": [{"iterations": n, "elapsed_us": e} for n, e in self.calibration],
+            "windows": [{
+                "input": w.input, "iterations": w.iterations, "warmup": w.warmup,
+                "t0_us": w.t0_us, "t1_us": w.t1_us, "elapsed_us": w.elapsed_us,
+                "throughput": w.throughput, "latency_ms": w.latency_ms,
+                "instructions_per_inference": (w.instructions_per_inference if self.emulated
+                                               else None),
+            } for w in self.windows],
+            "median_throughput": self.median_throughput,
+            "latency_ms": self.latency_ms,
+            "instructions_per_inference": self.instructions_per_inference,
+            "short_windows": len(self.short_windows),
+            "note": _EMULATION_NOTE if self.emulated else None,
+        }
+
+
+def _timed(client: DutClient, n: int, w: int, timeout: float) -> tuple[InferResult, float]:
+    start = time.monotonic()
+    result = client.infer(n, w, timeout=timeout)
+    return result, time.monotonic() - start
+
+
+def _check_advanced(result: InferResult) -> None:
+    if result.elapsed_us == 0:
+        raise DeviceError(
+            f"the device's microsecond counter did not advance over {result.iterations} "
+            f"inference(s) (m-lap-us-{result.t0_us} twice)",
+            hint="check th_timestamp() and the timer set-up of the port (board timer driver)")
+
+
+def calibrate(client: DutClient, target_us: float) -> tuple[list[tuple[int, int]], float]:
+    """Time growing `infer N 0` windows until one lasts long enough to measure the latency to
+    0.1 %; return [(N, elapsed us)] and the host seconds one inference took (for timeouts)."""
+    enough = min(_CALIBRATION_US, target_us / 10)
+    steps: list[tuple[int, int]] = []
+    n, wall_per_inference = 1, 0.0
+    while True:
+        result, wall = _timed(client, n, 0, _line_timeout(wall_per_inference, n))
+        steps.append((n, result.elapsed_us))
+        wall_per_inference = wall / n
+        if result.elapsed_us >= enough or n >= MAX_ITERATIONS // 1000:
+            _check_advanced(result)
+            return steps, wall_per_inference
+        grow = math.ceil(2 * enough / max(result.elapsed_us, 1))
+        n = min(MAX_ITERATIONS // 1000, n * max(2, min(1000, grow)))
+
+
+def iterations_for(target_us: float, n: int, elapsed: int) -> int:
+    """N so that a window of N inferences lasts at least ``target_us`` (2 % margin)."""
+    return max(1, min(MAX_ITERATIONS, math.ceil(target_us * n / elapsed * 1.02)))
+
+
+def run_performance(client: DutClient, inputs: Sequence[BenchInput], *, iterations: int | None,
+                    warmup: int, min_window_s: float, emulated: bool,
+                    progress: Progress | None = None) -> PerformanceResult:
+    """One timed window per input (the first five): `db load`, chunks, `infer N W`. N is
+    ``iterations`` or chosen by calibration on the first input so a window lasts
+    ``min_window_s``."""
+    chosen = list(inputs[:PERFORMANCE_INPUTS])
+    if not chosen:
+        raise ValueError("performance mode needs at least one input")
+    client.load(chosen[0].data)
+    steps, wall_per_inference = calibrate(client, min_window_s * 1e6)
+    n = iterations or iterations_for(min_window_s * 1e6, *steps[-1])
+    windows = []
+    for i, item in enumerate(chosen):
+        if progress:
+            progress(i, len(chosen), "performance")
+        if i > 0:
+            client.load(item.data)
+        result = client.infer(n, warmup, timeout=_line_timeout(wall_per_inference, n + warmup))
+        _check_advanced(result)
+        windows.append(Window(item.name, n, warmup, result.t0_us, result.t1_us))
+    if progress:
+        progress(len(chosen), len(chosen), "performance")
+    return PerformanceResult(tuple(windows), tuple(steps), min_window_s, emulated,
+                             iterations is None)
+
+
+# ---- accuracy ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    label: int
+    inferences: int
+    scores: tuple[float, ...]  # the mean of the normalised scores of its inferences
+
+
+@dataclass(frozen=True)
+class AccuracyResult:
+    benchmark: str
+    files: tuple[FileResult, ...]
+    top1_percent: float
+    auc: float | None
+
+    def summary_lines(self) -> list[str]:
+        auc = (f"{self.auc:.3f}" if self.auc is not None
+               else "n/a (the files hold only one class)")
+        return [f"Top 1% = {self.top1_percent:2.1f}", f"AUC = {auc}"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "files": [{"file": f.file, "label": f.label, "inferences": f.inferences,
+                       "scores": list(f.scores),
+                       "predicted": int(np.argmax(f.scores)) if len(f.scores) > 1 else None}
+                      for f in self.files],
+            "file_count": len(self.files),
+            "inference_count": sum(f.inferences for f in self.files),
+            "top1_percent": self.top1_percent,
+            "auc": self.auc,
+        }
+
+
+def run_accuracy(client: DutClient, dataset: Dataset, *, limit: int | None = None,
+                 progress: Progress | None = None) -> AccuracyResult:
+    """Every input (every window of every file) with `infer 1 0`; per-file averaged scores."""
+    entries = dataset.entries[:limit] if limit else dataset.entries
+    expected = BENCHMARKS[dataset.benchmark][1] if dataset.benchmark in BENCHMARKS else None
+    total = sum(e.window_count for e in entries)
+    done = 0
+    files = []
+    for entry in entries:
+        window_scores = []
+        for k, data in enumerate(entry.read_windows()):
+            if progress:
+                progress(done, total, "accuracy")
+            client.load(data)
+            result = client.infer(1, 0)
+            if expected is not None and len(result.scores) != expected:
+                raise DeviceError(
+                    f"{entry.file.name}" + (f" window {k}" if entry.window_count > 1 else "")
+                    + f": the firmware printed {len(result.scores)} scores; {dataset.benchmark}"
+                    f" has {expected}")
+            window_scores.append(result.scores)
+            done += 1
+        averaged = metrics.file_scores(window_scores)
+        files.append(FileResult(entry.file.name, entry.label, len(window_scores),
+                                tuple(float(v) for v in averaged)))
+    if progress:
+        progress(total, total, "accuracy")
+    y_pred = np.array([f.scores for f in files], dtype=np.float64)
+    top1, auc = metrics.accuracy_summary(y_pred, [f.label for f in files])
+    return AccuracyResult(dataset.benchmark, tuple(files), top1, auc)
+
+
+# ---- smoke -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def summary_lines(self) -> list[str]:
+        failed = [c for c in self.checks if not c.ok]
+        if not failed:
+            return [f"Smoke test passed: {len(self.checks)} of {len(self.checks)} checks"]
+        return [f"Smoke test FAILED: {len(failed)} of {len(self.checks)} checks failed "
+                f"({', '.join(c.name for c in failed)})"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
+                           for c in self.checks]}
+
+
+class _Mismatch(Exception):
+    """A well-formed answer with the wrong content; the session is still in step."""
+
+
+class _Smoke:
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self.lost: str | None = None  # why the session cannot go on
+
+    def step(self, name: str, action: Callable[[], str]) -> bool:
+        if self.lost is not None:
+            self.checks.append(Check(name, False, f"not run: {self.lost}"))
+            return False
+        try:
+            detail = action()
+        except (DeviceReplyError, _Mismatch) as exc:
+            self.checks.append(Check(name, False, str(exc)))
+            return False
+        except DeviceError as exc:
+            self.checks.append(Check(name, False, exc.message))
+            self.lost = "the session was lost at an earlier check"
+            return False
+        self.checks.append(Check(name, True, detail))
+        return True
+
+
+def _boot_detail(boot_lines: Sequence[str]) -> str:
+    if "m-init-done" not in boot_lines:
+        return "no boot banner (the board was already running); resynchronised"
+    modes = [ln for ln in boot_lines if ln.startswith("m-timestamp-mode-")]
+    if modes != ["m-timestamp-mode-performance"]:
+        raise _Mismatch(f"expected m-timestamp-mode-performance at boot, got {modes}")
+    if not any(ln.startswith("m-lap-us-") for ln in boot_lines):
+        raise _Mismatch("no m-lap-us line at boot (th_timestamp_initialize must stamp once)")
+    return "m-timestamp-mode-performance, m-lap-us, m-init-done, m-ready"
+
+
+def run_smoke(client: DutClient, item: BenchInput, *, benchmark: str | None,
+              emulated: bool, timer_probe_s: float = 1.0) -> SmokeResult:
+    """Every command once, each answer checked line by line; a bring-up firmware's scores are
+    also checked against what it must compute. Continues after a failed check while the
+    session is in step."""
+    smoke = _Smoke()
+    state: dict[str, Any] = {"model": benchmark}
+
+    smoke.step("boot", lambda: _boot_detail(client.boot_lines))
+
+    def name() -> str:
+        state["name"] = client.name()
+        return state["name"]  # type: ignore[no-any-return]
+
+    def profile() -> str:
+        prof, model = client.profile()
+        if benchmark is not None and model != benchmark:
+            raise _Mismatch(f"the firmware runs model {model!r}, expected {benchmark!r}")
+        state["model"] = model
+        return f"{prof}; model {model}"
+
+    def help_text() -> str:
+        return f"{len(client.help())} lines of help"
+
+    def timestamp() -> str:
+        return f"m-lap-us-{client.timestamp()}"
+
+    def load() -> str:
+        client.load(item.data)
+        return f"{len(item.data)} bytes of {item.name}"
+
+    def db_print() -> str:
+        echoed = client.db_print()
+        if echoed != item.data:
+            first = next((i for i, (a, b) in enumerate(zip(echoed, item.data, strict=False))
+                          if a != b), min(len(echoed), len(item.data)))
+            raise _Mismatch(f"the buffer differs from the input at byte {first} "
+                            f"({len(echoed)} bytes echoed, {len(item.data)} sent)")
+        return "the buffer holds the input"
+
+    def infer() -> str:
+        result = client.infer(1, 0)
+        state["infer"] = result
+        model = state["model"]
+        count = BENCHMARKS[model][1] if model in BENCHMARKS else None
+        if count is not None and len(result.scores) != count:
+            raise _Mismatch(f"{len(result.scores)} scores; {state['model']} has {count}")
+        return f"{len(result.scores)} scores, {result.elapsed_us} us"
+
+    def results() -> str:
+        again = client.results()
+        if "infer" in state and again != state["infer"].scores:
+            raise _Mismatch(f"results% gave {again}, infer gave {state['infer'].scores}")
+        return "the same scores as infer"
+
+    def outbytes() -> str:
+        try:
+            state["outbytes"] = client.outbytes()
+        except DeviceReplyError as exc:
+            if "Unknown command" in exc.line:
+                return "not supported (a tinygen extension)"
+            raise
+        return f"{len(state['outbytes'])} bytes"
+
+    def bringup() -> str:
+        lanes = BENCHMARKS[state["model"]][1]
+        if state["infer"].scores != bringup_scores(item.data, lanes):
+            raise _Mismatch(f"scores {state['infer'].scores} are not the FNV-1a lanes of the "
+                            "input: bytes were lost or changed on the way")
+        if "outbytes" in state and state["outbytes"] != bringup_outbytes(item.data, lanes):
+            raise _Mismatch("outbytes are not the FNV-1a lanes of the input")
+        return "scores and outbytes are the FNV-1a lanes of the input"
+
+    def timer() -> str:
+        result: InferResult = state["infer"]
+        _check_advanced(result)
+        if emulated:
+            return f"advances ({result.elapsed_us} us for one inference); virtual time"
+        # On a board the counter must run at 1 MHz: compare it with the host clock.
+        before, start = client.timestamp(), time.monotonic()
+        time.sleep(timer_probe_s)
+        after, stop = client.timestamp(), time.monotonic()
+        ratio = elapsed_us(before, after) / ((stop - start) * 1e6)
+        if not 0.95 <= ratio <= 1.05:
+            raise _Mismatch(f"the microsecond counter runs at {ratio:.3f}x the host clock: "
+                            "is the board's clock_hz right?")
+        return f"runs at {ratio:.3f}x the host clock"
+
+    def error_path() -> str:
+        try:
+            client.command("tinygen-smoke-probe")
+        except DeviceReplyError as exc:
+            again = client.name()
+            if again != state.get("name", again):
+                raise _Mismatch(f"name changed after an error: {again!r}") from None
+            return f"{exc.line}, then answers again"
+        raise _Mismatch("an unknown command got no e- line")
+
+    smoke.step("name", name)
+    smoke.step("profile", profile)
+    smoke.step("help", help_text)
+    smoke.step("timestamp", timestamp)
+    loaded = smoke.step("db load", load)
+    if loaded:
+        smoke.step("db print", db_print)
+        if smoke.step("infer", infer):
+            smoke.step("results", results)
+            smoke.step("outbytes", outbytes)
+            if state.get("name") == BRINGUP_NAME and state["model"] in BENCHMARKS:
+                smoke.step("bring-up scores", bringup)
+            smoke.step("timer", timer)
+    smoke.step("error path", error_path)
+    return SmokeResult(tuple(smoke.checks))
+
