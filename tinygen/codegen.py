@@ -251,7 +251,8 @@ def render_tflm(board: Board, spec: TflmSpec, dep_include_dirs: list[tuple[str, 
     files["src/tinygen_config.h"] = config_header(
         text_banner, spec.benchmark, payload, energy)
     files["src/model_data.h"] = render(
-        "model/model_data.h.j2", banner=text_banner, sha256=info.sha256)
+        "model/model_data.h.j2", banner=text_banner, sha256=info.sha256,
+        size=len(spec.model_bytes))
     files["src/model_data.cc"] = render(
         "model/model_data.cc.j2", banner=text_banner, size=len(spec.model_bytes),
         lines=_hex_lines(spec.model_bytes))

@@ -9,5 +9,7 @@
 #define MAX_DB_INPUT_SIZE 490
 #define EE_CFG_ENERGY_MODE 0
 #define EE_CMD_SIZE 80
+/* infer refuses a load of any other size before running anything. */
+#define EE_CFG_INPUT_BYTES 490
 
 #endif

@@ -176,7 +176,7 @@ def _performance_text(result: PerformanceResult) -> str:
     rows = []
     for i, w in enumerate(result.windows, start=1):
         row: list[object] = [i, w.input, w.iterations, w.elapsed_us, f"{w.throughput:.3f}",
-                             f"{w.latency_ms:.3f}"]
+                             f"{w.latency_ms:.6g}"]
         if emulated:
             row.append(f"{w.instructions_per_inference:,.0f}")
         rows.append(row)

@@ -107,17 +107,26 @@ class PerformanceResult:
         return metrics.median([w.instructions_per_inference for w in self.windows])
 
     @property
+    def instructions_resolution(self) -> float:
+        """The microsecond counter's step in instructions per inference: a window's start is
+        read at a random point within a microsecond (it depends on when the host's bytes
+        arrived), so two runs may differ by this much, never more."""
+        return 1000.0 / min(w.iterations for w in self.windows)
+
+    @property
     def short_windows(self) -> list[Window]:
         return [w for w in self.windows if w.elapsed_us < self.min_window_s * 1e6]
 
     def summary_lines(self) -> list[str]:
         unit = "virtual " if self.emulated else ""
         lines = [f"Median throughput is {self.median_throughput:>10.3f} inf./sec.",
-                 f"Latency (median of {len(self.windows)} windows) is {self.latency_ms:.3f} "
+                 f"Latency (median of {len(self.windows)} windows) is {self.latency_ms:.6g} "
                  f"{unit}ms"]
         ipi = self.instructions_per_inference
         if ipi is not None:
-            lines.append(f"Instructions per inference: {ipi:,.0f}")
+            lines.append(f"Instructions per inference: {ipi:,.0f} (+/- "
+                         f"{self.instructions_resolution:.3g}: one counter tick, 1000 "
+                         f"instructions, over {self.windows[0].iterations} inferences)")
             lines.append(f"note: {_EMULATION_NOTE}")
         return lines
 
@@ -137,6 +146,7 @@ class PerformanceResult:
             "median_throughput": self.median_throughput,
             "latency_ms": self.latency_ms,
             "instructions_per_inference": self.instructions_per_inference,
+            "instructions_resolution": self.instructions_resolution if self.emulated else None,
             "short_windows": len(self.short_windows),
             "note": _EMULATION_NOTE if self.emulated else None,
         }
@@ -173,9 +183,17 @@ def calibrate(client: DutClient, target_us: float) -> tuple[list[tuple[int, int]
         n = min(MAX_ITERATIONS // 1000, n * max(2, min(1000, grow)))
 
 
+def round_up_2sig(value: int) -> int:
+    """``value`` rounded up to two significant digits: 10274 -> 11000, 57 -> 57."""
+    step = 10 ** max(0, len(str(value)) - 2)
+    return -(-value // step) * step
+
+
 def iterations_for(target_us: float, n: int, elapsed: int) -> int:
-    """N so that a window of N inferences lasts at least ``target_us`` (2 % margin)."""
-    return max(1, min(MAX_ITERATIONS, math.ceil(target_us * n / elapsed * 1.02)))
+    """N so that a window of N inferences lasts at least ``target_us`` (2 % margin), rounded up
+    to two significant digits, so the calibration's one-tick jitter rarely changes N."""
+    needed = math.ceil(target_us * n / elapsed * 1.02)
+    return max(1, min(MAX_ITERATIONS, round_up_2sig(needed)))
 
 
 def run_performance(client: DutClient, inputs: Sequence[BenchInput], *, iterations: int | None,
