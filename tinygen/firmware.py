@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen.audit import AuditReport, audit_elf, enforce_budgets
+from tinygen.audit import AuditReport, audit_elf, budget_violations, enforce_budgets, render_text
 from tinygen.board import Board, list_board_names, load_board
 from tinygen.build import LibraryResult, Progress, ensure_library, run_scons
 from tinygen.codegen import (
@@ -226,6 +226,8 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         warnings = run_scons(work, total=None, label="firmware", progress=None)
         report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
                            budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
+        if budget_violations(report) and progress:
+            progress(render_text(report, top=10))
         enforce_budgets(report)
     except TinygenError as exc:
         shutil.rmtree(failed, ignore_errors=True)

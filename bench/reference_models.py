@@ -1,0 +1,112 @@
+"""Build the MLPerf Tiny reference models for a board and kernel sets; measure and verify each.
+
+For every model x kernel set: flash without the model, RAM, the measured arena, instructions per
+inference under QEMU (-icount shift=0, so one instruction per virtual ns: instruction count, not
+board time), and whether the firmware's raw outputs equal the host TFLM interpreter's on the
+reference sample input and a random one. Ratios are against the reference kernels, measured in
+the same run.
+
+    python bench/reference_models.py [--board mps2_an386] [--kernels reference cmsis-nn]
+                                     [--models kws vww ic ad] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tinygen.board import load_board
+from tinygen.emulator import QemuTransport
+from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.model import load_model
+from tinygen.reference import host_output_bytes, random_payload
+from tinygen.report import format_table
+from tinygen.runner.protocol import DutClient
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mlperf-tiny"
+MODELS = {
+    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
+    "vww": ("vww_96_int8.tflite", None),
+    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
+    "ad": ("ad01_int8.tflite", None),
+}
+ITERATIONS = 10
+
+
+def measure(board_name: str, model: str, kernels: str, out: Path) -> dict[str, object]:
+    filename, sample = MODELS[model]
+    path = SHARED / "models" / filename
+    board = load_board(board_name)
+    result = build_firmware(BuildOptions(board=board, out_dir=out, model_path=path,
+                                         kernels=kernels),
+                            progress=lambda m: print(f"  {m}", file=sys.stderr))
+    info = load_model(path)
+    audit = result.audit.to_json()
+    roles = {r["role"]: r for r in audit["roles"]}  # type: ignore[union-attr]
+    flash = audit["totals"]["flash"]  # type: ignore[index]
+    row: dict[str, object] = {
+        "model": model, "kernels": kernels, "board": board_name,
+        "flash": flash, "model_bytes": roles["model"]["flash"],
+        "flash_without_model": flash - roles["model"]["flash"],
+        "ram": audit["totals"]["ram"],  # type: ignore[index]
+        "arena": result.arena_size,
+    }
+    if board.emulator is None:
+        return row
+    inputs = [("random", random_payload(info, result.benchmark, 1))]
+    if sample:
+        inputs.insert(0, ("sample", (SHARED / sample).read_bytes()))
+    equal = True
+    with QemuTransport(board, result.elf) as uart:
+        dut = DutClient(uart)
+        dut.start()
+        for _, payload in inputs:
+            dut.load(payload)
+            dut.infer(1, 0)
+            equal &= dut.outbytes() == host_output_bytes(path, info, result.benchmark, payload)
+        timed = dut.infer(ITERATIONS, 1, timeout=600)
+    row["instructions"] = timed.elapsed_us * 1000 // ITERATIONS
+    row["bit_exact"] = equal
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", default="mps2_an386")
+    parser.add_argument("--kernels", nargs="+", default=["reference", "cmsis-nn"])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--out", type=Path, default=Path("build/bench"))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not SHARED.is_dir():
+        print(f"skipped: {SHARED} (the MLPerf Tiny reference models) is absent", file=sys.stderr)
+        return 0
+    rows = []
+    for model in args.models:
+        for kernels in args.kernels:
+            print(f"{model} / {kernels} on {args.board}", file=sys.stderr)
+            rows.append(measure(args.board, model, kernels,
+                                args.out / f"{args.board}-{model}-{kernels}"))
+    base = {r["model"]: r for r in rows if r["kernels"] == args.kernels[0]}
+    table = []
+    for r in rows:
+        b = base[r["model"]]
+        instr = r.get("instructions")
+        ratio = (f"{instr / b['instructions']:.2f}x"  # type: ignore[operator]
+                 if instr and b.get("instructions") else "-")
+        table.append((r["model"], r["kernels"], f"{r['flash_without_model']:,}",
+                      f"{r['ram']:,}", f"{r['arena']:,}",
+                      f"{instr:,}" if instr else "-", ratio,
+                      {True: "yes", False: "NO", None: "-"}[r.get("bit_exact")]))  # type: ignore[index]
+    print(format_table(("model", "kernels", "flash w/o model", "RAM", "arena",
+                        "instructions/inf", f"vs {args.kernels[0]}", "bit-exact"),
+                       table, align_right=(2, 3, 4, 5, 6)))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0 if all(r.get("bit_exact", True) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
