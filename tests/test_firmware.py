@@ -57,3 +57,21 @@ def test_missing_toolchain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         build_firmware(BuildOptions(board=load_board("mps2_an386"), out_dir=tmp_path / "fw"))
     assert info.value.hint is not None and "apt-get install" in info.value.hint
     assert not (tmp_path / "fw").exists()
+
+
+def test_compile_error_carries_the_compilers_lines(tmp_path: Path) -> None:
+    from tinygen.build import run_scons
+    from tinygen.codegen import BringupSpec, render_bringup
+    from tinygen.errors import BuildError
+    from tinygen.resources import sconstruct_path
+
+    project = render_bringup(load_board("mps2_an386"), BringupSpec())
+    folder = tmp_path / "proj"
+    project.write(folder)
+    shutil.copy(sconstruct_path(), folder / "SConstruct")
+    th_model = folder / "src" / "th_model.c"
+    th_model.write_text(th_model.read_text() + "\nint broken(void) { return undeclared_x; }\n")
+    with pytest.raises(BuildError) as info:
+        run_scons(folder, total=None, label="firmware", progress=None)
+    assert "th_model.c" in info.value.message
+    assert "'undeclared_x' undeclared" in info.value.message

@@ -1,0 +1,1 @@
+"""Tests of the MLPerf Tiny host runner (tinygen/runner, tinygen/transport.py)."""

@@ -1,0 +1,116 @@
+"""TFLM firmware end to end: build, run in QEMU, compare with the host interpreter bytewise.
+
+Needs TFLM sources (see tests/tflm_support.py); the first run compiles each library variant
+(about 11 minutes on 2 cores), later runs reuse tinygen's cache.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.tflm_support import tflm_unreachable_reason
+from tinygen.board import load_board
+from tinygen.emulator import QemuTransport
+from tinygen.errors import ModelError
+from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.model import load_model
+from tinygen.reference import random_payload
+from tinygen.runner.protocol import DutClient
+from tinygen.verify import verify_firmware
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "models"
+MLPERF = REPO.parent / "shared" / "mlperf-tiny"
+_REASON = tflm_unreachable_reason()
+pytestmark = [
+    pytest.mark.tflm,
+    pytest.mark.skipif(_REASON is not None, reason=_REASON or ""),
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="no qemu-system-arm"),
+]
+REFERENCE = {
+    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
+    "vww": ("vww_96_int8.tflite", None),
+    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
+    "ad": ("ad01_int8.tflite", None),
+}
+
+
+def _build(model: Path, out: Path, board: str = "mps2_an386", **kw: object) -> BuildResult:
+    return build_firmware(BuildOptions(board=load_board(board), out_dir=out, model_path=model,
+                                       **kw))  # type: ignore[arg-type]
+
+
+def _assert_bit_exact(result: BuildResult, model: Path, extra: list[bytes] = ()) -> None:
+    info = load_model(model)
+    inputs = [(f"sample-{i}", data) for i, data in enumerate(extra)]
+    inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
+               for seed in range(2)]
+    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark, inputs)
+    assert [c.label for c in checks if not c.equal] == []
+
+
+@pytest.mark.parametrize("kernels", ["cmsis-nn", "reference"])
+def test_bundled_models_bit_exact(kernels: str, tmp_path: Path) -> None:
+    for name in ("kws_tiny", "ic_tiny", "ad_tiny"):
+        model = MODELS / f"{name}.tflite"
+        result = _build(model, tmp_path / name, kernels=kernels)
+        assert result.warnings == ()
+        assert result.kernels == kernels
+        _assert_bit_exact(result, model)
+
+
+def test_second_model_reuses_the_library(tmp_path: Path) -> None:
+    _build(MODELS / "kws_tiny.tflite", tmp_path / "a")
+    second = _build(MODELS / "ic_tiny.tflite", tmp_path / "b")
+    assert second.library is not None and not second.library.built
+
+
+def test_arena_is_the_measured_minimum(tmp_path: Path) -> None:
+    model = MODELS / "kws_tiny.tflite"
+    result = _build(model, tmp_path / "exact")
+    assert result.arena_size is not None and result.arena_source in ("measured", "cached")
+    arena_role = next(r for r in result.audit.to_json()["roles"] if r["role"] == "arena")
+    assert arena_role["ram"] == result.arena_size
+    _assert_bit_exact(result, model)
+    # 16 bytes less and the firmware reports that the model does not fit its arena.
+    small = _build(model, tmp_path / "small", arena_size=result.arena_size - 16)
+    with QemuTransport(small.board, small.elf) as uart:
+        lines = DutClient(uart).start()
+    assert any(line.startswith("e-[AllocateTensors failed") for line in lines)
+
+
+def test_unsupported_op_fails_before_compiling(unsupported_op_model: Path,
+                                               tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="GELU"):
+        _build(unsupported_op_model, tmp_path / "fw")
+    assert not (tmp_path / "fw").exists()
+
+
+@pytest.fixture
+def mlperf() -> Path:
+    if not (MLPERF / "models").is_dir():
+        pytest.skip(f"MLPerf Tiny reference data not found at {MLPERF}")
+    return MLPERF
+
+
+@pytest.mark.parametrize("kernels", ["cmsis-nn", "reference"])
+@pytest.mark.parametrize("name", list(REFERENCE))
+def test_reference_models_bit_exact(name: str, kernels: str, mlperf: Path,
+                                    tmp_path: Path) -> None:
+    filename, sample = REFERENCE[name]
+    model = mlperf / "models" / filename
+    result = _build(model, tmp_path / "fw", kernels=kernels)
+    assert result.benchmark == f"{name}01"
+    _assert_bit_exact(result, model, [(mlperf / sample).read_bytes()] if sample else [])
+
+
+@pytest.mark.parametrize("board", ["disco_f746", "nucleo_l4r5zi"])
+@pytest.mark.parametrize("name", list(REFERENCE))
+def test_reference_models_fit_real_boards(board: str, name: str, mlperf: Path,
+                                          tmp_path: Path) -> None:
+    result = _build(mlperf / "models" / REFERENCE[name][0], tmp_path / "fw", board=board)
+    assert result.warnings == ()
+    assert all(r.used <= r.size for r in result.audit.regions)
