@@ -38,6 +38,7 @@ class BuildOptions:
     model_path: Path | None = None  # None: the bring-up firmware
     benchmark: str | None = None  # None: from the model's signature, else "generic"
     kernels: str | None = None  # None: the board's default
+    optimize: str = "speed"  # library.OPTIMIZE key
     energy: bool = False
     arena_size: int | None = None  # None: measured
     deps_dir: Path | None = None
@@ -97,7 +98,7 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
     if kernels not in KERNEL_SETS:
         raise BuildError(f"unknown kernel set {kernels!r}", hint=f"use one of {KERNEL_SETS}")
     checkouts = resolve(load_manifest(), opts.deps_dir, on_progress=progress)
-    spec = library_spec(checkouts, board_cpu_flags(opts.board), kernels)
+    spec = library_spec(checkouts, board_cpu_flags(opts.board), kernels, opts.optimize)
     library = ensure_library(spec, checkouts, progress)
     return _Prepared(
         info=info, model_bytes=opts.model_path.read_bytes(), benchmark=benchmark,

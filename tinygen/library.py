@@ -12,6 +12,9 @@ from tinygen.deps import Checkout, cache_root
 from tinygen.errors import DependencyError
 
 KERNEL_SETS = ("cmsis-nn", "reference")
+# speed: TFLM's own Makefile defaults (-Os framework, -O2 kernels and CMSIS-NN);
+# size: -Os everywhere.
+OPTIMIZE = {"speed": ("-Os", "-O2"), "size": ("-Os", "-Os")}
 
 # Framework sources TFLM lists but a firmware never needs (tests, mocks) or that tinygen
 # replaces: debug_log.cc is provided by the port so that logs go to the benchmark UART.
@@ -103,7 +106,8 @@ def _framework_sources(tflm: Path) -> list[str]:
     )
 
 
-def library_spec(checkouts: dict[str, Checkout], cpu: list[str], kernels: str) -> LibrarySpec:
+def library_spec(checkouts: dict[str, Checkout], cpu: list[str], kernels: str,
+                 optimize: str = "speed") -> LibrarySpec:
     if kernels not in KERNEL_SETS:
         raise DependencyError(f"unknown kernel set {kernels!r}; use one of {KERNEL_SETS}")
     tflm = checkouts["tflite-micro"].path
@@ -133,9 +137,11 @@ def library_spec(checkouts: dict[str, Checkout], cpu: list[str], kernels: str) -
     if kernels == "cmsis-nn":
         includes += [("cmsis-nn", ""), ("cmsis-nn", "Include"), ("cmsis", "CMSIS/Core/Include")]
     commits = tuple(sorted((n, c.pin.commit) for n, c in checkouts.items()))
+    framework_opt, kernel_opt = OPTIMIZE[optimize]
     return LibrarySpec(
         cpu_flags=tuple(cpu), kernels=kernels, defines=tuple(defines),
         include_dirs=tuple(includes), archives=tuple(archives), commits=commits,
+        framework_opt=framework_opt, kernel_opt=kernel_opt,
     )
 
 

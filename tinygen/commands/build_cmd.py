@@ -38,6 +38,8 @@ def _add_options(p: argparse.ArgumentParser) -> None:
                    help="benchmark port (default: from the model's input/output signature)")
     p.add_argument("--kernels", choices=KERNEL_SETS,
                    help="kernel set (default: cmsis-nn on cores with DSP, else reference)")
+    p.add_argument("--optimize", choices=("speed", "size"), default="speed",
+                   help="speed: TFLM's defaults (-O2 kernels, -Os framework); size: -Os")
     p.add_argument("--energy", action="store_true",
                    help="energy mode: timestamps on the GPIO pin, UART at 9600 baud")
     p.add_argument("--arena-size", type=parse_size,
@@ -66,7 +68,8 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
     out = args.out or Path("build") / f"{board.name}-{stem}"
     return BuildOptions(
         board=board, out_dir=out, model_path=None if args.bringup else args.model,
-        benchmark=args.benchmark, kernels=args.kernels, energy=args.energy,
+        benchmark=args.benchmark, kernels=args.kernels, optimize=args.optimize,
+        energy=args.energy,
         arena_size=args.arena_size, deps_dir=args.deps_dir,
         budget_flash=args.budget_flash, budget_ram=args.budget_ram,
     )
