@@ -11,7 +11,7 @@ import pytest
 from test_audit import FLASH, GCC, SRAM, Firmware, build_firmware, size_totals, write_board
 
 from tinygen.cli import main
-from tinygen.commands.audit_cmd import parse_size
+from tinygen.commands.args import parse_size
 
 pytestmark = pytest.mark.skipif(GCC is None, reason="arm-none-eabi-gcc is not installed")
 

@@ -10,7 +10,7 @@ from typing import Any
 from tinygen.audit import render_text
 from tinygen.board import load_board
 from tinygen.codegen import BENCHMARKS
-from tinygen.commands.audit_cmd import parse_size
+from tinygen.commands.args import parse_size
 from tinygen.firmware import BuildOptions, build_firmware, generate_firmware
 from tinygen.library import KERNEL_SETS
 from tinygen.report import emit_json, progress
