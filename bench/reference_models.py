@@ -35,9 +35,10 @@ MODELS = {
 ITERATIONS = 10
 
 
-def measure(board_name: str, model: str, kernels: str, out: Path) -> dict[str, object]:
+def measure(board_name: str, model: str, kernels: str, out: Path,
+            shared: Path = SHARED) -> dict[str, object]:
     filename, sample = MODELS[model]
-    path = SHARED / "models" / filename
+    path = shared / "models" / filename
     board = load_board(board_name)
     result = build_firmware(BuildOptions(board=board, out_dir=out, model_path=path,
                                          kernels=kernels),
@@ -57,7 +58,7 @@ def measure(board_name: str, model: str, kernels: str, out: Path) -> dict[str, o
         return row
     inputs = [("random", random_payload(info, result.benchmark, 1))]
     if sample:
-        inputs.insert(0, ("sample", (SHARED / sample).read_bytes()))
+        inputs.insert(0, ("sample", (shared / sample).read_bytes()))
     equal = True
     with QemuTransport(board, result.elf) as uart:
         dut = DutClient(uart)
@@ -79,16 +80,19 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--out", type=Path, default=Path("build/bench"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--shared", type=Path, default=SHARED,
+                        help="the MLPerf Tiny reference data (default ../shared/mlperf-tiny)")
     args = parser.parse_args()
-    if not SHARED.is_dir():
-        print(f"skipped: {SHARED} (the MLPerf Tiny reference models) is absent", file=sys.stderr)
+    if not args.shared.is_dir():
+        print(f"skipped: {args.shared} (the MLPerf Tiny reference models) is absent",
+              file=sys.stderr)
         return 0
     rows = []
     for model in args.models:
         for kernels in args.kernels:
             print(f"{model} / {kernels} on {args.board}", file=sys.stderr)
             rows.append(measure(args.board, model, kernels,
-                                args.out / f"{args.board}-{model}-{kernels}"))
+                                args.out / f"{args.board}-{model}-{kernels}", args.shared))
     base = {r["model"]: r for r in rows if r["kernels"] == args.kernels[0]}
     table = []
     for r in rows:

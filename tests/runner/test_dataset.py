@@ -63,7 +63,7 @@ def test_bad_rows_name_the_line_and_column(tmp_path: Path, row: str, problem: st
 
 
 def test_empty_missing_and_inconsistent_label_files(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no y_labels.csv"):
+    with pytest.raises(InputError, match=r"no y_labels\.csv"):
         load_dataset(tmp_path, "kws01")
     write_dataset(tmp_path, "kws01", [])
     with pytest.raises(InputError, match="no rows"):

@@ -83,9 +83,11 @@ def test_ad_detection_percent_by_hand() -> None:
 
 def test_accuracy_summary_picks_the_auc_by_score_count() -> None:
     two = np.array([[0.9, 0.1], [0.4, 0.6], [0.7, 0.3]])
-    assert metrics.accuracy_summary(two, [0, 1, 1]) == (pytest.approx(200 / 3), 1.0)
+    top1, auc = metrics.accuracy_summary(two, [0, 1, 1])
+    assert top1 == pytest.approx(200 / 3)
+    assert auc == 1.0
     one = np.array([[0.1], [0.4], [0.35], [0.8]])
-    top1, auc = metrics.accuracy_summary(one, [0, 0, 1, 1])
+    top1, auc = metrics.accuracy_summary(one, [0, 0, 1, 1])  # anomaly scores
     assert auc == 0.75
     assert top1 == pytest.approx(metrics.ad_detection_percent(one[:, 0], [0, 0, 1, 1]))
     with pytest.raises(ValueError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinygen.board import Board, load_board
+from tinygen.errors import DeviceError
 from tinygen.runner import metrics
 from tinygen.runner.bringup import bringup_scores
 from tinygen.runner.dataset import load_dataset, synthetic_input
@@ -23,7 +25,9 @@ from tinygen.runner.modes import (
 )
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.session import open_transport, start_session
+from tinygen.transport import SerialTransport
 
+from .fake_device import FakeDevice, answer
 from .test_dataset import write_dataset
 
 SYNTHETIC = [BenchInput(f"s{i}", synthetic_input(490, i)) for i in range(5)]
@@ -99,7 +103,6 @@ def test_performance_two_runs_give_the_same_instruction_count(an386: Board,
     ipi_a, ipi_b = a.instructions_per_inference, b.instructions_per_inference
     assert ipi_a is not None and ipi_b is not None
     assert abs(ipi_a - ipi_b) <= a.instructions_resolution == 1000 / n
-    assert round(ipi_a, -1) == round(ipi_b, -1)  # ~4962: well inside one 10-instruction step
     assert a.median_throughput == pytest.approx(1e6 / (a.latency_ms * 1000), rel=1e-3)
     lines = a.summary_lines()
     assert lines[0].startswith("Median throughput is ") and lines[0].endswith(" inf./sec.")
@@ -174,3 +177,26 @@ def test_anomaly_windows_are_averaged_per_file(an386: Board, bringup_ad_elf: Pat
     assert result.auc == metrics.auc_binary(np.array(labels) == 1, np.array(expected))
     assert result.top1_percent == pytest.approx(
         metrics.ad_detection_percent(np.array(expected), labels))
+
+
+def test_a_counter_that_stands_still_is_reported(tmp_path: Path) -> None:
+    state = {"expected": 0, "received": 0}
+
+    def handler(command: str) -> bytes:
+        words = command.split()
+        if words[:2] == ["db", "load"]:
+            state["expected"], state["received"] = int(words[2]), 0
+            return answer(f"m-[Expecting {words[2]} bytes]")
+        if words[0] == "db":
+            state["received"] += len(words[1]) // 2
+            return answer("m-load-done") if state["received"] == state["expected"] else answer()
+        time.sleep(0.1)  # an inference the host can see taking time
+        return answer(f"m-warmup-start-{words[2]}", "m-warmup-done", f"m-infer-start-{words[1]}",
+                      "m-lap-us-77", "m-lap-us-77", "m-infer-done", "m-results-[0.5,0.5]")
+
+    with FakeDevice(handler) as fake, SerialTransport(fake.path) as port:
+        client = DutClient(port)
+        with pytest.raises(DeviceError, match="counter did not advance over 1 inference"):
+            run_performance(client, SYNTHETIC, iterations=None, warmup=0, min_window_s=10.0,
+                            emulated=False)
+        assert fake.commands[-1] == "infer 1 0"  # found at once, not after longer windows

@@ -18,7 +18,7 @@ from tinygen.runner.protocol import (
     InferResult,
     elapsed_us,
 )
-from tinygen.transport import SerialTransport
+from tinygen.transport import SerialTransport, Transport
 
 from .fake_device import FakeDevice, Handler, answer
 
@@ -72,9 +72,9 @@ def test_every_command_of_the_bringup_firmware(dut: DutClient) -> None:
     assert dut.ignored_lines == []
 
 
-def test_load_sends_at_most_31_bytes_a_command(qemu: object) -> None:
+def test_load_sends_at_most_31_bytes_a_command(qemu: Transport) -> None:
     log = Log()
-    client = DutClient(qemu, recorder=log, strict=True)  # type: ignore[arg-type]
+    client = DutClient(qemu, recorder=log, strict=True)
     client.start()
     client.load(INPUT)
     chunks = [text for marker, text in log.lines
@@ -152,7 +152,7 @@ def test_a_silent_device_times_out_naming_the_last_command(silent: DutClient) ->
 
 
 def test_a_silent_device_at_boot(silent: DutClient) -> None:
-    with pytest.raises(DeviceError, match="no m-init-done / m-ready .* it sent nothing"):
+    with pytest.raises(DeviceError, match=r"no m-init-done / m-ready .* it sent nothing"):
         silent.start(0.3)
     # a resync does not help a device that says nothing at all
     with pytest.raises(DeviceError, match="did not answer '%'"):
@@ -215,27 +215,26 @@ def test_a_counter_that_wraps_during_the_window() -> None:
 
 
 def test_a_counter_beyond_32_bits_is_malformed() -> None:
-    with session(_infer_reply(0, 2**32)) as client:
-        with pytest.raises(DeviceError, match="beyond 32 bits"):
-            client.infer(7, 0)
+    with session(_infer_reply(0, 2**32)) as client, \
+            pytest.raises(DeviceError, match="beyond 32 bits"):
+        client.infer(7, 0)
 
 
 def test_an_answer_missing_a_line_is_malformed() -> None:
-    with session(_infer_reply(10, 20, drop="m-infer-done")) as client:
-        with pytest.raises(DeviceError, match="no m-infer-done line"):
-            client.infer(7, 0)
+    with session(_infer_reply(10, 20, drop="m-infer-done")) as client, \
+            pytest.raises(DeviceError, match="no m-infer-done line"):
+        client.infer(7, 0)
 
 
 def test_energy_mode_firmware_is_explained() -> None:
-    with session(_infer_reply(10, 20, drop="m-lap-us-10")) as client:
-        # only one lap line left: malformed, not energy mode
-        with pytest.raises(DeviceError, match="incomplete answer"):
-            client.infer(7, 0)
+    # only one lap line left: malformed, not energy mode
+    with session(_infer_reply(10, 20, drop="m-lap-us-10")) as client, \
+            pytest.raises(DeviceError, match="incomplete answer"):
+        client.infer(7, 0)
     reply = answer("m-warmup-start-0", "m-warmup-done", "m-infer-start-7", "m-infer-done",
                    "m-results-[1.0]")
-    with session(lambda c: reply) as client:
-        with pytest.raises(DeviceError, match="energy mode"):
-            client.infer(7, 0)
+    with session(lambda c: reply) as client, pytest.raises(DeviceError, match="energy mode"):
+        client.infer(7, 0)
 
 
 def test_extra_lines_are_errors_only_when_strict() -> None:
@@ -251,9 +250,9 @@ def test_extra_lines_are_errors_only_when_strict() -> None:
 @pytest.mark.parametrize("scores", ["m-results-[0.1,abc]", "m-results-[nan]",
                                     "m-results-[0.1,,0.2]"])
 def test_unreadable_scores(scores: str) -> None:
-    with session(lambda c: answer(scores)) as client:
-        with pytest.raises(DeviceError, match="unreadable scores"):
-            client.results()
+    with session(lambda c: answer(scores)) as client, \
+            pytest.raises(DeviceError, match="unreadable scores"):
+        client.results()
 
 
 def test_commands_cannot_smuggle_a_percent(silent: DutClient) -> None:

@@ -119,9 +119,10 @@ class PerformanceResult:
 
     def summary_lines(self) -> list[str]:
         unit = "virtual " if self.emulated else ""
+        count = len(self.windows)
         lines = [f"Median throughput is {self.median_throughput:>10.3f} inf./sec.",
-                 f"Latency (median of {len(self.windows)} windows) is {self.latency_ms:.6g} "
-                 f"{unit}ms"]
+                 f"Latency (median of {count} window{'s' if count > 1 else ''}) is "
+                 f"{self.latency_ms:.6g} {unit}ms"]
         ipi = self.instructions_per_inference
         if ipi is not None:
             lines.append(f"Instructions per inference: {ipi:,.0f} (+/- "
@@ -176,6 +177,10 @@ def calibrate(client: DutClient, target_us: float) -> tuple[list[tuple[int, int]
         result, wall = _timed(client, n, 0, _line_timeout(wall_per_inference, n))
         steps.append((n, result.elapsed_us))
         wall_per_inference = wall / n
+        # A counter standing still while the host waited a visible time is broken: say so now
+        # rather than after a thousand times longer windows.
+        if result.elapsed_us == 0 and wall > 0.05:
+            _check_advanced(result)
         if result.elapsed_us >= enough or n >= MAX_ITERATIONS // 1000:
             _check_advanced(result)
             return steps, wall_per_inference
@@ -185,7 +190,7 @@ def calibrate(client: DutClient, target_us: float) -> tuple[list[tuple[int, int]
 
 def round_up_2sig(value: int) -> int:
     """``value`` rounded up to two significant digits: 10274 -> 11000, 57 -> 57."""
-    step = 10 ** max(0, len(str(value)) - 2)
+    step: int = 10 ** max(0, len(str(value)) - 2)
     return -(-value // step) * step
 
 

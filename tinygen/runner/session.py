@@ -77,12 +77,20 @@ def payload_bytes(benchmark: str) -> int:
 
 
 def bench_inputs(dataset: Dataset | None, benchmark: str, count: int) -> list[BenchInput]:
-    """The first ``count`` inputs (the first window of each file), or synthetic ones."""
+    """The first ``count`` inputs: the first window of each file, as the MLCommons runner
+    takes them; a set with fewer files (the one AD file of the reference data) is filled up
+    with the files' further windows, in order. Without a dataset, synthetic inputs."""
     if dataset is None:
         size = payload_bytes(benchmark)
         return [BenchInput(f"synthetic-{i}", synthetic_input(size, i)) for i in range(count)]
-    items = []
-    for entry in dataset.entries[:count]:
-        first = entry.read_windows()[0]
-        items.append(BenchInput(entry.file.name, first))
-    return items
+    items: list[BenchInput] = []
+    later: list[BenchInput] = []
+    for entry in dataset.entries:
+        if len(items) == count:
+            break
+        windows = entry.read_windows()
+        items.append(BenchInput(entry.file.name, windows[0]))
+        if len(items) + len(later) < count:
+            later += [BenchInput(f"{entry.file.name}#{k}", w)
+                      for k, w in enumerate(windows[1:count], start=1)]
+    return (items + later)[:count]

@@ -1,0 +1,230 @@
+"""``tinygen bench`` in-process through tinygen.cli.main, with the bring-up firmware in QEMU."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tinygen.board import load_board
+from tinygen.cli import main
+from tinygen.errors import ExitCode
+from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.runner.dataset import synthetic_input
+
+Capture = pytest.CaptureFixture[str]
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+    reason="needs qemu-system-arm and arm-none-eabi-gcc")
+
+
+@pytest.fixture(scope="module")
+def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench-cmd") / "bringup"
+    return build_firmware(BuildOptions(board=load_board("mps2_an386"), out_dir=out)).elf
+
+
+def _dataset(root: Path, sizes: list[int], labels: list[int] | None = None) -> Path:
+    folder = root / "kws01"
+    folder.mkdir(parents=True)
+    rows = []
+    for i, size in enumerate(sizes):
+        (folder / f"in{i}.bin").write_bytes(synthetic_input(size, i))
+        rows.append(f"in{i}.bin,12,{labels[i] if labels else i % 12}\n")
+    (folder / "y_labels.csv").write_text("".join(rows))
+    return root
+
+
+def _bench(capsys: Capture, *argv: str) -> tuple[int, str, str]:
+    code = main(["bench", "--board", "mps2_an386", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_smoke(capsys: Capture, elf: Path) -> None:
+    code, out, err = _bench(capsys, "--elf", str(elf), "--mode", "smoke")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "Smoke test passed: 13 of 13 checks"
+    assert re.search(r"^bring-up scores +ok ", out, re.MULTILINE)
+
+
+def test_performance_prints_the_runner_lines_and_writes_json_and_log(
+        capsys: Capture, elf: Path, tmp_path: Path) -> None:
+    data = _dataset(tmp_path, [490] * 6)
+    results, log = tmp_path / "results.json", tmp_path / "session.log"
+    code, out, err = _bench(capsys, "--elf", str(elf), "--mode", "performance", "--dataset",
+                            str(data), "--out", str(results), "--log", str(log))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert re.fullmatch(r"Median throughput is +\d+\.\d{3} inf\./sec\.", lines[-4])
+    assert re.fullmatch(r"Latency \(median of 5 windows\) is [\d.]+ virtual ms", lines[-3])
+    assert re.fullmatch(r"Instructions per inference: [\d,]+ \(\+/- .*\)", lines[-2])
+    assert lines[-1].startswith("note: emulated (QEMU -icount shift=0): time is instruction")
+    doc = json.loads(results.read_text())
+    assert (doc["mode"], doc["benchmark"], doc["inputs"]) == ("performance", "kws01", "dataset")
+    assert doc["transport"] == {"kind": "qemu", "machine": "mps2-an386", "icount_shift": 0}
+    assert doc["device"]["name"] == "tinygen bring-up"
+    assert [w["input"] for w in doc["result"]["windows"]] == [f"in{i}.bin" for i in range(5)]
+    text = log.read_text()
+    assert " > db load 490%" in text and " < m-load-done" in text and " > infer " in text
+
+
+def test_performance_json_on_stdout_with_synthetic_inputs(capsys: Capture, elf: Path) -> None:
+    code, out, err = _bench(capsys, "--elf", str(elf), "--mode", "performance", "--json",
+                            "--iterations", "300", "--warmup", "0")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["inputs"] == "synthetic"
+    assert [w["iterations"] for w in doc["result"]["windows"]] == [300] * 5
+    assert "shorter than 0.05 s" in err  # 300 inferences of ~5 us: a warning, not a failure
+
+
+def test_accuracy(capsys: Capture, elf: Path, tmp_path: Path) -> None:
+    data = _dataset(tmp_path, [490] * 6)
+    code, out, err = _bench(capsys, "--elf", str(elf), "--mode", "accuracy", "--dataset",
+                            str(data), "--limit", "4")
+    assert code == 0, err
+    assert out.splitlines()[0] == "4 files, 4 inferences"
+    assert re.fullmatch(r"Top 1% = \d+\.\d", out.splitlines()[-2])
+    assert re.fullmatch(r"AUC = (\d\.\d{3}|n/a .*)", out.splitlines()[-1])
+
+
+def test_wrong_size_file_stops_before_qemu_starts(capsys: Capture, elf: Path,
+                                                  tmp_path: Path) -> None:
+    data = _dataset(tmp_path, [490, 491, 490])
+    log = tmp_path / "session.log"
+    code, _, err = _bench(capsys, "--elf", str(elf), "--mode", "accuracy", "--dataset",
+                          str(data), "--benchmark", "kws01", "--log", str(log))
+    assert code == ExitCode.BAD_INPUT
+    assert "in1.bin: 491 bytes, but one input of this benchmark is 490 bytes" in err
+    assert not log.exists()
+
+
+def test_wrong_size_file_stops_before_any_data_is_sent(capsys: Capture, elf: Path,
+                                                       tmp_path: Path) -> None:
+    data = _dataset(tmp_path, [490, 12])
+    log = tmp_path / "session.log"
+    code, _, err = _bench(capsys, "--elf", str(elf), "--mode", "performance", "--dataset",
+                          str(data), "--log", str(log))
+    assert code == ExitCode.BAD_INPUT
+    assert "in1.bin: 12 bytes" in err
+    sent = [ln.split(" > ", 1)[1] for ln in log.read_text().splitlines() if " > " in ln]
+    assert sent == ["name%", "profile%"]  # the benchmark came from the device; no db command
+
+
+def test_the_firmware_must_run_the_expected_benchmark(capsys: Capture, elf: Path) -> None:
+    code, _, err = _bench(capsys, "--elf", str(elf), "--mode", "performance", "--benchmark",
+                          "ic01")
+    assert code == ExitCode.BAD_INPUT
+    assert "the firmware runs benchmark 'kws01', not 'ic01'" in err
+
+
+def test_failed_smoke_prints_the_table_and_exits_with_the_device_code(
+        capsys: Capture, elf: Path) -> None:
+    code, out, err = _bench(capsys, "--elf", str(elf), "--mode", "smoke", "--benchmark", "ic01")
+    assert code == ExitCode.DEVICE
+    assert re.search(r"^profile +FAILED +the firmware runs model 'kws01'", out, re.MULTILINE)
+    assert "Smoke test FAILED" in out
+    assert "error: smoke test failed: profile:" in err
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--mode", "accuracy"], "accuracy mode needs --dataset"),
+    (["--mode", "smoke", "--baud", "9600"], "--baud goes with --port"),
+    (["--mode", "smoke", "--iterations", "0"], "must be > 0"),
+    (["--mode", "smoke", "--warmup=-1"], "must be >= 0"),
+    (["--mode", "warp"], "invalid choice"),
+])
+def test_usage_errors(capsys: Capture, elf: Path, argv: list[str], problem: str) -> None:
+    code, _, err = _bench(capsys, "--elf", str(elf), *argv)
+    assert code == ExitCode.USAGE
+    assert problem in err
+
+
+def test_a_board_without_emulator_needs_a_port(capsys: Capture, elf: Path) -> None:
+    code = main(["bench", "--board", "nucleo_l4r5zi", "--elf", str(elf), "--mode", "smoke"])
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert "board nucleo_l4r5zi is not emulated, so it needs --port" in err
+
+
+def test_a_missing_serial_port(capsys: Capture, elf: Path, tmp_path: Path) -> None:
+    code, _, err = _bench(capsys, "--elf", str(elf), "--mode", "smoke", "--port",
+                          str(tmp_path / "ttyUSB9"))
+    assert code == ExitCode.DEVICE
+    assert "does not exist" in err and "hint: list the ports" in err
+
+
+def test_a_silent_board_on_a_serial_port(capsys: Capture, elf: Path) -> None:
+    master, slave = os.openpty()
+    try:
+        code, _, err = _bench(capsys, "--elf", str(elf), "--mode", "smoke", "--benchmark",
+                              "kws01", "--port", os.ttyname(slave), "--timeout", "0.3")
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert code == ExitCode.DEVICE
+    assert "the device did not answer '%' within 0.3 s" in err
+
+
+def test_bringup_is_built_once_then_reused(capsys: Capture, tmp_path: Path) -> None:
+    folder = tmp_path / "fw"
+    argv = ["--bringup", "--build-dir", str(folder), "--mode", "smoke"]
+    code, _, err = _bench(capsys, *argv)
+    assert code == 0, err
+    assert "building firmware for mps2_an386" in err
+    code, _, err = _bench(capsys, *argv)
+    assert code == 0, err
+    assert f"reusing {folder / 'firmware.elf'}" in err
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.fixture
+def slow_run(elf: Path, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """`tinygen bench` in accuracy mode over 400 inputs: long enough to interrupt."""
+    data = _dataset(tmp_path, [490] * 400)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinygen", "bench", "--board", "mps2_an386", "--elf", str(elf),
+         "--mode", "accuracy", "--dataset", str(data)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_ctrl_c_stops_qemu(slow_run: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    qemu: list[int] = []
+    while not qemu and time.monotonic() < deadline:
+        qemu = _children(slow_run.pid)
+        time.sleep(0.05)
+    assert qemu, "QEMU did not start"
+    time.sleep(0.5)  # into the run
+    slow_run.send_signal(signal.SIGINT)
+    _, err = slow_run.communicate(timeout=30)
+    assert slow_run.returncode == 130
+    assert "error: interrupted" in err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in qemu)  # stopped and reaped

@@ -1,0 +1,84 @@
+"""``tinygen run``: the firmware's UART on stdin/stdout, QEMU stopped at the end."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinygen.board import load_board
+from tinygen.cli import main
+from tinygen.errors import ExitCode
+from tinygen.firmware import BuildOptions, build_firmware
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+    reason="needs qemu-system-arm and arm-none-eabi-gcc")
+
+
+@pytest.fixture(scope="module")
+def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run-cmd") / "bringup"
+    return build_firmware(BuildOptions(board=load_board("mps2_an386"), out_dir=out)).elf
+
+
+def _tinygen_run(elf: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tinygen", "run", "--board", "mps2_an386", str(elf), *extra],
+        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+
+
+def test_piped_commands_are_answered_then_qemu_stops(elf: Path) -> None:
+    proc = _tinygen_run(elf, "--linger", "0.5")
+    out, err = proc.communicate("name%\nprofile%bogus%", timeout=60)
+    assert proc.returncode == 0, err
+    assert out.splitlines() == [
+        "m-timestamp-mode-performance", "m-lap-us-0", "m-init-done", "m-ready",
+        "m-name-dut-[tinygen bring-up]", "m-ready",
+        "m-profile-[ULPMark for tinyML Firmware V0.0.1]", "m-model-[kws01]", "m-ready",
+        "e-[Unknown command: bogus]", "m-ready"]
+
+
+def test_ctrl_c_ends_the_session(elf: Path) -> None:
+    proc = _tinygen_run(elf)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "m-timestamp-mode-performance\n"  # QEMU is running
+    qemu = [pid for pid in _children(proc.pid) if "qemu" in _command(pid)]
+    assert qemu
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in qemu)  # stopped and reaped
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_a_board_without_emulator(capsys: pytest.CaptureFixture[str], elf: Path) -> None:
+    code = main(["run", "--board", "nucleo_l4r5zi", str(elf)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert "is not emulated" in err and "miniterm" in err
