@@ -116,3 +116,40 @@ def test_reference_models_fit_real_boards(board: str, name: str, mlperf: Path,
     result = _build(mlperf / "models" / REFERENCE[name][0], tmp_path / "fw", board=board)
     assert result.warnings == ()
     assert all(r.used <= r.size for r in result.audit.regions)
+
+
+def test_kws_accuracy_equals_host_top1(mlperf: Path, tmp_path: Path) -> None:
+    """Accuracy mode over the shared KWS inputs gives exactly the host interpreter's top-1."""
+    import csv
+    import json
+
+    import numpy as np
+
+    from tinygen.cli import main
+
+    model = mlperf / "models" / "kws_ref_model.tflite"
+    result = _build(model, tmp_path / "fw")
+    out = tmp_path / "accuracy.json"
+    code = main(["bench", "--board", "mps2_an386", "--elf", str(result.elf), "--mode",
+                 "accuracy", "--dataset", str(mlperf / "datasets"), "--benchmark", "kws01",
+                 "--out", str(out)])
+    assert code == 0
+    device = {f["file"]: f for f in json.loads(out.read_text())["files"]}
+    info = load_model(model)
+    scale, zero = info.outputs[0].scale, info.outputs[0].zero_point
+    assert scale is not None and zero is not None
+    folder = mlperf / "datasets" / "kws01"
+    correct = 0
+    rows = list(csv.reader((folder / "y_labels.csv").open()))
+    for name, _, label in rows:
+        from tinygen.reference import host_output_bytes
+        raw = np.frombuffer(host_output_bytes(model, info, "kws01", (folder / name).read_bytes()),
+                            dtype=np.int8)
+        # The firmware prints dequantized scores with 3 decimals; compare like with like.
+        scores = np.round((raw.astype(np.float64) - zero) * scale, 3)
+        predicted = int(np.argmax(scores / scores.sum()))
+        assert device[name]["predicted"] == predicted, name
+        correct += predicted == int(label)
+    assert len(device) == len(rows) == 200
+    host_top1 = 100.0 * correct / len(rows)
+    assert json.loads(out.read_text())["top1_percent"] == pytest.approx(host_top1)
