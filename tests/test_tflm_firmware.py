@@ -134,7 +134,8 @@ def test_kws_accuracy_equals_host_top1(mlperf: Path, tmp_path: Path) -> None:
                  "accuracy", "--dataset", str(mlperf / "datasets"), "--benchmark", "kws01",
                  "--out", str(out)])
     assert code == 0
-    device = {f["file"]: f for f in json.loads(out.read_text())["files"]}
+    document = json.loads(out.read_text())["result"]
+    device = {f["file"]: f for f in document["files"]}
     info = load_model(model)
     scale, zero = info.outputs[0].scale, info.outputs[0].zero_point
     assert scale is not None and zero is not None
@@ -152,4 +153,4 @@ def test_kws_accuracy_equals_host_top1(mlperf: Path, tmp_path: Path) -> None:
         correct += predicted == int(label)
     assert len(device) == len(rows) == 200
     host_top1 = 100.0 * correct / len(rows)
-    assert json.loads(out.read_text())["top1_percent"] == pytest.approx(host_top1)
+    assert document["top1_percent"] == pytest.approx(host_top1)
