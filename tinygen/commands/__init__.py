@@ -11,6 +11,7 @@ from tinygen.commands import (
     build_cmd,
     deps_cmd,
     inspect_cmd,
+    quantize_cmd,
     run_cmd,
     verify_cmd,
 )
@@ -24,4 +25,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     audit_cmd,
     bench_cmd,
     run_cmd,
+    quantize_cmd,
 )

@@ -1,0 +1,1 @@
+"""Tests of ``tinygen quantize`` (tinygen/quantize, tinygen/commands/quantize_cmd.py)."""
