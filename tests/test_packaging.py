@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -44,6 +45,7 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
     result = subprocess.run([python, "-c",
                              "import tinygen.resources as r, tinygen.cli as c;"
                              "print(r.data_root()); c.main(['boards'])"],
-                            cwd=tmp_path, capture_output=True, text=True, check=True)
+                            cwd=tmp_path, capture_output=True, text=True, check=True,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert str(env_dir) in result.stdout.splitlines()[0]
     assert "nucleo_l4r5zi" in result.stdout
