@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -9,7 +10,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,12 +79,37 @@ def run_scons(folder: Path, *, total: int | None, label: str,
     return [ln for ln in lines if "warning:" in ln]
 
 
+@contextmanager
+def _locked(folder: Path, progress: Progress | None) -> Iterator[None]:
+    """One builder per library folder: a second tinygen waits, then finds the library built."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f"{folder.name}.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if progress:
+                progress(f"waiting for another tinygen that is compiling {folder.name}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def ensure_library(spec: LibrarySpec, checkouts: dict[str, Checkout],
                    progress: Progress | None = None) -> LibraryResult:
     """Build the library variant once into the cache; later calls reuse it."""
     folder = library_dir(spec)
     if library_complete(spec):
         return LibraryResult(folder, built=False, seconds=0.0)
+    with _locked(folder, progress):
+        if library_complete(spec):
+            return LibraryResult(folder, built=False, seconds=0.0)
+        return _build_library(spec, checkouts, folder, progress)
+
+
+def _build_library(spec: LibrarySpec, checkouts: dict[str, Checkout], folder: Path,
+                   progress: Progress | None) -> LibraryResult:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "complete.json").unlink(missing_ok=True)
     config = spec.to_json() | {"deps": {n: str(c.path) for n, c in checkouts.items()}}
