@@ -36,19 +36,19 @@ ITERATIONS = 10
 
 
 def measure(board_name: str, model: str, kernels: str, out: Path,
-            shared: Path = SHARED) -> dict[str, object]:
+            shared: Path = SHARED, optimize: str = "speed") -> dict[str, object]:
     filename, sample = MODELS[model]
     path = shared / "models" / filename
     board = load_board(board_name)
     result = build_firmware(BuildOptions(board=board, out_dir=out, model_path=path,
-                                         kernels=kernels),
+                                         kernels=kernels, optimize=optimize),
                             progress=lambda m: print(f"  {m}", file=sys.stderr))
     info = load_model(path)
     audit = result.audit.to_json()
     roles = {r["role"]: r for r in audit["roles"]}  # type: ignore[union-attr]
     flash = audit["totals"]["flash"]  # type: ignore[index]
     row: dict[str, object] = {
-        "model": model, "kernels": kernels, "board": board_name,
+        "model": model, "kernels": kernels, "board": board_name, "optimize": optimize,
         "flash": flash, "model_bytes": roles["model"]["flash"],
         "flash_without_model": flash - roles["model"]["flash"],
         "ram": audit["totals"]["ram"],  # type: ignore[index]
@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--out", type=Path, default=Path("build/bench"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--optimize", choices=("speed", "size"), default="speed")
     parser.add_argument("--shared", type=Path, default=SHARED,
                         help="the MLPerf Tiny reference data (default ../shared/mlperf-tiny)")
     args = parser.parse_args()
@@ -92,7 +93,8 @@ def main() -> int:
         for kernels in args.kernels:
             print(f"{model} / {kernels} on {args.board}", file=sys.stderr)
             rows.append(measure(args.board, model, kernels,
-                                args.out / f"{args.board}-{model}-{kernels}", args.shared))
+                                args.out / f"{args.board}-{model}-{kernels}", args.shared,
+                                args.optimize))
     base = {r["model"]: r for r in rows if r["kernels"] == args.kernels[0]}
     table = []
     for r in rows:
