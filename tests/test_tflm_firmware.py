@@ -154,3 +154,23 @@ def test_kws_accuracy_equals_host_top1(mlperf: Path, tmp_path: Path) -> None:
     assert len(device) == len(rows) == 200
     host_top1 = 100.0 * correct / len(rows)
     assert document["top1_percent"] == pytest.approx(host_top1)
+
+
+@pytest.mark.parametrize("name", list(REFERENCE))
+def test_performance_instruction_counts_repeat(name: str, mlperf: Path, tmp_path: Path) -> None:
+    """Two performance runs of the same firmware give the same instruction counts, exactly."""
+    import json
+
+    from tinygen.cli import main
+
+    result = _build(mlperf / "models" / REFERENCE[name][0], tmp_path / "fw")
+    runs = []
+    for run in range(2):
+        out = tmp_path / f"perf{run}.json"
+        assert main(["bench", "--board", "mps2_an386", "--elf", str(result.elf), "--mode",
+                     "performance", "--out", str(out)]) == 0
+        document = json.loads(out.read_text())["result"]
+        runs.append(([w["elapsed_us"] for w in document["windows"]],
+                     document["instructions_per_inference"]))
+    assert runs[0] == runs[1]
+    assert len(runs[0][0]) == 5

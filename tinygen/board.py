@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import yaml
 
+from tinygen.clocktree import ClockPlan, plan_clock
 from tinygen.errors import BoardError
+from tinygen.family import FAMILY_NAMES, Family, get_family, parse_pin, uart_instance
 from tinygen.resources import boards_dir
 
 # Cores tinygen knows, with the FPUs each can carry and whether it has the DSP extension
@@ -25,14 +28,11 @@ CORES: dict[str, tuple[frozenset[str], bool]] = {
     "cortex-m33": (frozenset({"none", "fpv5-sp-d16"}), True),
     "cortex-m55": (frozenset({"none", "fpv5-d16"}), True),
 }
-FAMILIES = ("mps2", "stm32f4", "stm32f7", "stm32l4")
-UART_DRIVERS_BY_FAMILY = {
-    "mps2": "cmsdk",
-    "stm32f4": "stm32_usart",
-    "stm32f7": "stm32_usart",
-    "stm32l4": "stm32_usart",
-}
+FAMILIES = FAMILY_NAMES
+# The nRF52 UART's baud generator runs from a fixed 16 MHz (nRF52840 PS v1.7 section 6.34.10).
+_NRF52_UART_CLOCK_HZ = 16_000_000
 _ADDRESS_SPACE = 1 << 32
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class Uart:
     energy_baud: int
     clock_hz: int
     instance: str
+    tx: str = ""  # pins, e.g. "PA9" / "P0.06"; empty on boards with fixed UART pins (MPS2)
+    rx: str = ""
+    af: int = 0  # STM32 alternate function number of both pins
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class Board:
     emulator: Emulator | None
     sources: tuple[str, ...]
     path: Path
+    clock: ClockPlan | None = None  # None: a fixed clock the firmware does not set (MPS2)
+    openocd_interface: str | None = None
+    timestamp_gpio_base: int | None = None  # CMSDK GPIO block, when not the family's usual one
 
     @property
     def has_dsp(self) -> bool:
@@ -194,9 +200,11 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
         raise _fail(path, "fpu", f"{core} cannot have {fpu}", f"use one of {sorted(allowed_fpus)}")
     if not 1_000_000 <= raw["clock_hz"] <= 1_000_000_000:
         raise _fail(path, "clock_hz", "must be between 1 MHz and 1 GHz (give it in Hz)")
-    if raw["family"] not in FAMILIES:
-        raise _fail(path, "family", f"unknown family {raw['family']!r}",
-                    f"known families: {', '.join(FAMILIES)} (docs/porting.md adds one)")
+    if raw["clock_hz"] % 1_000_000:
+        raise _fail(path, "clock_hz", "must be a whole number of MHz (the microsecond timer "
+                    "counts clock cycles per microsecond)")
+    family = _within(path, lambda: get_family(raw["family"]))
+    clock = _clock_plan(raw, family, path)
 
     regions = []
     names: set[str] = set()
@@ -244,20 +252,7 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
     if not 0 < ram_budget <= ram_total:
         raise _fail(path, "budgets.ram", f"must be > 0 and <= the RAM regions' {ram_total}")
 
-    u = raw["uart"]
-    expected_driver = UART_DRIVERS_BY_FAMILY[raw["family"]]
-    if u["driver"] != expected_driver and not (
-        expected_driver == "stm32_usart" and u["driver"] == "stm32_lpuart"
-    ):
-        raise _fail(path, "uart.driver", f"family {raw['family']} uses {expected_driver!r}")
-    uart = Uart(
-        driver=u["driver"],
-        base=u["base"],
-        baud=u.get("baud", 115200),
-        energy_baud=u.get("energy_baud", 9600),
-        clock_hz=u.get("clock_hz", raw["clock_hz"]),
-        instance=u.get("instance", ""),
-    )
+    uart = _uart(raw, family, clock, path)
     stack_size = raw.get("stack_size", 8192)
     heap_size = raw.get("heap_size", 4096)
     if stack_size < 1024 or stack_size % 8:
@@ -266,8 +261,17 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
         raise _fail(path, "heap_size", "must be >= 0 and a multiple of 8")
 
     gpio = raw.get("timestamp_gpio")
+    if gpio:
+        _check_gpio(family, gpio, path)
     emu = raw.get("emulator")
     dbg = raw.get("debug", {})
+    timer = raw["timer"]["driver"]
+    if timer == "dwt" and core == "cortex-m0plus":
+        raise _fail(path, "timer.driver", "ARMv6-M cores have no DWT cycle counter",
+                    "use driver: systick")
+    if timer == "dwt" and emu:
+        raise _fail(path, "timer.driver", "QEMU's DWT cycle counter always reads 0",
+                    "use driver: systick on emulated boards")
     return Board(
         name=raw["name"],
         description=raw["description"],
@@ -286,11 +290,117 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
         stack_size=stack_size,
         heap_size=heap_size,
         uart=uart,
-        timer=raw["timer"]["driver"],
+        timer=timer,
         timestamp_gpio=(gpio["port"], gpio["pin"]) if gpio else None,
         pyocd_target=dbg.get("pyocd_target"),
         openocd_config=dbg.get("openocd_config"),
         emulator=Emulator(emu["qemu_machine"], tuple(emu.get("options", []))) if emu else None,
         sources=tuple(raw.get("sources", [])),
         path=path,
+        clock=clock,
+        openocd_interface=dbg.get("openocd_interface"),
+        timestamp_gpio_base=gpio.get("base") if gpio else None,
     )
+
+
+def _within(path: Path, check: Callable[[], _T]) -> _T:
+    """Run a check that raises a BoardError naming only the key; add the file to it."""
+    try:
+        return check()
+    except BoardError as exc:
+        raise BoardError(f"{path}: {exc.message}", hint=exc.hint) from exc
+
+
+def _clock_plan(raw: dict[str, Any], family: Family, path: Path) -> ClockPlan | None:
+    spec = raw.get("clock")
+    if family.name == "mps2":
+        if spec is not None:
+            raise _fail(path, "clock", "MPS2 FPGA images run at a fixed clock",
+                        "remove the clock section")
+        return None
+    spec = spec or {}
+    return _within(path, lambda: plan_clock(
+        family.name, raw["clock_hz"], spec.get("source"), spec.get("hse_hz"),
+        spec.get("hse_bypass", False)))
+
+
+def _uart(raw: dict[str, Any], family: Family, clock: ClockPlan | None, path: Path) -> Uart:
+    u = raw["uart"]
+    if u["driver"] not in family.uart_drivers:
+        drivers = " or ".join(repr(d) for d in family.uart_drivers)
+        raise _fail(path, "uart.driver", f"family {family.name} uses {drivers}")
+    baud, energy_baud = u.get("baud", 115200), u.get("energy_baud", 9600)
+    if family.pin_style == "cmsdk":
+        clock_hz = u.get("clock_hz", raw["clock_hz"])
+        _check_bauds(path, u["driver"], clock_hz, baud, energy_baud)
+        return Uart(driver=u["driver"], base=u["base"], baud=baud, energy_baud=energy_baud,
+                    clock_hz=clock_hz, instance=u.get("instance", ""))
+    inst = uart_instance(family, u["base"])
+    if inst is None:
+        known = ", ".join(f"{i.name} 0x{i.base:08X}" for i in family.uarts)
+        raise _fail(path, "uart.base", f"0x{u['base']:08X} is not a UART tinygen knows on "
+                    f"{family.name}", f"known: {known}")
+    if u.get("instance", inst.name) != inst.name:
+        raise _fail(path, "uart.instance", f"{u['instance']} does not sit at 0x{u['base']:08X} "
+                    f"({inst.name} does)")
+    if inst.name.startswith("LPUART") != (u["driver"] == "stm32_lpuart"):
+        raise _fail(path, "uart.driver", f"{inst.name} takes the "
+                    f"{'stm32_lpuart' if inst.name.startswith('LPUART') else 'stm32_usart'} "
+                    "driver")
+    tx, rx = u.get("tx", inst.tx), u.get("rx", inst.rx)
+    _check_pin(path, family, tx, "uart.tx")
+    _check_pin(path, family, rx, "uart.rx")
+    assert clock is not None
+    derived = (_NRF52_UART_CLOCK_HZ if family.name == "nrf52" else clock.bus_hz(inst.bus))
+    given = u.get("clock_hz", derived)
+    if given != derived:
+        raise _fail(path, "uart.clock_hz", f"{given} given, but the clock tree gives "
+                    f"{inst.name} {derived} Hz ({inst.bus.upper()})",
+                    "remove uart.clock_hz: tinygen derives it from clock_hz")
+    _check_bauds(path, u["driver"], derived, baud, energy_baud)
+    return Uart(driver=u["driver"], base=u["base"], baud=baud, energy_baud=energy_baud,
+                clock_hz=derived, instance=inst.name, tx=tx, rx=rx, af=u.get("af", inst.af))
+
+
+def _check_bauds(path: Path, driver: str, clock_hz: int, baud: int, energy_baud: int) -> None:
+    for key, rate in (("baud", baud), ("energy_baud", energy_baud)):
+        problem = baud_problem(driver, clock_hz, rate)
+        if problem:
+            raise _fail(path, f"uart.{key}", problem)
+
+
+def baud_problem(driver: str, clock_hz: int, baud: int) -> str | None:
+    """Why ``driver`` cannot make ``baud`` from ``clock_hz`` within 2 %, or None."""
+    if driver == "nrf52_uart":
+        ok = 1200 <= baud <= 1_000_000
+        return None if ok else f"{baud} baud is outside the nRF52 UART's 1200..1000000"
+    scale, low, high = {"stm32_lpuart": (256, 0x300, 0xFFFFF), "cmsdk": (1, 16, 0xFFFFF)}.get(
+        driver, (1, 16, 0xFFFF))  # STM32 USART, oversampling by 16: RM0385 section 31.5.7
+    div = round(scale * clock_hz / baud)
+    if not low <= div <= high:
+        return (f"{baud} baud needs a divider of {div} from {clock_hz} Hz; "
+                f"the {driver} divider takes {low}..{high}")
+    if abs(scale * clock_hz / div - baud) > 0.02 * baud:
+        return f"{baud} baud from {clock_hz} Hz is off by more than 2 %"
+    return None
+
+
+def _check_pin(path: Path, family: Family, text: str, key: str) -> None:
+    try:
+        parse_pin(family, text)
+    except BoardError as exc:
+        raise _fail(path, key, exc.message, exc.hint) from exc
+
+
+def _check_gpio(family: Family, gpio: dict[str, Any], path: Path) -> None:
+    port, pin = str(gpio["port"]), gpio["pin"]
+    if "base" in gpio and family.pin_style != "cmsdk":
+        raise _fail(path, "timestamp_gpio.base", f"{family.name} GPIO ports have fixed addresses",
+                    "remove it: tinygen knows the family's GPIO layout")
+    if family.pin_style == "cmsdk":
+        if not (port.isdigit() and int(port) < family.gpio_ports and pin < 16):
+            raise _fail(path, "timestamp_gpio", f"CMSDK GPIO ports are 0..{family.gpio_ports - 1}"
+                        ", pins 0..15")
+        return
+    label = f"P{port.upper()}{pin}" if family.pin_style == "stm32" else f"P{port}.{pin:02d}"
+    _check_pin(path, family, label, "timestamp_gpio")

@@ -7,9 +7,11 @@ from types import ModuleType
 from tinygen.commands import (
     audit_cmd,
     bench_cmd,
+    board_cmd,
     boards_cmd,
     build_cmd,
     deps_cmd,
+    flash_cmd,
     inspect_cmd,
     quantize_cmd,
     run_cmd,
@@ -18,6 +20,7 @@ from tinygen.commands import (
 
 COMMANDS: tuple[ModuleType, ...] = (
     boards_cmd,
+    board_cmd,
     inspect_cmd,
     deps_cmd,
     build_cmd,
@@ -25,5 +28,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     audit_cmd,
     bench_cmd,
     run_cmd,
+    flash_cmd,
     quantize_cmd,
 )

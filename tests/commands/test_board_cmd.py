@@ -1,0 +1,144 @@
+"""``tinygen board new`` and ``tinygen board show``: board files written from a known board or
+from datasheet numbers load, and build the bring-up firmware with no code change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from elftools.elf.elffile import ELFFile
+
+from tinygen.board import load_board
+from tinygen.cli import main
+from tinygen.firmware import BuildOptions, build_firmware
+
+needs_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                               reason="arm-none-eabi-gcc is not installed")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def _builds_clean(path: Path, tmp_path: Path) -> None:
+    board = load_board(str(path))
+    for energy in (False, True):
+        result = build_firmware(BuildOptions(board=board, out_dir=tmp_path / f"fw-{energy}",
+                                             energy=energy))
+        assert result.warnings == ()
+        assert all(r.used <= r.size for r in result.audit.regions)
+        with result.elf.open("rb") as f:
+            vectors = ELFFile(f).get_section_by_name(".vectors")
+            assert vectors["sh_addr"] == board.region(board.code_region).origin
+
+
+@needs_gcc
+def test_new_from_datasheet_numbers_builds(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    # STM32F411RE (DS10314): Cortex-M4F, 512 KB flash, 128 KB SRAM, 100 MHz; NUCLEO-F411RE's
+    # virtual COM port on USART2 (PA2/PA3), Arduino D2 on PA10.
+    out = tmp_path / "my_f411.yaml"
+    code, stdout, err = _run(
+        capsys, "board", "new", "my_f411", "--mcu", "STM32F411RE", "--core", "cortex-m4",
+        "--flash", "512K", "--ram", "128K", "--clock", "100MHz", "--uart", "USART2",
+        "--timestamp-pin", "PA10", "--source", "ST DS10314 rev 7, figure 14 and table 9",
+        "--out", str(out))
+    assert code == 0, err
+    assert f"wrote {out}" in stdout and "PLL M=8 N=100 /2" in stdout
+    raw = yaml.safe_load(out.read_text())
+    assert raw["family"] == "stm32f4" and raw["fpu"] == "fpv4-sp-d16"
+    assert raw["uart"] == {"driver": "stm32_usart", "instance": "USART2", "base": 0x40004400,
+                           "baud": 115200, "tx": "PA2", "rx": "PA3", "af": 7}
+    assert raw["timestamp_gpio"] == {"port": "A", "pin": 10}
+    assert raw["sources"] == ["ST DS10314 rev 7, figure 14 and table 9"]
+    assert out.read_text().startswith("# my_f411: written by 'tinygen board new'")
+    _builds_clean(out, tmp_path)
+
+
+@needs_gcc
+def test_new_like_a_known_board_builds(capsys: pytest.CaptureFixture[str],
+                                       tmp_path: Path) -> None:
+    # STM32F756ZG on a Nucleo-144 layout: as disco_f746, with another UART and the ST-LINK clock.
+    out = tmp_path / "f756.yaml"
+    code, _, err = _run(
+        capsys, "board", "new", "my_f756", "--like", "disco_f746", "--mcu", "STM32F756ZG",
+        "--hse", "8MHz", "--hse-bypass", "--uart", "USART3", "--tx", "PD8", "--rx", "PD9",
+        "--out", str(out))
+    assert code == 0, err
+    board = load_board(str(out))
+    assert board.clock is not None and board.clock.pll is not None
+    assert (board.clock.pll.m, board.clock.pll.n) == (4, 216)
+    assert board.uart.clock_hz == 54_000_000  # USART3 on APB1
+    assert board.pyocd_target is None, "the probe target named the old part"
+    assert "derived from boards/disco_f746.yaml by tinygen board new" in board.sources
+    _builds_clean(out, tmp_path)
+
+
+@needs_gcc
+def test_new_nrf52_and_copy_of_an_emulated_board(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    nrf = tmp_path / "nrf52832.yaml"
+    assert _run(capsys, "board", "new", "my_nrf52832", "--mcu", "nRF52832", "--core",
+                "cortex-m4", "--flash", "512K", "--ram", "64K", "--clock", "64MHz",
+                "--timestamp-pin", "P0.17", "--out", str(nrf))[0] == 0
+    assert load_board(str(nrf)).uart.tx == "P0.06"
+    _builds_clean(nrf, tmp_path / "nrf")
+    copy = tmp_path / "netduino_copy.yaml"
+    assert _run(capsys, "board", "new", "my_netduino", "--like", "netduinoplus2",
+                "--out", str(copy))[0] == 0
+    board = load_board(str(copy))
+    assert board.emulator is None and board.timer == "dwt", "a copy is real hardware"
+
+
+@pytest.mark.parametrize(("argv", "code", "fragment"), [
+    (["--mcu", "STM32F411RE", "--core", "cortex-m4"], 2,
+     "a new board needs --flash, --ram, --clock, or --like BOARD"),
+    (["--mcu", "GD32VF103", "--core", "cortex-m4", "--flash", "128K", "--ram", "32K",
+      "--clock", "100MHz"], 3, "no family tinygen knows matches MCU 'GD32VF103'"),
+    (["--mcu", "STM32F411RE", "--core", "cortex-m4", "--flash", "512K", "--ram", "128K",
+      "--clock", "250MHz"], 3, "clock_hz: 250 MHz is above the stm32f4 maximum"),
+    (["--mcu", "STM32F411RE", "--core", "cortex-m4", "--flash", "512K", "--ram", "128K",
+      "--clock", "100MHz", "--uart", "UART9"], 3, "stm32f4 has no UART 'UART9'"),
+    (["--like", "nucleo_h743zi2", "--ram", "256K"], 3,
+     "--ram: nucleo_h743zi2 has 2 ram regions"),
+    (["--like", "disco_f746", "--clock", "fast"], 2, "'fast' is not a frequency"),
+])
+def test_new_errors(argv: list[str], code: int, fragment: str,
+                    capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "x.yaml"
+    got, _, err = _run(capsys, "board", "new", "x_board", *argv, "--out", str(out))
+    assert got == code
+    assert fragment in err
+    assert not out.exists(), "nothing is written when the board is invalid"
+
+
+def test_new_refuses_to_overwrite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "b.yaml"
+    out.write_text("keep me\n")
+    code, _, err = _run(capsys, "board", "new", "b", "--like", "disco_f746", "--out", str(out))
+    assert code == 3 and "exists" in err and out.read_text() == "keep me\n"
+    assert _run(capsys, "board", "new", "b", "--like", "disco_f746", "--out", str(out),
+                "--force")[0] == 0
+
+
+def test_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "board", "show", "nucleo_l4r5zi")
+    assert code == 0
+    assert "HSI 16 MHz -> PLL M=2 N=30 /2 (VCO input 8 MHz, VCO 240 MHz) = 120 MHz" in out
+    assert "LPUART1 (stm32_lpuart) at 0x40008000, clock 16 MHz" in out
+    code, out, _ = _run(capsys, "board", "show", "nucleo_h743zi2", "--json")
+    data = json.loads(out)
+    assert data["clock"]["pll"] == {"m": 1, "n": 120, "divider": 2, "ref_hz": 8_000_000,
+                                    "vco_hz": 960_000_000}
+    assert data["clock"]["hclk_hz"] == 240_000_000 and data["uart"]["clock_hz"] == 120_000_000
+
+
+def test_board_without_action_is_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "board")
+    assert code == 2 and "new or show" in err
