@@ -31,7 +31,8 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
         # adding 0.5 to a float32 value is exact.
         v = (x / np.float32(tensor.scale)).astype(np.float64)
         q = np.sign(v) * np.floor(np.abs(v) + 0.5) + tensor.zero_point
-        return np.clip(q, -128, 127).astype(np.int8).reshape(shape)
+        quantized: np.ndarray = np.clip(q, -128, 127).astype(np.int8)
+        return quantized.reshape(shape)
     raw: np.ndarray = np.frombuffer(payload, dtype=_NP_DTYPES[tensor.dtype])
     return raw.reshape(shape)
 
