@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.deps import Checkout
-from tinygen.errors import BuildError, ToolMissingError
+from tinygen.errors import BuildError, OverBudgetError, ToolMissingError
 from tinygen.library import LibrarySpec, library_complete, library_dir
 from tinygen.resources import sconstruct_path
 
 Progress = Callable[[str], None]
 _COMPILE_LINE = re.compile(r"^(CC|CXX) (.+)$")
+_OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
 _ERROR_LINE = re.compile(r"(error|undefined reference|multiple definition|overflowed|will not fit)",
                          re.IGNORECASE)
 
@@ -69,6 +70,14 @@ def run_scons(folder: Path, *, total: int | None, label: str,
             count = f"{done}/{total}" if total else str(done)
             progress(f"[{label} {count}] {Path(m.group(2)).name}")
     rc = proc.wait()
+    overflows = [m for ln in lines if (m := _OVERFLOW.search(ln))]
+    if rc != 0 and overflows:
+        parts = ", ".join(f"'{m.group(1)}' by {int(m.group(2)):,} bytes" for m in overflows)
+        raise OverBudgetError(
+            f"the firmware does not fit the board: the linker overflows region {parts}",
+            hint="use a smaller model, --optimize size, or a board with more memory; "
+                 "'tinygen audit' of a build that fits shows the biggest contributors",
+        )
     if rc != 0:
         errors = [ln for ln in lines if _ERROR_LINE.search(ln)] or lines[-15:]
         detail = "\n".join(errors[:20])

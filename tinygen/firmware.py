@@ -16,12 +16,13 @@ from tinygen.codegen import (
     BringupSpec,
     GeneratedProject,
     TflmSpec,
+    payload_bytes,
     render_bringup,
     render_tflm,
 )
 from tinygen.deps import cache_root, load_manifest, resolve
 from tinygen.emulator import QemuTransport
-from tinygen.errors import BuildError, DeviceError, TinygenError
+from tinygen.errors import BuildError, DeviceError, OverBudgetError, TinygenError
 from tinygen.library import KERNEL_SETS, LibrarySpec, library_spec
 from tinygen.model import ModelInfo, check_buildable, load_model
 from tinygen.resources import sconstruct_path
@@ -179,6 +180,18 @@ def measure_arena(opts: BuildOptions, prep: _Prepared, work: Path,
     return found, "measured"
 
 
+def _big_parts(opts: BuildOptions, prep: _Prepared | None, arena: int | None) -> str:
+    """The largest known parts, for a firmware the linker could not place (no ELF to audit)."""
+    board = opts.board
+    parts = [("stack", board.stack_size), ("heap", board.heap_size)]
+    if prep is not None:
+        parts += [("model weights (flash)", len(prep.model_bytes)),
+                  ("tensor arena", arena or 0),
+                  ("input buffer", payload_bytes(prep.info, prep.benchmark))]
+    listed = ", ".join(f"{name} {size:,}" for name, size in sorted(parts, key=lambda p: -p[1]))
+    return f"; biggest parts (bytes): {listed}"
+
+
 def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> Path:
     """Write the sources only (tinygen generate). TFLM builds still need the arena size, which
     is measured unless --arena-size is given, so the library may be compiled here too."""
@@ -224,7 +237,11 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         _write_project(_render(opts, prep, arena or 0), work, prep)
         if progress:
             progress(f"building firmware for {opts.board.name}")
-        warnings = run_scons(work, total=None, label="firmware", progress=None)
+        try:
+            warnings = run_scons(work, total=None, label="firmware", progress=None)
+        except OverBudgetError as exc:
+            exc.message += _big_parts(opts, prep, arena)
+            raise
         report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
                            budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
         if budget_violations(report) and progress:
@@ -234,7 +251,8 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         shutil.rmtree(failed, ignore_errors=True)
         if work.exists():
             work.rename(failed)
-            exc.hint = (exc.hint + "; " if exc.hint else "") + (
+            exc.message = exc.message.replace(str(work), str(failed))
+            exc.hint = (exc.hint.replace(str(work), str(failed)) + "; " if exc.hint else "") + (
                 f"the failed project is kept in {failed} (the output folder is unchanged)")
         raise
     except BaseException:

@@ -112,3 +112,14 @@ def test_missing_toolchain_exit_code(capsys: pytest.CaptureFixture[str], tmp_pat
     code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
                         str(tmp_path / "fw"))
     assert code == 8 and "apt-get install gcc-arm-none-eabi" in err
+
+
+@needs_gcc
+def test_linker_overflow_is_over_budget(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    """A firmware the linker cannot place exits 5 naming the region and the overflow."""
+    code, out, err = _run(capsys, "build", "--board", str(BOARDS / "valid_tiny_ram.yaml"),
+                          "--bringup", "--out", str(tmp_path / "fw"))
+    assert code == 5 and out == ""
+    assert "overflows region 'ram' by" in err and "biggest parts" in err
+    assert not (tmp_path / "fw").exists() and (tmp_path / "fw.failed").is_dir()
