@@ -25,11 +25,15 @@ from tinygen.emulator import QemuTransport
 from tinygen.errors import BuildError, DeviceError, OverBudgetError, TinygenError
 from tinygen.library import KERNEL_SETS, LibrarySpec, library_spec
 from tinygen.model import ModelInfo, check_buildable, load_model
+from tinygen.native.codegen import NATIVE_KERNELS, NativeSpec, prepare_native, render_native
 from tinygen.resources import sconstruct_path
 from tinygen.toolchain import board_cpu_flags, require_toolchain
 
 # The probe firmware's arena: large enough for any MLPerf Tiny model, small enough for MPS2 RAM.
 _PROBE_ARENA = 2 * 1024 * 1024
+# tflm: the TFLM interpreter and its kernels; native: plain C calls into tinygen's own kernels,
+# with the arena planned at generation time (tinygen/native).
+RUNTIMES = ("tflm", "native")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class BuildOptions:
     deps_dir: Path | None = None
     budget_flash: int | None = None
     budget_ram: int | None = None
+    runtime: str = "tflm"  # one of RUNTIMES
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,12 @@ class BuildResult:
     benchmark: str
     kernels: str | None
     arena_size: int | None
-    arena_source: str | None  # "measured", "cached", "given"
+    arena_source: str | None  # "measured", "cached", "given", "planned" (native)
     library: LibraryResult | None
     audit: AuditReport
     seconds: float
     warnings: tuple[str, ...] = ()
+    runtime: str = "tflm"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +73,7 @@ class BuildResult:
             "elf": str(self.elf),
             "board": self.board.name,
             "benchmark": self.benchmark,
+            "runtime": self.runtime,
             "kernels": self.kernels,
             "arena_size": self.arena_size,
             "arena_source": self.arena_source,
@@ -106,6 +113,26 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
         kernels=kernels, spec=spec,
         checkouts_json={n: str(c.path) for n, c in checkouts.items()}, library=library,
     )
+
+
+def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
+    """The native runtime's generation-time work, or None for a TFLM or bring-up build."""
+    if opts.runtime not in RUNTIMES:
+        raise BuildError(f"unknown runtime {opts.runtime!r}", hint=f"use one of {RUNTIMES}")
+    if opts.runtime != "native" or opts.model_path is None:
+        return None
+    if opts.arena_size:
+        raise BuildError("--arena-size applies to --runtime tflm only",
+                         hint="the native runtime plans its arena when it generates the code; "
+                              "drop the option")
+    kernels = opts.kernels or NATIVE_KERNELS[0]
+    if kernels not in NATIVE_KERNELS:
+        raise BuildError(f"--kernels {kernels} is a TFLM kernel set",
+                         hint=f"with --runtime native use one of {', '.join(NATIVE_KERNELS)}")
+    info = load_model(opts.model_path)
+    check_buildable(info)
+    return NativeSpec(info, prepare_native(opts.model_path),
+                      opts.benchmark or info.benchmark or "generic", opts.optimize, kernels)
 
 
 def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool = False,
@@ -196,14 +223,17 @@ def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> P
     """Write the sources only (tinygen generate). TFLM builds still need the arena size, which
     is measured unless --arena-size is given, so the library may be compiled here too."""
     require_toolchain()
-    prep = _prepare_tflm(opts, progress) if opts.model_path else None
+    native = _prepare_native(opts)
+    prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
     partial = opts.out_dir.with_name(opts.out_dir.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     try:
         arena = 0
         if prep is not None:
             arena = opts.arena_size or measure_arena(opts, prep, partial, progress)[0]
-        _write_project(_render(opts, prep, arena), partial, prep)
+        project = (render_native(opts.board, native, energy=opts.energy) if native
+                   else _render(opts, prep, arena))
+        _write_project(project, partial, prep)
         _replace(partial, opts.out_dir)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -221,7 +251,8 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
     """Generate, compile, link and audit; the output folder changes only when all of it worked."""
     start = time.monotonic()
     require_toolchain()
-    prep = _prepare_tflm(opts, progress) if opts.model_path else None
+    native = _prepare_native(opts)
+    prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
     work = opts.out_dir.with_name(opts.out_dir.name + ".partial")
     failed = opts.out_dir.with_name(opts.out_dir.name + ".failed")
     shutil.rmtree(work, ignore_errors=True)
@@ -229,12 +260,16 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
     try:
         arena: int | None = None
         arena_source: str | None = None
-        if prep is not None:
+        if native is not None:
+            arena, arena_source = native.model.arena_size, "planned"
+        elif prep is not None:
             if opts.arena_size:
                 arena, arena_source = opts.arena_size, "given"
             else:
                 arena, arena_source = measure_arena(opts, prep, work, progress)
-        _write_project(_render(opts, prep, arena or 0), work, prep)
+        project = (render_native(opts.board, native, energy=opts.energy) if native
+                   else _render(opts, prep, arena or 0))
+        _write_project(project, work, prep)
         if progress:
             progress(f"building firmware for {opts.board.name}")
         try:
@@ -265,8 +300,10 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
                        budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
     return BuildResult(
         out_dir=opts.out_dir, elf=elf, board=opts.board,
-        benchmark=prep.benchmark if prep else (opts.benchmark or "kws01"),
-        kernels=prep.kernels if prep else None, arena_size=arena, arena_source=arena_source,
-        library=prep.library if prep else None, audit=report,
+        benchmark=(native.benchmark if native else prep.benchmark if prep
+                   else (opts.benchmark or "kws01")),
+        kernels=native.kernels if native else prep.kernels if prep else None, arena_size=arena,
+        arena_source=arena_source, library=prep.library if prep else None, audit=report,
         seconds=time.monotonic() - start, warnings=tuple(warnings),
+        runtime="native" if native else "tflm",
     )

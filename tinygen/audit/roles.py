@@ -75,6 +75,8 @@ UNIT_RULES: tuple[_Rule, ...] = (
     _rule("cmsis_nn", r"(?i)(^|/)cmsis[-_]?nn(-[0-9a-f]+)?/"),
     _rule("tflm", r"(^|/)(tensorflow|third_party/flatbuffers|flatbuffers)/"),
     _rule("model", r"(^|/)src/model_data$"),
+    # The native runtime's kernels (tinygen's own, templates/native/kernels).
+    _rule("kernel", r"(^|/)src/native/(?P<op>[^/]+)$", "{op} (native)"),
     _rule("harness", r"(^|/)src/harness/"),
     _rule("board", r"(^|/)src/board/"),
     _rule("port", r"(^|/)src/[^/]+$"),

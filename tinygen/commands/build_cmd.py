@@ -11,8 +11,9 @@ from tinygen.audit import render_text
 from tinygen.board import load_board
 from tinygen.codegen import BENCHMARKS
 from tinygen.commands.args import parse_size
-from tinygen.firmware import BuildOptions, build_firmware, generate_firmware
+from tinygen.firmware import RUNTIMES, BuildOptions, build_firmware, generate_firmware
 from tinygen.library import KERNEL_SETS
+from tinygen.native.codegen import NATIVE_KERNELS
 from tinygen.report import emit_json, progress
 
 
@@ -36,8 +37,14 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="output folder (default build/<board>-<model>)")
     p.add_argument("--benchmark", choices=[*BENCHMARKS, "generic"],
                    help="benchmark port (default: from the model's input/output signature)")
-    p.add_argument("--kernels", choices=KERNEL_SETS,
-                   help="kernel set (default: cmsis-nn on cores with DSP, else reference)")
+    p.add_argument("--runtime", choices=RUNTIMES, default="tflm",
+                   help="tflm: the TFLM interpreter (default); native: plain C for the "
+                        "model's graph with tinygen's kernels, bit-exact with TFLM, no "
+                        "interpreter (needs no TFLM sources)")
+    p.add_argument("--kernels", choices=(*KERNEL_SETS, *NATIVE_KERNELS),
+                   help="kernel set (default: cmsis-nn on cores with DSP, else reference); with "
+                        "--runtime native: native (DSP-extension loops where the core has "
+                        "them, the default) or native-portable (plain C)")
     p.add_argument("--optimize", choices=("speed", "size"), default="speed",
                    help="speed: TFLM's defaults (-O2 kernels, -Os framework); size: -Os")
     p.add_argument("--energy", action="store_true",
@@ -71,7 +78,7 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
         benchmark=args.benchmark, kernels=args.kernels, optimize=args.optimize,
         energy=args.energy,
         arena_size=args.arena_size, deps_dir=args.deps_dir,
-        budget_flash=args.budget_flash, budget_ram=args.budget_ram,
+        budget_flash=args.budget_flash, budget_ram=args.budget_ram, runtime=args.runtime,
     )
 
 
@@ -93,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         f"firmware   {result.elf}  (.bin .hex .map beside it)",
         f"board      {result.board.name} ({result.board.core}, {result.board.fpu})",
         f"benchmark  {result.benchmark}",
+        f"runtime    {result.runtime}",
     ]
     if result.kernels:
         lines.append(f"kernels    {result.kernels}")

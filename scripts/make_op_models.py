@@ -1,0 +1,215 @@
+"""Make the small per-operator int8 models in tests/data/ops/ (needs TensorFlow).
+
+Each model exercises one operator with one set of options (strides, padding, dilation,
+per-channel quantization, fused activations, broadcasting); tests/native compares the native
+runtime with the TFLM interpreter on them without needing TensorFlow.
+
+    /work/tfvenv/bin/python scripts/make_op_models.py [--check] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np
+
+try:
+    import tensorflow as tf
+except ImportError:  # pragma: no cover - depends on the environment
+    sys.exit("error: TensorFlow is needed: pip install 'tinygen[quantize]' (or tensorflow-cpu)")
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path("tests/data/ops")
+SEED = 20240607
+CALIBRATION_SAMPLES = 32
+
+
+class Consts:
+    """Seeded constants (weights, biases), drawn once while the function is traced."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def kernel(self, shape: tuple[int, ...], fan_in: int) -> Any:
+        w = self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+        return tf.constant(w.astype(np.float32))
+
+    def bias(self, n: int) -> Any:
+        return tf.constant((self.rng.standard_normal(n) * 0.1).astype(np.float32))
+
+
+Body = Callable[[Any, Consts], Any]
+
+
+def conv(x: Any, c: Consts, k: tuple[int, int], out: int, stride: int | tuple[int, int] = 1,
+         padding: str = "SAME", dilation: int = 1) -> Any:
+    cin = int(x.shape[-1])
+    w = c.kernel((*k, cin, out), k[0] * k[1] * cin)
+    return tf.nn.conv2d(x, w, strides=stride, padding=padding, dilations=dilation) + c.bias(out)
+
+
+def depthwise(x: Any, c: Consts, k: int, stride: int = 1, padding: str = "SAME",
+              multiplier: int = 1, dilation: int = 1) -> Any:
+    cin = int(x.shape[-1])
+    w = c.kernel((k, k, cin, multiplier), k * k)
+    y = tf.nn.depthwise_conv2d(x, w, strides=[1, stride, stride, 1], padding=padding,
+                               dilations=[dilation, dilation])
+    return y + c.bias(cin * multiplier)
+
+
+def dense(x: Any, c: Consts, units: int) -> Any:
+    depth = int(x.shape[-1])
+    return tf.matmul(x, c.kernel((depth, units), depth)) + c.bias(units)
+
+
+@dataclass(frozen=True)
+class OpModel:
+    name: str
+    shape: tuple[int, ...]
+    body: Body
+    int8_io: bool = True
+    std: float = 1.0  # of the calibration data
+    per_tensor_dense: bool = False  # one scale for a FULLY_CONNECTED's weights
+
+
+MODELS: tuple[OpModel, ...] = (
+    OpModel("conv_same_relu", (1, 9, 9, 3),
+            lambda x, c: tf.nn.relu(conv(x, c, (3, 3), 8))),
+    OpModel("conv_valid_stride2", (1, 11, 10, 4),
+            lambda x, c: conv(x, c, (3, 3), 6, stride=2, padding="VALID")),
+    OpModel("conv_dilated_relu6", (1, 12, 12, 3),
+            lambda x, c: tf.nn.relu6(conv(x, c, (3, 3), 5, dilation=2))),
+    OpModel("conv_asymmetric_stride", (1, 13, 8, 2),
+            lambda x, c: tf.nn.relu(conv(x, c, (5, 3), 7, stride=(2, 1)))),
+    OpModel("conv_1x1_stride2", (1, 8, 8, 6),
+            lambda x, c: tf.nn.relu(conv(x, c, (1, 1), 9, stride=2))),
+    OpModel("conv_odd_channels", (1, 7, 5, 5),
+            lambda x, c: conv(x, c, (2, 2), 3, padding="SAME")),
+    OpModel("depthwise_same_relu", (1, 10, 10, 8),
+            lambda x, c: tf.nn.relu(depthwise(x, c, 3))),
+    OpModel("depthwise_stride2_valid", (1, 11, 11, 6),
+            lambda x, c: depthwise(x, c, 3, stride=2, padding="VALID")),
+    OpModel("depthwise_multiplier2_relu6", (1, 8, 8, 4),
+            lambda x, c: tf.nn.relu6(depthwise(x, c, 3, multiplier=2))),
+    OpModel("depthwise_dilated", (1, 12, 12, 4),
+            lambda x, c: depthwise(x, c, 3, dilation=2)),
+    OpModel("depthwise_5x5_stride2_same", (1, 10, 9, 5),
+            lambda x, c: tf.nn.relu(depthwise(x, c, 5, stride=2))),
+    OpModel("fully_connected_relu", (1, 32),
+            lambda x, c: tf.nn.relu(dense(x, c, 16))),
+    OpModel("fully_connected_batch3", (3, 20),
+            lambda x, c: dense(x, c, 7)),
+    OpModel("fully_connected_per_tensor", (1, 40),
+            lambda x, c: tf.nn.relu6(dense(x, c, 11)), per_tensor_dense=True),
+    OpModel("avg_pool_same_stride2", (1, 9, 9, 4),
+            lambda x, c: tf.nn.avg_pool2d(x, 3, 2, "SAME")),
+    OpModel("avg_pool_valid_2x2", (1, 8, 6, 3),
+            lambda x, c: tf.nn.avg_pool2d(x, 2, 2, "VALID")),
+    OpModel("max_pool_same_stride2", (1, 9, 9, 4),
+            lambda x, c: tf.nn.max_pool2d(x, 3, 2, "SAME")),
+    OpModel("max_pool_valid_relu", (1, 8, 8, 3),
+            lambda x, c: tf.nn.relu(tf.nn.max_pool2d(conv(x, c, (1, 1), 4), 2, 2, "VALID"))),
+    OpModel("add_relu", (1, 6, 6, 4),
+            lambda x, c: tf.nn.relu(conv(x, c, (1, 1), 4) + conv(x, c, (3, 3), 4))),
+    OpModel("add_broadcast", (1, 5, 5, 6),
+            lambda x, c: conv(x, c, (1, 1), 6)
+            + tf.reduce_mean(conv(x, c, (3, 3), 6), axis=[1, 2], keepdims=True)),
+    OpModel("mul", (1, 6, 6, 4),
+            lambda x, c: conv(x, c, (1, 1), 4) * conv(x, c, (3, 3), 4)),
+    OpModel("mul_broadcast_sigmoid", (1, 5, 5, 8),
+            lambda x, c: x * tf.sigmoid(dense(tf.reduce_mean(x, axis=[1, 2], keepdims=True),
+                                              c, 8))),
+    OpModel("softmax", (1, 10),
+            lambda x, c: tf.nn.softmax(dense(x, c, 12))),
+    OpModel("softmax_rows", (4, 9),
+            lambda x, c: tf.nn.softmax(x * 3.0)),
+    OpModel("logistic", (1, 256), lambda x, c: tf.sigmoid(x), std=4.0),
+    OpModel("tanh", (1, 256), lambda x, c: tf.tanh(x), std=2.0),
+    OpModel("float_io", (1, 24),
+            lambda x, c: tf.nn.relu(dense(x, c, 10)), int8_io=False),
+    OpModel("requantize_concat", (1, 16),
+            lambda x, c: tf.concat([tf.sigmoid(x), x], axis=1), std=3.0),
+    OpModel("relu", (1, 4, 4, 3), lambda x, c: tf.nn.relu(x)),
+    OpModel("relu6", (1, 4, 4, 3), lambda x, c: tf.nn.relu6(x), std=4.0),
+    OpModel("pad", (1, 5, 4, 3),
+            lambda x, c: tf.pad(conv(x, c, (1, 1), 3), [[0, 0], [1, 2], [2, 1], [0, 0]])),
+    OpModel("pad_constant", (1, 6, 5),
+            lambda x, c: tf.pad(x, [[0, 0], [2, 0], [1, 3]], constant_values=0.75)),
+    OpModel("concatenation", (1, 5, 5, 3),
+            lambda x, c: tf.concat([conv(x, c, (1, 1), 4), conv(x, c, (3, 3), 2)], axis=3)),
+    OpModel("concatenation_axis1", (1, 4, 3, 2),
+            lambda x, c: tf.concat([x, tf.nn.relu(x)], axis=1)),
+    OpModel("mean_hw", (1, 7, 6, 5),
+            lambda x, c: tf.reduce_mean(conv(x, c, (1, 1), 5), axis=[1, 2], keepdims=True)),
+    OpModel("mean_last_axis", (1, 4, 6, 8),
+            lambda x, c: tf.reduce_mean(x, axis=[3])),
+    OpModel("reshape_squeeze", (1, 4, 4, 2),
+            lambda x, c: dense(tf.reshape(tf.squeeze(tf.reduce_mean(
+                x, axis=[1], keepdims=True), axis=1), [1, 8]), c, 5)),
+)
+
+
+def convert(model: OpModel, seed: int) -> bytes:
+    consts = Consts(seed)
+
+    def body(x: Any) -> Any:
+        return model.body(x, consts)
+
+    fn = tf.function(body, input_signature=[tf.TensorSpec(model.shape, tf.float32)])
+    concrete = fn.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    rng = np.random.default_rng(seed + 1)
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for _ in range(CALIBRATION_SAMPLES):
+            yield [(rng.standard_normal(model.shape) * model.std).astype(np.float32)]
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if model.per_tensor_dense:
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if model.int8_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if a file differs from what would be made")
+    parser.add_argument("--only", nargs="+", help="make only these models")
+    parser.add_argument("--out", type=Path, default=ROOT, help="root to write under")
+    args = parser.parse_args(argv)
+    tf.keras.utils.set_random_seed(SEED)
+    differ = 0
+    for i, model in enumerate(MODELS):
+        if args.only and model.name not in args.only:
+            continue
+        data = convert(model, SEED + 100 * i)
+        target = args.out / OUT / f"{model.name}.tflite"
+        digest = hashlib.sha256(data).hexdigest()
+        if args.check:
+            same = target.is_file() and target.read_bytes() == data
+            differ += not same
+            print(f"{'same' if same else 'DIFFERS'}  {digest}  {target.name}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        print(f"{len(data):7d} B  {digest}  {target.name}")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+/*
+ * tinygen native runtime: int8 CONV_2D and DEPTHWISE_CONV_2D.
+ *
+ * CONV_2D is im2col + a 2x2-blocked matrix product: each output pixel's receptive field is
+ * gathered into a column of k_h * k_w * in_c bytes (taps outside the image read the input zero
+ * point, which the folded bias cancels exactly; 1x1 convolutions read the input in place), two
+ * columns are interleaved, and two output channels are computed together against them, so
+ * that every byte loaded serves two multiply-accumulates (see tg_dot.h for the layouts).
+ *
+ * DEPTHWISE_CONV_2D points each tap of an output pixel at its input pixel, or at a pixel of
+ * zero points for a tap outside the image (which the folded bias cancels exactly, as for the
+ * convolution), then accumulates four channels at a time.
+ */
+#include <string.h>
+
+#include "tg_arith.h"
+#include "tg_dot.h"
+#include "tg_kernels.h"
+
+static inline int8_t tg_out(const tg_conv_t *p, int32_t acc, int32_t ch)
+{
+    const int32_t v = tg_requant(acc, p->mult[ch], p->shift[ch]) + p->out_zp;
+    return (int8_t)tg_clamp(v, p->act_min, p->act_max);
+}
+
+static inline void tg_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    if (n >= 16) {
+        memcpy(dst, src, (size_t)n);
+        return;
+    }
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = src[i];
+    }
+}
+
+static inline void tg_fill(int8_t *dst, int32_t value, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = (int8_t)value;
+    }
+}
+
+/* Copies the receptive field of output pixel (oy, ox) to col (k_h * k_w * in_c bytes). */
+static void tg_gather(const tg_conv_t *p, const int8_t *image, int32_t oy, int32_t ox,
+                      int8_t *col)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    const int32_t c = p->in_c;
+    const int32_t row = p->k_w * c;
+    const int whole = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+    for (int32_t ky = 0; ky < p->k_h; ++ky, col += row) {
+        const int32_t y = y0 + ky * p->dil_h;
+        if (y < 0 || y >= p->in_h) {
+            tg_fill(col, p->in_zp, row);
+        } else if (whole) {
+            /* The filter row lies inside the image: its taps are contiguous in the input. */
+            tg_bytes(col, image + (y * p->in_w + x0) * c, row);
+        } else {
+            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                const int32_t x = x0 + kx * p->dil_w;
+                if (x < 0 || x >= p->in_w) {
+                    tg_fill(col + kx * c, p->in_zp, c);
+                } else {
+                    tg_bytes(col + kx * c, image + (y * p->in_w + x) * c, c);
+                }
+            }
+        }
+    }
+}
+
+/* Interleaves two columns of `depth` bytes by groups of 4 into dst, zero-padding the last
+ * group (the weights are zero there too). */
+static void tg_interleave(const int8_t *c0, const int8_t *c1, int32_t depth, int8_t *dst)
+{
+    int32_t k = 0;
+    for (; k + 4 <= depth; k += 4, dst += 8) {
+        const uint32_t a = tg_load4(c0 + k), b = tg_load4(c1 + k);
+        memcpy(dst, &a, 4);
+        memcpy(dst + 4, &b, 4);
+    }
+    if (k < depth) {
+        for (int32_t i = 0; i < 4; ++i) {
+            dst[i] = k + i < depth ? c0[k + i] : 0;
+            dst[4 + i] = k + i < depth ? c1[k + i] : 0;
+        }
+    }
+}
+
+/* out0/out1[ch] for every output channel from the interleaved columns x (out1 may be NULL).
+ * The parameters are read into locals once: the int8 stores could otherwise alias them. */
+static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const int8_t *x,
+                                   int8_t *restrict out0, int8_t *restrict out1, const int fast)
+{
+    const int32_t out_c = p->out_c;
+    const int32_t *const bias = p->bias;
+    const int32_t *const mult = p->mult;
+    const int32_t *const shift = p->shift;
+    const int32_t out_zp = p->out_zp, act_min = p->act_min, act_max = p->act_max;
+    const int8_t *w = p->weights;
+    int32_t ch = 0;
+    for (; ch + 1 < out_c; ch += 2, w += 8 * groups) {
+        int32_t acc[4] = {bias[ch], bias[ch + 1], bias[ch], bias[ch + 1]};
+        const int32_t m0 = mult[ch], m1 = mult[ch + 1], s0 = shift[ch], s1 = shift[ch + 1];
+        tg_dot_pair(w, x, groups, acc);
+        out0[ch] = tg_output(acc[0], m0, s0, fast, out_zp, act_min, act_max);
+        out0[ch + 1] = tg_output(acc[1], m1, s1, fast, out_zp, act_min, act_max);
+        if (out1) {
+            out1[ch] = tg_output(acc[2], m0, s0, fast, out_zp, act_min, act_max);
+            out1[ch + 1] = tg_output(acc[3], m1, s1, fast, out_zp, act_min, act_max);
+        }
+    }
+    if (ch < out_c) {
+        int32_t acc[2] = {bias[ch], bias[ch]};
+        tg_dot_lone(w, x, groups, acc);
+        out0[ch] = tg_output(acc[0], mult[ch], shift[ch], fast, out_zp, act_min, act_max);
+        if (out1) {
+            out1[ch] = tg_output(acc[1], mult[ch], shift[ch], fast, out_zp, act_min, act_max);
+        }
+    }
+}
+
+void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
+{
+    /* scratch: two gathered columns (unless 1x1) and the interleaved pair, see tg_conv_scratch
+     * in tinygen/native/lowering.py. */
+    const int32_t depth = p->k_h * p->k_w * p->in_c;
+    const int32_t groups = (depth + 3) / 4;
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    int8_t *cols = scratch;
+    int8_t *pair = direct ? scratch : scratch + 2 * 4 * groups;
+    const int32_t pixels = p->out_h * p->out_w;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
+        int8_t *dst = out + b * pixels * p->out_c;
+        int32_t oy = 0, ox = 0;
+        for (int32_t i = 0; i < pixels; i += 2) {
+            const int two = i + 1 < pixels;
+            const int8_t *c[2];
+            for (int32_t k = 0; k < 2; ++k) {
+                if (k == 1 && !two) {
+                    c[1] = c[0];  /* computed, not stored */
+                } else if (direct) {
+                    c[k] = image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+                } else {
+                    tg_gather(p, image, oy, ox, cols + k * 4 * groups);
+                    c[k] = cols + k * 4 * groups;
+                }
+                if (k == 0 || two) {
+                    if (++ox == p->out_w) {
+                        ox = 0;
+                        ++oy;
+                    }
+                }
+            }
+            tg_interleave(c[0], c[1], depth, pair);
+            int8_t *out0 = dst + i * p->out_c;
+            int8_t *out1 = two ? dst + (i + 1) * p->out_c : NULL;
+            if (p->fast_requant) {
+                tg_conv_columns(p, groups, pair, out0, out1, 1);
+            } else {
+                tg_conv_columns(p, groups, pair, out0, out1, 0);
+            }
+        }
+    }
+}
+
+/* Points rows[t] at the input pixel tap t reads, or at `padding` (in_c zero-point bytes) for
+ * a tap outside the image. */
+static void tg_depthwise_rows(const tg_conv_t *p, const int8_t *image, int32_t oy, int32_t ox,
+                              const int8_t *padding, const int8_t **rows)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+        const int32_t y = y0 + ky * p->dil_h;
+        const int y_inside = y >= 0 && y < p->in_h;
+        for (int32_t kx = 0; kx < p->k_w; ++kx) {
+            const int32_t x = x0 + kx * p->dil_w;
+            *rows++ = y_inside && x >= 0 && x < p->in_w
+                ? image + (y * p->in_w + x) * p->in_c : padding;
+        }
+    }
+}
+
+/* Depthwise with multiplier 1: four channels at a time, tap by tap. The parameters are read
+ * into locals once: the int8 stores could otherwise alias them. */
+static inline void tg_depthwise_m1(const tg_conv_t *p, const int8_t *const *rows,
+                                   int8_t *restrict dst, const int fast)
+{
+    const int32_t c = p->in_c, taps = p->k_h * p->k_w;
+    const int8_t *const weights = p->weights;
+    const int32_t *const bias = p->bias;
+    const int32_t *const mult = p->mult;
+    const int32_t *const shift = p->shift;
+    const int32_t out_zp = p->out_zp, act_min = p->act_min, act_max = p->act_max;
+    int32_t ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+        int32_t a0 = bias[ch], a1 = bias[ch + 1], a2 = bias[ch + 2], a3 = bias[ch + 3];
+        const int8_t *w = weights + ch;
+        for (int32_t t = 0; t < taps; ++t, w += c) {
+            const int8_t *x = rows[t] + ch;
+            a0 += (int32_t)w[0] * x[0];
+            a1 += (int32_t)w[1] * x[1];
+            a2 += (int32_t)w[2] * x[2];
+            a3 += (int32_t)w[3] * x[3];
+        }
+        dst[ch] = tg_output(a0, mult[ch], shift[ch], fast, out_zp, act_min, act_max);
+        dst[ch + 1] = tg_output(a1, mult[ch + 1], shift[ch + 1], fast, out_zp, act_min, act_max);
+        dst[ch + 2] = tg_output(a2, mult[ch + 2], shift[ch + 2], fast, out_zp, act_min, act_max);
+        dst[ch + 3] = tg_output(a3, mult[ch + 3], shift[ch + 3], fast, out_zp, act_min, act_max);
+    }
+    for (; ch < c; ++ch) {
+        int32_t a = bias[ch];
+        const int8_t *w = weights + ch;
+        for (int32_t t = 0; t < taps; ++t, w += c) {
+            a += (int32_t)*w * rows[t][ch];
+        }
+        dst[ch] = tg_output(a, mult[ch], shift[ch], fast, out_zp, act_min, act_max);
+    }
+}
+
+/* Any depth multiplier: output channel ic * mult + m reads input channel ic. */
+static void tg_depthwise_any(const tg_conv_t *p, const int8_t *const *rows, int8_t *dst)
+{
+    const int32_t mult = p->out_c / p->in_c;
+    const int32_t taps = p->k_h * p->k_w;
+    for (int32_t ic = 0; ic < p->in_c; ++ic) {
+        for (int32_t m = 0; m < mult; ++m) {
+            const int32_t ch = ic * mult + m;
+            const int8_t *w = p->weights + ch;
+            int32_t acc = p->bias[ch];
+            for (int32_t t = 0; t < taps; ++t, w += p->out_c) {
+                acc += (int32_t)*w * rows[t][ic];
+            }
+            dst[ch] = tg_out(p, acc, ch);
+        }
+    }
+}
+
+void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
+{
+    /* scratch: one pixel of in_c zero-point bytes that the taps outside the image read, then
+     * (8-byte aligned, whatever the pointer size) a table of k_h * k_w row pointers. */
+    int8_t *padding = scratch;
+    const int8_t **rows = (const int8_t **)(void *)(
+        ((uintptr_t)(scratch + p->in_c) + 7u) & ~(uintptr_t)7u);
+    tg_fill(padding, p->in_zp, p->in_c);
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
+        int8_t *dst = out + b * p->out_h * p->out_w * p->out_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            for (int32_t ox = 0; ox < p->out_w; ++ox, dst += p->out_c) {
+                tg_depthwise_rows(p, image, oy, ox, padding, rows);
+                if (p->out_c != p->in_c) {
+                    tg_depthwise_any(p, rows, dst);
+                } else if (p->fast_requant) {
+                    tg_depthwise_m1(p, rows, dst, 1);
+                } else {
+                    tg_depthwise_m1(p, rows, dst, 0);
+                }
+            }
+        }
+    }
+}

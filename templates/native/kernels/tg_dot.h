@@ -1,0 +1,183 @@
+/*
+ * tinygen native runtime: int8 dot products, the inner loops of CONV_2D and FULLY_CONNECTED.
+ *
+ * Weights are laid out in flash at generation time so that one pointer walks several rows at
+ * once: rows are grouped (two for a convolution, four for a fully connected layer) and within
+ * a group their bytes are interleaved four at a time (row 0 bytes 0-3, row 1 bytes 0-3, row 0
+ * bytes 4-7, ...), each row padded with zeros to a multiple of four bytes. A convolution's two
+ * columns are interleaved the same way in its scratch buffer.
+ *
+ * Integer sums are exact, so any evaluation order gives TFLM's result. With the DSP extension
+ * (__ARM_FEATURE_DSP: Cortex-M4, M7, M33, M55) four bytes are loaded at once, split into two
+ * pairs of sign-extended halfwords (bytes 0 and 2, bytes 1 and 3: SXTB16 without and with an
+ * 8-bit rotation) and multiplied-accumulated a pair at a time (SMLAD). Both operands are split
+ * the same way, so byte k of one always meets byte k of the other.
+ */
+#ifndef TG_DOT_H
+#define TG_DOT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_arith.h"
+
+/* Four bytes from any address (an unaligned LDR on Armv7-M and later). */
+static inline uint32_t tg_load4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Four bytes from a 4-byte aligned address (lets the compiler pair loads into LDRD). */
+static inline uint32_t tg_load4a(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, __builtin_assume_aligned(p, 4), sizeof v);
+    return v;
+}
+
+#if TG_DSP
+static inline uint32_t tg_even16(uint32_t x)
+{
+    return __sxtb16(x);
+}
+
+static inline uint32_t tg_odd16(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+static inline int32_t tg_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)__smlad(a, b, (uint32_t)acc);
+}
+
+/* acc += the four byte products of a and b */
+static inline int32_t tg_mac4(uint32_t ae, uint32_t ao, uint32_t b, int32_t acc)
+{
+    return tg_smlad(ao, tg_odd16(b), tg_smlad(ae, tg_even16(b), acc));
+}
+#endif
+
+/* Two weight rows (interleaved) by two columns (interleaved), `groups` groups of 4 bytes:
+ * acc[0] += w0.x0, acc[1] += w1.x0, acc[2] += w0.x1, acc[3] += w1.x1. */
+static inline void tg_dot_pair(const int8_t *w, const int8_t *x, int32_t groups, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *const end = w + 8 * groups;
+#if TG_DSP
+    for (; w < end; w += 8, x += 8) {
+        const uint32_t p = tg_load4a(x), q = tg_load4a(x + 4);
+        const uint32_t pe = tg_even16(p), po = tg_odd16(p);
+        const uint32_t qe = tg_even16(q), qo = tg_odd16(q);
+        const uint32_t v = tg_load4a(w);
+        const uint32_t ve = tg_even16(v), vo = tg_odd16(v);
+        a0 = tg_smlad(vo, po, tg_smlad(ve, pe, a0));
+        a2 = tg_smlad(vo, qo, tg_smlad(ve, qe, a2));
+        const uint32_t u = tg_load4a(w + 4);
+        const uint32_t ue = tg_even16(u), uo = tg_odd16(u);
+        a1 = tg_smlad(uo, po, tg_smlad(ue, pe, a1));
+        a3 = tg_smlad(uo, qo, tg_smlad(ue, qe, a3));
+    }
+#else
+    for (; w < end; w += 8, x += 8) {
+        for (int32_t i = 0; i < 4; ++i) {
+            const int32_t v = w[i], u = w[4 + i], p = x[i], q = x[4 + i];
+            a0 += v * p;
+            a1 += u * p;
+            a2 += v * q;
+            a3 += u * q;
+        }
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* One weight row (plain) by two columns (interleaved): acc[0] += w.x0, acc[1] += w.x1. */
+static inline void tg_dot_lone(const int8_t *w, const int8_t *x, int32_t groups, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1];
+    for (int32_t g = 0; g < groups; ++g, w += 4, x += 8) {
+#if TG_DSP
+        const uint32_t v = tg_load4a(w);
+        const uint32_t ve = tg_even16(v), vo = tg_odd16(v);
+        a0 = tg_mac4(ve, vo, tg_load4a(x), a0);
+        a1 = tg_mac4(ve, vo, tg_load4a(x + 4), a1);
+#else
+        for (int32_t i = 0; i < 4; ++i) {
+            a0 += (int32_t)w[i] * x[i];
+            a1 += (int32_t)w[i] * x[4 + i];
+        }
+#endif
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+/* Four weight rows (interleaved, rows padded to a multiple of 4) by one plain vector of
+ * `depth` bytes: acc[r] += w_r.x. */
+static inline void tg_dot_quad(const int8_t *w, const int8_t *x, int32_t depth, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t k = 0;
+#if TG_DSP
+    for (; k + 4 <= depth; k += 4, w += 16) {
+        const uint32_t p = tg_load4(x + k);
+        const uint32_t pe = tg_even16(p), po = tg_odd16(p);
+        uint32_t v = tg_load4a(w);
+        a0 = tg_smlad(tg_odd16(v), po, tg_smlad(tg_even16(v), pe, a0));
+        v = tg_load4a(w + 4);
+        a1 = tg_smlad(tg_odd16(v), po, tg_smlad(tg_even16(v), pe, a1));
+        v = tg_load4a(w + 8);
+        a2 = tg_smlad(tg_odd16(v), po, tg_smlad(tg_even16(v), pe, a2));
+        v = tg_load4a(w + 12);
+        a3 = tg_smlad(tg_odd16(v), po, tg_smlad(tg_even16(v), pe, a3));
+    }
+#else
+    for (; k + 4 <= depth; k += 4, w += 16) {
+        for (int32_t i = 0; i < 4; ++i) {
+            const int32_t p = x[k + i];
+            a0 += w[i] * p;
+            a1 += w[4 + i] * p;
+            a2 += w[8 + i] * p;
+            a3 += w[12 + i] * p;
+        }
+    }
+#endif
+    for (int32_t i = 0; k + i < depth; ++i) {
+        const int32_t p = x[k + i];
+        a0 += w[i] * p;
+        a1 += w[4 + i] * p;
+        a2 += w[8 + i] * p;
+        a3 += w[12 + i] * p;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* One plain weight row by one plain vector of `depth` bytes. */
+static inline int32_t tg_dot_row(const int8_t *w, const int8_t *x, int32_t depth)
+{
+    int32_t acc = 0;
+    int32_t k = 0;
+#if TG_DSP
+    for (; k + 4 <= depth; k += 4) {
+        const uint32_t v = tg_load4a(w + k);
+        acc = tg_mac4(tg_even16(v), tg_odd16(v), tg_load4(x + k), acc);
+    }
+#endif
+    for (; k < depth; ++k) {
+        acc += (int32_t)w[k] * x[k];
+    }
+    return acc;
+}
+
+#endif

@@ -1,0 +1,62 @@
+/* tinygen native runtime: int8 ADD and MUL with broadcasting (TFLM reference arithmetic). */
+#include "tg_arith.h"
+#include "tg_kernels.h"
+
+static inline int8_t tg_add_one(const tg_binary_t *p, int32_t a, int32_t b)
+{
+    const int32_t x = tg_shl(a + p->in1_offset, p->left_shift);
+    const int32_t y = tg_shl(b + p->in2_offset, p->left_shift);
+    const int32_t sum = tg_add_wrap(tg_requant(x, p->mult1, p->shift1),
+                                    tg_requant(y, p->mult2, p->shift2));
+    const int32_t v = tg_requant(sum, p->mult, p->shift) + p->out_zp;
+    return (int8_t)tg_clamp(v, p->act_min, p->act_max);
+}
+
+static inline int8_t tg_mul_one(const tg_binary_t *p, int32_t a, int32_t b)
+{
+    const int32_t v = tg_requant((a + p->in1_offset) * (b + p->in2_offset), p->mult, p->shift)
+        + p->out_zp;
+    return (int8_t)tg_clamp(v, p->act_min, p->act_max);
+}
+
+/* Walks the output in order and both inputs by their (possibly zero) strides. */
+#define TG_BROADCAST_LOOP(p, in1, in2, out, one)                                         \
+    do {                                                                                 \
+        int32_t idx[TG_MAX_DIMS] = {0};                                                  \
+        int32_t o1 = 0, o2 = 0;                                                          \
+        for (int32_t i = 0; i < (p)->size; ++i) {                                        \
+            (out)[i] = one((p), (in1)[o1], (in2)[o2]);                                   \
+            for (int32_t d = TG_MAX_DIMS - 1; d >= 0; --d) {                             \
+                o1 += (p)->strides1[d];                                                  \
+                o2 += (p)->strides2[d];                                                  \
+                if (++idx[d] < (p)->out_shape[d]) {                                      \
+                    break;                                                               \
+                }                                                                        \
+                o1 -= (p)->strides1[d] * (p)->out_shape[d];                              \
+                o2 -= (p)->strides2[d] * (p)->out_shape[d];                              \
+                idx[d] = 0;                                                              \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+void tg_add_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_one);
+        return;
+    }
+    for (int32_t i = 0; i < p->size; ++i) {
+        out[i] = tg_add_one(p, in1[i], in2[i]);
+    }
+}
+
+void tg_mul_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_mul_one);
+        return;
+    }
+    for (int32_t i = 0; i < p->size; ++i) {
+        out[i] = tg_mul_one(p, in1[i], in2[i]);
+    }
+}

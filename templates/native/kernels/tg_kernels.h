@@ -1,0 +1,115 @@
+/*
+ * tinygen native runtime: int8 kernels called straight from the generated graph code.
+ *
+ * Written for tinygen. Every kernel reproduces the integer arithmetic of the TFLM reference
+ * kernel of the same operator bit for bit; the parameters (multipliers, shifts, activation
+ * ranges, padding) are computed by tinygen at generation time as TFLM computes them in
+ * Prepare. Biases come with the input offset folded in (bias + input_offset * sum of the
+ * filter), and padded taps read the input zero point, which makes both exactly equivalent to
+ * TFLM's sum of filter * (input + input_offset) over the taps inside the image.
+ * Portable C99; the Cortex-M DSP paths are chosen by __ARM_FEATURE_DSP.
+ */
+#ifndef TG_KERNELS_H
+#define TG_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The parameter structs' version; generated model_data.h checks it. */
+#define TG_KERNELS_ABI 2
+
+#define TG_MAX_DIMS 6
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t in_zp;                 /* what padded taps read */
+    int32_t out_zp, act_min, act_max;
+    const int8_t *weights;         /* conv [out_c][k_h][k_w][in_c]; depthwise [k_h][k_w][out_c] */
+    const int32_t *bias;           /* input offset folded in */
+    const int32_t *mult;           /* per output channel */
+    const int32_t *shift;
+    int32_t fast_requant;          /* 1: every shift < 0 and |accumulator| < 2^29 */
+} tg_conv_t;
+
+typedef struct {
+    int32_t batches, depth, units;
+    int32_t out_zp, act_min, act_max;
+    int32_t per_channel;           /* 0: mult[0]/shift[0] for every unit */
+    const int8_t *weights;         /* [units][depth] */
+    const int32_t *bias;           /* input offset folded in */
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t fast_requant;          /* 1: every shift < 0 and |accumulator| < 2^29 */
+} tg_fc_t;
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    int32_t k_h, k_w, stride_h, stride_w, pad_h, pad_w;
+    int32_t act_min, act_max;
+} tg_pool_t;
+
+/* Elementwise with broadcasting: when broadcast is 0 the inputs and output are flat arrays of
+ * `size` elements; else out_shape (TG_MAX_DIMS, leading 1s) and each input's strides (0 along
+ * a broadcast dimension). */
+typedef struct {
+    int32_t size, broadcast;
+    int32_t out_shape[TG_MAX_DIMS], strides1[TG_MAX_DIMS], strides2[TG_MAX_DIMS];
+    int32_t in1_offset, in2_offset, out_zp, act_min, act_max;
+    int32_t left_shift;            /* ADD only */
+    int32_t mult1, shift1, mult2, shift2;  /* ADD only */
+    int32_t mult, shift;           /* output rescaling */
+} tg_binary_t;
+
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_mult, input_left_shift, diff_min;
+} tg_softmax_t;
+
+typedef struct {
+    int32_t size, in_zp, range_radius, input_mult, input_left_shift;
+} tg_sigmoid_t;
+
+typedef struct {
+    int32_t size, in_zp, out_zp, mult, shift;
+    int32_t act_min, act_max;      /* int8 -> int8: the output range (RELU, RELU6 clamp it) */
+    float scale;                   /* float <-> int8 conversions */
+} tg_quant_t;
+
+typedef struct {
+    int32_t dims;                  /* 5, shapes with leading 1s */
+    int32_t in_shape[5], out_shape[5], before[5];
+    int32_t itemsize;
+    int32_t value;                 /* the pad value (int8 / int32 bit pattern) */
+} tg_pad_t;
+
+typedef struct {
+    int32_t outer, inputs, out_row;        /* bytes per outer step of the output */
+    const int32_t *in_row;                 /* bytes per outer step of each input */
+} tg_concat_t;
+
+typedef struct {
+    int32_t in_dims, out_size, count;
+    int32_t in_shape[TG_MAX_DIMS], out_strides[TG_MAX_DIMS];  /* 0 along reduced dims */
+    int32_t in_zp, out_zp, mult, shift;
+} tg_mean_t;
+
+void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
+void tg_avg_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
+void tg_max_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
+void tg_add_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tg_mul_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tg_softmax_s8(const tg_softmax_t *p, const int8_t *in, int8_t *out);
+void tg_logistic_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out);
+void tg_tanh_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out);
+void tg_quantize_f32_s8(const tg_quant_t *p, const float *in, int8_t *out);
+void tg_requantize_s8(const tg_quant_t *p, const int8_t *in, int8_t *out);
+void tg_dequantize_s8_f32(const tg_quant_t *p, const int8_t *in, float *out);
+void tg_pad(const tg_pad_t *p, const void *in, void *out);
+void tg_concat(const tg_concat_t *p, const void *const *in, void *out);
+void tg_mean_s8(const tg_mean_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
+void tg_copy(const void *in, void *out, size_t bytes);
+
+#endif

@@ -1,0 +1,124 @@
+"""The kernels' integer arithmetic (tg_arith.h) against exact integer definitions in Python, and
+the generic requantization path of whole models (the fast one is what they use by default)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.native.native_host import (
+    CC,
+    CFLAGS,
+    compile_folder,
+    random_inputs,
+    run_host,
+    run_interpreter,
+    write_sources,
+)
+from tinygen.native import quant
+from tinygen.native.codegen import prepare_native
+from tinygen.resources import templates_dir
+
+REPO = Path(__file__).resolve().parents[2]
+KERNELS = templates_dir() / "native" / "kernels"
+pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
+
+_DRIVER = r"""
+#include <stdio.h>
+#include "tg_arith.h"
+int main(void)
+{
+    long x, m, s;
+    while (scanf("%ld %ld %ld", &x, &m, &s) == 3) {
+        long slow = tg_requant((int32_t)x, (int32_t)m, (int32_t)s);
+        long fast = s < 0 && x > -(1L << 29) && x < (1L << 29)
+            ? tg_requant_fast((int32_t)x, (int32_t)m, (int32_t)-s) : slow;
+        printf("%ld %ld %d\n", slow, fast, tg_srdhm((int32_t)x, (int32_t)m));
+    }
+    return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def arith(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("arith")
+    (folder / "main.c").write_text(_DRIVER)
+    exe = folder / "arith"
+    subprocess.run([str(CC), *CFLAGS, "-I", str(KERNELS), str(folder / "main.c"), "-o",
+                    str(exe)], check=True)
+    return exe
+
+
+def _srdhm(a: int, b: int) -> int:
+    """gemmlowp's definition: nudge, then divide by 2^31 truncating toward zero."""
+    if a == b == -(2**31):
+        return 2**31 - 1
+    ab = a * b
+    nudged = ab + (1 << 30 if ab >= 0 else 1 - (1 << 30))
+    return nudged // 2**31 if nudged >= 0 else -((-nudged) // 2**31)
+
+
+def test_requantization_matches_the_definitions(arith: Path) -> None:
+    rng = np.random.default_rng(11)
+    cases = [(2**31 - 1, 2**31 - 1, 0), (-(2**31), 2**31 - 1, -31), (-(2**31), 2**30, 0),
+             (12345, 1 << 30, -1), (-12345, 1 << 30, -1), (3, 1 << 30, -2), (-3, 1 << 30, -2),
+             (2**28, 1518500250, -7), (-(2**28), 1518500250, -31), (7, 1 << 30, 5)]
+    for _ in range(3000):
+        shift = int(rng.integers(-31, 8))
+        x = int(rng.integers(-(2**31), 2**31)) >> int(rng.integers(0, 31))
+        if shift > 0:
+            x >>= shift  # TFLM's callers keep x << shift in range
+        cases.append((x, int(rng.integers(1 << 30, 2**31)), shift))
+    text = "".join(f"{x} {m} {s}\n" for x, m, s in cases)
+    out = subprocess.run([str(arith)], input=text, capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    for (x, m, s), line in zip(cases, out, strict=False):
+        slow, fast, high = (int(v) for v in line.split())
+        assert high == _srdhm(x, m), (x, m)
+        assert slow == quant.multiply_by_quantized_multiplier(x, m, s), (x, m, s)
+        if s < 0 and abs(x) < quant.FAST_BOUND:
+            assert fast == slow, (x, m, s)
+
+
+def test_a_dead_channel_keeps_its_constant_output() -> None:
+    """A channel with no weights and a huge bias (as in the VWW reference model) gets small
+    parameters giving the same output."""
+    m, s = 1320764593, -27
+    bias = 1073741760
+    want = quant.multiply_by_quantized_multiplier(bias, m, s) - 128
+    b2, m2, s2 = quant.tame_channel(bias, 0, m, s, -128, -128, 127)
+    assert abs(b2) < quant.FAST_BOUND and -31 <= s2 <= -1
+    assert quant.multiply_by_quantized_multiplier(b2, m2, s2) - 128 == want
+
+
+def test_a_saturated_channel_keeps_saturating() -> None:
+    m, s, reach = 1 << 30, -3, 1000
+    bias = 2**30  # every accumulator gives far above 127
+    b2, m2, s2 = quant.tame_channel(bias, reach, m, s, 0, -128, 127)
+    assert (m2, s2) == (m, s) and abs(b2) + reach < quant.FAST_BOUND
+    for acc in range(b2 - reach, b2 + reach + 1, 97):
+        assert quant.multiply_by_quantized_multiplier(acc, m, s) >= 127
+
+
+@pytest.mark.parametrize("model", [
+    "tests/data/ops/conv_same_relu.tflite", "tests/data/ops/conv_odd_channels.tflite",
+    "tests/data/ops/depthwise_dilated.tflite", "tests/data/ops/fully_connected_batch3.tflite",
+    "tests/data/ops/fully_connected_per_tensor.tflite", "models/kws_tiny.tflite",
+])
+def test_generic_requantization_path_is_bit_exact(model: str, tmp_path: Path) -> None:
+    """Every op of these models takes the fast path; switched off, the generic one must give
+    the same bytes."""
+    path = REPO / model
+    native = prepare_native(path)
+    write_sources(native, tmp_path)
+    data = tmp_path / "src" / "model_data.c"
+    text = data.read_text()
+    assert ".fast_requant = 1," in text
+    data.write_text(text.replace(".fast_requant = 1,", ".fast_requant = 0,"))
+    inputs = random_inputs(native, 4, seed=5)
+    out_bytes = native.graph.tensor(native.graph.outputs[0]).nbytes
+    assert run_host(compile_folder(tmp_path), inputs, out_bytes) == run_interpreter(path, inputs)

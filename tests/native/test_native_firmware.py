@@ -1,0 +1,132 @@
+"""Native-runtime firmware end to end: build, QEMU, protocol, bytewise against the host TFLM.
+
+The first whole-inference tests that need no TFLM sources: only arm-none-eabi-gcc, QEMU and the
+PyPI tflite-micro interpreter.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tinygen.board import load_board
+from tinygen.emulator import QemuTransport
+from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.model import load_model
+from tinygen.native.codegen import prepare_native
+from tinygen.reference import host_output_bytes, random_payload
+from tinygen.runner.protocol import DutClient
+from tinygen.verify import verify_firmware
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+pytestmark = [
+    pytest.mark.qemu,
+    pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                       reason="arm-none-eabi-gcc is not installed"),
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="no qemu-system-arm"),
+]
+REFERENCE = {
+    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
+    "vww": ("vww_96_int8.tflite", None),
+    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
+    "ad": ("ad01_int8.tflite", None),
+}
+
+
+def _build(model: Path, out: Path, board: str = "mps2_an386",
+           benchmark: str | None = None) -> BuildResult:
+    return build_firmware(BuildOptions(board=load_board(board), out_dir=out, model_path=model,
+                                       runtime="native", benchmark=benchmark))
+
+
+def _assert_bit_exact(result: BuildResult, model: Path, extra: list[bytes] | None = None,
+                      randoms: int = 2) -> None:
+    info = load_model(model)
+    inputs = [(f"sample-{i}", data) for i, data in enumerate(extra or [])]
+    inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
+               for seed in range(randoms)]
+    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark, inputs)
+    assert [c.label for c in checks if not c.equal] == []
+    assert len({c.host for c in checks}) > 1, "all inputs gave one output: nothing was tested"
+
+
+@pytest.mark.parametrize("name", ["kws_tiny", "ic_tiny", "ad_tiny"])
+def test_bundled_models_bit_exact(name: str, tmp_path: Path) -> None:
+    model = MODELS / f"{name}.tflite"
+    result = _build(model, tmp_path / name)
+    assert result.runtime == "native" and result.library is None
+    assert result.warnings == ()
+    roles = {r["role"]: r for r in result.audit.to_json()["roles"]}
+    assert roles["arena"]["ram"] == result.arena_size
+    assert "tflm" not in roles or roles["tflm"]["flash"] == 0
+    _assert_bit_exact(result, model)
+
+
+# Odd shapes for the DSP inner loops (depths and channel counts not multiples of 4, odd pixel
+# counts, depth multipliers, batches, per-tensor weights), through the generic port.
+DSP_SHAPES = ("conv_odd_channels", "conv_asymmetric_stride", "depthwise_multiplier2_relu6",
+              "depthwise_5x5_stride2_same", "fully_connected_batch3",
+              "fully_connected_per_tensor", "mul_broadcast_sigmoid", "softmax_rows", "tanh")
+
+
+@pytest.mark.parametrize("name", DSP_SHAPES)
+def test_op_models_on_cortex_m4(name: str, tmp_path: Path) -> None:
+    model = REPO / "tests" / "data" / "ops" / f"{name}.tflite"
+    _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
+
+
+def test_portable_kernels_on_a_dsp_core(tmp_path: Path) -> None:
+    """--kernels native-portable: the plain C loops on a core that has the DSP extension."""
+    model = MODELS / "kws_tiny.tflite"
+    result = build_firmware(BuildOptions(board=load_board("mps2_an386"), out_dir=tmp_path / "fw",
+                                         model_path=model, runtime="native",
+                                         kernels="native-portable"))
+    assert result.kernels == "native-portable"
+    _assert_bit_exact(result, model)
+
+
+def test_cortex_m7_board(tmp_path: Path) -> None:
+    model = MODELS / "ic_tiny.tflite"
+    _assert_bit_exact(_build(model, tmp_path / "fw", board="mps2_an500"), model)
+
+
+def test_repeated_inference_keeps_its_input(tmp_path: Path) -> None:
+    """`infer N W` runs th_infer N + W times on one load: every run must see the same input,
+    although the plan reuses the input tensor's memory (ad_tiny does)."""
+    model = MODELS / "ad_tiny.tflite"
+    assert not prepare_native(model).plan.input_kept
+    result = _build(model, tmp_path / "fw")
+    info = load_model(model)
+    payload = random_payload(info, "ad01", 5)
+    with QemuTransport(result.board, result.elf) as uart:
+        dut = DutClient(uart)
+        dut.start()
+        dut.load(payload)
+        dut.infer(3, 2)
+        assert dut.outbytes() == host_output_bytes(model, info, "ad01", payload)
+
+
+def test_cortex_m3_board(tmp_path: Path) -> None:
+    """No DSP instructions, no FPU: the portable kernels and soft-float I/O conversion."""
+    model = MODELS / "ad_tiny.tflite"
+    _assert_bit_exact(_build(model, tmp_path / "fw", board="mps2_an385"), model, randoms=2)
+
+
+@pytest.fixture
+def mlperf() -> Path:
+    folder = REPO.parent / "shared" / "mlperf-tiny"
+    if not (folder / "models").is_dir():
+        pytest.skip(f"MLPerf Tiny reference data not found at {folder}")
+    return folder
+
+
+@pytest.mark.parametrize("name", list(REFERENCE))
+def test_reference_models_bit_exact(name: str, mlperf: Path, tmp_path: Path) -> None:
+    filename, sample = REFERENCE[name]
+    model = mlperf / "models" / filename
+    result = _build(model, tmp_path / "fw")
+    assert result.benchmark == f"{name}01"
+    _assert_bit_exact(result, model, [(mlperf / sample).read_bytes()] if sample else None)

@@ -1,0 +1,1 @@
+"""The native runtime: interpreter-free C for a model's graph, bit-exact with TFLM."""

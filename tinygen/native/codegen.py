@@ -1,0 +1,187 @@
+"""Code generation for the native runtime: the model as plain C calls into tinygen's kernels."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.board import Board
+from tinygen.codegen import (
+    GeneratedProject,
+    banner,
+    benchmark_port,
+    board_files,
+    config_header,
+    harness_files,
+    payload_bytes,
+    project_config,
+    render,
+)
+from tinygen.model import ModelInfo
+from tinygen.native.calls import CTYPES, Call, ConstArray, c_float, tensor_array
+from tinygen.native.graph import Graph, read_graph
+from tinygen.native.lowering import lower_graph
+from tinygen.native.plan import MemoryPlan, plan_arena
+from tinygen.resources import templates_dir
+
+# Bumped whenever the kernels' parameter structs change; generated headers check it.
+KERNELS_ABI = 2
+KERNEL_HEADERS = ("tg_kernels.h", "tg_arith.h", "tg_dot.h", "tg_fixedpoint.h")
+# The kernels are compiled for speed, as TFLM's are (-O2), whatever the rest of the firmware.
+KERNEL_OPT = {"speed": "-O2", "size": "-Os"}
+# native: the DSP-extension inner loops where the core has them (the counterpart of TFLM's
+# cmsis-nn set); native-portable: plain C only (the counterpart of TFLM's reference kernels).
+NATIVE_KERNELS = ("native", "native-portable")
+
+
+@dataclass(frozen=True)
+class NativeModel:
+    """Everything decided at generation time: the graph, one call per op, the memory plan."""
+
+    graph: Graph
+    calls: tuple[Call, ...]
+    plan: MemoryPlan
+
+    @property
+    def arena_size(self) -> int:
+        return self.plan.arena_size
+
+    @property
+    def kernel_sources(self) -> tuple[str, ...]:
+        return tuple(sorted({c.source for c in self.calls if c.source}))
+
+
+def prepare_native(path: Path) -> NativeModel:
+    """Read, lower and plan the model at ``path`` (checked by tinygen.model first)."""
+    graph = read_graph(path)
+    calls = tuple(lower_graph(graph))
+    return NativeModel(graph, calls, plan_arena(graph, calls))
+
+
+def _lines(values: Sequence[int | float | str], per_line: int) -> list[str]:
+    return [", ".join(str(v) for v in values[i:i + per_line]) + ","
+            for i in range(0, len(values), per_line)]
+
+
+def _arrays(model: NativeModel) -> list[ConstArray]:
+    """Every constant array once: the calls' own and the constant tensors they read."""
+    found: dict[str, ConstArray] = {}
+    for call in model.calls:
+        for const in call.consts:
+            found.setdefault(const.name, const)
+        for arg in call.args:
+            for t in arg.tensors:
+                tensor = model.graph.tensor(t)
+                if tensor.is_constant and tensor_array(t) not in found:
+                    values = tensor.array().reshape(-1)
+                    found[tensor_array(t)] = ConstArray(
+                        tensor_array(t), CTYPES[tensor.dtype],
+                        tuple(c_float(v) if tensor.dtype == "float32" else int(v)
+                              for v in values.tolist()))
+    return list(found.values())
+
+
+def _pointer(model: NativeModel, t: int, ctype: str, const: bool) -> str:
+    qualifier = "const " if const else ""
+    if model.graph.tensor(t).is_constant:
+        return f"({qualifier}{ctype} *){tensor_array(t)}"
+    return f"TG_AT({qualifier}{ctype}, {model.plan.offset(t)})"
+
+
+def _step(model: NativeModel, call: Call) -> dict[str, str]:
+    graph = model.graph
+    out = graph.tensor(call.output)
+    comment = f"{call.op_index}: {call.kind} -> {out.name or out.index} {list(out.shape)}"
+    if not call.function:
+        src = graph.tensor(call.args[0].tensors[0])
+        return {"comment": f"{comment}: the same memory as {src.name or src.index}",
+                "code": ""}
+    args: list[str] = []
+    prelude = ""
+    for arg in call.args:
+        if arg.kind == "scratch":
+            at = model.plan.scratch_offsets.get(call.op_index)
+            args.append("NULL" if at is None else f"TG_AT({arg.ctype}, {at})")
+        elif arg.kind == "tensors":
+            items = ", ".join(_pointer(model, t, arg.ctype, True) for t in arg.tensors)
+            prelude = f"const void *const in{call.op_index}[{len(arg.tensors)}] = {{{items}}};"
+            args.append(f"in{call.op_index}")
+        else:
+            args.append(_pointer(model, arg.tensors[0], arg.ctype, arg.const))
+    params = [f"&tg_op{call.op_index}"] if call.struct else []
+    code = f"{call.function}({', '.join([*params, *args, *call.trailing])});"
+    if prelude:
+        code = f"{{\n        {prelude}\n        {code}\n    }}"
+    if call.op_index in model.plan.inplace:
+        comment += " (in place)"
+    return {"comment": comment, "code": code}
+
+
+def _io(model: NativeModel, t: int) -> dict[str, object]:
+    tensor = model.graph.tensor(t)
+    return {"offset": model.plan.offset(t), "bytes": tensor.nbytes,
+            "elements": tensor.elements, "is_float": tensor.dtype == "float32",
+            "ctype": CTYPES.get(tensor.dtype, "int8_t"), "scale": c_float(tensor.scale),
+            "zero_point": tensor.zero_point, "dtype": tensor.dtype}
+
+
+def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
+    """The model's C files (src/...) and the kernel sources it needs (src/native/...)."""
+    arrays = [
+        {"name": a.name, "ctype": a.ctype, "count": len(a.values),
+         "lines": _lines(list(a.values), 16 if a.ctype in ("int8_t", "uint8_t") else 8)}
+        for a in _arrays(model)
+    ]
+    params = [{"name": f"tg_op{c.op_index}", "struct": c.struct, "fields": c.fields,
+               "kind": c.kind} for c in model.calls if c.struct]
+    ctx: dict[str, object] = {
+        "banner": text_banner, "abi": KERNELS_ABI, "arrays": arrays, "params": params,
+        "steps": [_step(model, c) for c in model.calls], "plan": model.plan,
+        "input": _io(model, model.graph.inputs[0]), "output": _io(model, model.graph.outputs[0]),
+        "ops": len(model.calls),
+    }
+    files = {
+        "src/model_data.h": render("native/model_data.h.j2", **ctx),
+        "src/model_data.c": render("native/model_data.c.j2", **ctx),
+        "src/tg_model.h": render("native/tg_model.h.j2", **ctx),
+        "src/model.c": render("native/model.c.j2", **ctx),
+    }
+    kernels = templates_dir() / "native" / "kernels"
+    for name in (*KERNEL_HEADERS, *model.kernel_sources):
+        files[f"src/native/{name}"] = (kernels / name).read_text()
+    return files
+
+
+@dataclass(frozen=True)
+class NativeSpec:
+    """A native-runtime firmware: the model, its generation-time plan, the benchmark port."""
+
+    info: ModelInfo
+    model: NativeModel
+    benchmark: str  # kws01 | vww01 | ic01 | ad01 | generic
+    optimize: str = "speed"
+    kernels: str = "native"  # one of NATIVE_KERNELS
+
+
+def render_native(board: Board, spec: NativeSpec, defines: Sequence[str] = (),
+                  energy: bool = False) -> GeneratedProject:
+    """The whole firmware project: harness, board support, the model's C and the port."""
+    text_banner = banner(board, spec.info.sha256)
+    payload = payload_bytes(spec.info, spec.benchmark)
+    preprocess, postprocess = benchmark_port(spec.benchmark)
+    files = harness_files() | board_files(board, text_banner)
+    files["src/tinygen_config.h"] = config_header(text_banner, spec.benchmark, payload, energy)
+    files |= model_files(spec.model, text_banner)
+    files["src/th_model.c"] = render(
+        "native/th_model.c.j2", banner=text_banner, benchmark=spec.benchmark,
+        payload_bytes=payload, preprocess=preprocess, postprocess=postprocess,
+        ops=sorted({c.kind for c in spec.model.calls}))
+    sources = [p for p in files if p.endswith((".c", ".cc"))]
+    all_defines = [*defines, *(["TG_PORTABLE=1"] if spec.kernels == "native-portable" else [])]
+    config = json.loads(project_config(board, sources, all_defines, []))
+    config["include_dirs"].append("src/native")
+    config["opt_overrides"] = [["src/native/", KERNEL_OPT.get(spec.optimize, "-O2")]]
+    files["tinygen_project.json"] = json.dumps(config, indent=2) + "\n"
+    return GeneratedProject(files)

@@ -1,0 +1,380 @@
+"""Lowering: each operator of the graph becomes one kernel call with its parameters computed.
+
+The parameters are computed as TFLM's Prepare computes them (tinygen.native.quant), and the
+checks TFLM makes in Prepare are made here, so that a model TFLM would refuse is refused at
+generation time, with the operator named, rather than giving different numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tinygen.native import quant
+from tinygen.native.calls import (
+    CTYPES,
+    Arg,
+    Call,
+    Checker,
+    ConstArray,
+    UnsupportedOpError,
+    c_float,
+    fields_of,
+    int32_wrap,
+    params_name,
+)
+from tinygen.native.graph import Graph, Op, Tensor
+from tinygen.native.layout import interleave_rows, padded_depth
+from tinygen.native.lowering_data import lower_data_op
+
+PADDING_SAME = 0
+PADDING_VALID = 1
+
+
+def out_size_and_padding(padding: int, stride: int, dilation: int, in_size: int,
+                         k: int) -> tuple[int, int]:
+    """TFLM's ComputeOutSize and ComputePaddingWithOffset (the leading padding)."""
+    effective = (k - 1) * dilation + 1
+    if padding == PADDING_SAME:
+        out = (in_size + stride - 1) // stride
+    else:
+        out = (in_size + stride - effective) // stride
+    total = max((out - 1) * stride + effective - in_size, 0)
+    return out, total // 2
+
+
+def _folded_bias(bias: Tensor | None, weight_sums: np.ndarray, input_zp: int) -> tuple[int, ...]:
+    base = np.zeros(len(weight_sums), dtype=np.int64) if bias is None else (
+        bias.array().astype(np.int64).reshape(-1))
+    return int32_wrap(base - int(input_zp) * weight_sums.astype(np.int64))
+
+
+def fast_requant(weights: np.ndarray, bias: tuple[int, ...], multipliers: list[tuple[int, int]],
+                 output: tuple[int, int, int],
+                 ) -> tuple[bool, tuple[int, ...], list[tuple[int, int]]]:
+    """Whether the op may use tg_requant_fast (tg_arith.h), with the biases and multipliers to
+    use then.
+
+    The fast form needs every shift to be a right shift of 1 to 31 bits and every accumulator
+    (folded bias + int8 inputs times the channel's weights, ``weights`` is [channels, taps])
+    below 2^29 in magnitude; channels whose outputs do not depend on the input get equivalent
+    parameters that fit (quant.tame_channel). ``output`` is (zero point, act_min, act_max).
+    """
+    reach = 128 * np.abs(weights.astype(np.int64)).sum(axis=1)
+    tamed = [quant.tame_channel(b, int(r), m, s, *output)
+             for b, r, (m, s) in zip(bias, reach, multipliers, strict=True)]
+    ok = all(abs(b) + int(r) < quant.FAST_BOUND and -31 <= s <= -1
+             for (b, _, s), r in zip(tamed, reach, strict=True))
+    if not ok:
+        return False, bias, multipliers
+    return True, tuple(b for b, _, _ in tamed), [(m, s) for _, m, s in tamed]
+
+
+def _channel_consts(op: Op, multipliers: list[tuple[int, int]]) -> tuple[ConstArray, ...]:
+    name = params_name(op)
+    return (ConstArray(f"{name}_mult", "int32_t", tuple(m for m, _ in multipliers)),
+            ConstArray(f"{name}_shift", "int32_t", tuple(s for _, s in multipliers)))
+
+
+def _conv(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    depthwise = op.kind == "DEPTHWISE_CONV_2D"
+    x = ck.tensor(0, rank=4)
+    w = ck.tensor(1, constant=True, rank=4)
+    y = ck.tensor(-1, rank=4)
+    b_id = ck.optional(2)
+    bias = ck.tensor(2, ("int32",), constant=True) if b_id is not None else None
+    batches, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    o = op.options
+    if depthwise:
+        _, k_h, k_w, w_c = w.shape
+        ck.require(w_c == out_c and out_c % in_c == 0,
+                   f"filter {list(w.shape)} does not match input {in_c} / output {out_c}")
+        sums = w.array().astype(np.int64).reshape(k_h * k_w, out_c).sum(axis=0)
+        scratch = in_c + 7 + 8 * k_h * k_w  # the zero-point pixel, a row pointer table
+    else:
+        w_o, k_h, k_w, w_c = w.shape
+        ck.require(w_o == out_c, f"filter {list(w.shape)} does not match output {out_c}")
+        ck.require(w_c == in_c, "grouped convolution is not supported")
+        sums = w.array().astype(np.int64).reshape(out_c, -1).sum(axis=1)
+        # Two interleaved columns, and the two gathered ones (1x1 filters read in place).
+        pair = 2 * padded_depth(k_h * k_w * in_c)
+        scratch = pair if k_h == 1 and k_w == 1 else 2 * pair
+    ck.require(len(w.scales) in (1, out_c), "filter scales do not match the output channels")
+    ck.require(bias is None or bias.elements == out_c, "bias size does not match the output")
+    stride_h, stride_w = int(o["strideH"]), int(o["strideW"])
+    dil_h, dil_w = int(o.get("dilationHFactor") or 1), int(o.get("dilationWFactor") or 1)
+    exp_h, pad_h = out_size_and_padding(o["padding"], stride_h, dil_h, in_h, k_h)
+    exp_w, pad_w = out_size_and_padding(o["padding"], stride_w, dil_w, in_w, k_w)
+    ck.require((exp_h, exp_w) == (out_h, out_w),
+               f"output {out_h}x{out_w} differs from the computed {exp_h}x{exp_w}")
+    act_min, act_max = ck.activation(y)
+    multipliers = quant.conv_channel_multipliers(x.scale, w.scales, y.scale, out_c)
+    name = params_name(op)
+    # Depthwise filters are read as stored ([k_h][k_w][out_c]); convolution filters by pairs
+    # of output channels, interleaved (tinygen.native.layout).
+    weights = w.array().reshape(-1) if depthwise else interleave_rows(
+        w.array().reshape(out_c, -1), 2)
+    per_channel = (w.array().reshape(-1, out_c).T if depthwise
+                   else w.array().reshape(out_c, -1))
+    fast, folded, multipliers = fast_requant(
+        per_channel, _folded_bias(bias, sums, x.zero_point), multipliers,
+        (y.zero_point, act_min, act_max))
+    consts = (
+        ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),
+        ConstArray(f"{name}_bias", "int32_t", folded),
+        *_channel_consts(op, multipliers),
+    )
+    fields = fields_of(
+        batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
+        out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
+        dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
+        act_min=act_min, act_max=act_max, weights=f"{name}_weights",
+        bias=f"{name}_bias", mult=f"{name}_mult", shift=f"{name}_shift",
+        fast_requant=fast)
+    return Call(op.index, op.kind, "tg_depthwise_s8" if depthwise else "tg_conv_s8",
+                "tg_conv_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,)), Arg("scratch", "int8_t")),
+                consts, scratch_bytes=scratch, source="tg_conv.c")
+
+
+def _fully_connected(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    x = ck.tensor(0)
+    w = ck.tensor(1, constant=True, rank=2)
+    y = ck.tensor(-1)
+    b_id = ck.optional(2)
+    bias = ck.tensor(2, ("int32",), constant=True) if b_id is not None else None
+    units, depth = w.shape
+    ck.require(bool(y.shape) and y.shape[-1] == units, "output does not match the weights")
+    batches = y.elements // units
+    ck.require(x.elements == batches * depth, "input size does not match the weights")
+    ck.require(all(z == 0 for z in w.zero_points), "weights with a zero point other than 0")
+    per_channel = len(w.scales) > 1
+    ck.require(len(w.scales) in (1, units), "weight scales do not match the units")
+    if per_channel:
+        multipliers = quant.conv_channel_multipliers(x.scale, w.scales, y.scale, units)
+    else:
+        multipliers = [quant.fc_tensor_multiplier(x.scale, w.scale, y.scale)]
+    act_min, act_max = ck.activation(y)
+    sums = w.array().astype(np.int64).sum(axis=1)
+    name = params_name(op)
+    fast, folded, tamed = fast_requant(
+        w.array(), _folded_bias(bias, sums, x.zero_point),
+        multipliers if per_channel else multipliers * units, (y.zero_point, act_min, act_max))
+    if per_channel or len(set(tamed)) == 1:
+        multipliers = tamed if per_channel else tamed[:1]
+    else:
+        # A per-tensor layer whose channels now differ: give each its own.
+        multipliers, per_channel = tamed, True
+    consts = (
+        ConstArray(f"{name}_weights", "int8_t", tuple(interleave_rows(w.array(), 4).tolist())),
+        ConstArray(f"{name}_bias", "int32_t", folded),
+        *_channel_consts(op, multipliers),
+    )
+    fields = fields_of(
+        batches=batches, depth=depth, units=units, out_zp=y.zero_point, act_min=act_min,
+        act_max=act_max, per_channel=per_channel, weights=f"{name}_weights",
+        bias=f"{name}_bias", mult=f"{name}_mult", shift=f"{name}_shift", fast_requant=fast)
+    return Call(op.index, op.kind, "tg_fully_connected_s8", "tg_fc_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))),
+                consts, source="tg_fully_connected.c")
+
+
+def _pool(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    x = ck.tensor(0, rank=4)
+    y = ck.tensor(-1, rank=4)
+    batches, in_h, in_w, channels = x.shape
+    _, out_h, out_w, out_c = y.shape
+    ck.require(out_c == channels, "output channels differ from the input's")
+    o = op.options
+    k_h, k_w = int(o["filterHeight"]), int(o["filterWidth"])
+    stride_h, stride_w = int(o["strideH"]), int(o["strideW"])
+    exp_h, pad_h = out_size_and_padding(o["padding"], stride_h, 1, in_h, k_h)
+    exp_w, pad_w = out_size_and_padding(o["padding"], stride_w, 1, in_w, k_w)
+    ck.require((exp_h, exp_w) == (out_h, out_w),
+               f"output {out_h}x{out_w} differs from the computed {exp_h}x{exp_w}")
+    act_min, act_max = ck.activation(y)
+    fields = fields_of(
+        batches=batches, in_h=in_h, in_w=in_w, channels=channels, out_h=out_h, out_w=out_w,
+        k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, pad_h=pad_h, pad_w=pad_w,
+        act_min=act_min, act_max=act_max)
+    function = "tg_avg_pool_s8" if op.kind == "AVERAGE_POOL_2D" else "tg_max_pool_s8"
+    return Call(op.index, op.kind, function, "tg_pool_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))), source="tg_pool.c")
+
+
+def broadcast_fields(a: Tensor, b: Tensor, y: Tensor) -> dict[str, int | tuple[int, ...]]:
+    """size/broadcast/out_shape/strides1/strides2 of tg_binary_t (6 dims, leading 1s)."""
+    if a.shape == b.shape:
+        zeros = (0,) * 6
+        return {"size": y.elements, "broadcast": 0, "out_shape": (1,) * 6,
+                "strides1": zeros, "strides2": zeros}
+    out = (1,) * (6 - len(y.shape)) + tuple(y.shape)
+
+    def strides(t: Tensor) -> tuple[int, ...]:
+        shape = (1,) * (6 - len(t.shape)) + tuple(t.shape)
+        result, step = [0] * 6, 1
+        for d in range(5, -1, -1):
+            result[d] = 0 if shape[d] == 1 and out[d] != 1 else step
+            step *= shape[d]
+        return tuple(result)
+
+    return {"size": y.elements, "broadcast": 1, "out_shape": out,
+            "strides1": strides(a), "strides2": strides(b)}
+
+
+def _binary(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    a = ck.tensor(0, constant=None)
+    b = ck.tensor(1, constant=None)
+    y = ck.tensor(-1)
+    ck.require(len(y.shape) <= 6, "more than 6 dimensions")
+    act_min, act_max = ck.activation(y)
+    shape = broadcast_fields(a, b, y)
+    if op.kind == "ADD":
+        left, (m1, s1), (m2, s2), (mo, so) = quant.add_params(a.scale, b.scale, y.scale)
+        arith = {"left_shift": left, "mult1": m1, "shift1": s1, "mult2": m2, "shift2": s2,
+                 "mult": mo, "shift": so}
+        function = "tg_add_s8"
+    else:
+        mo, so = quant.quantize_multiplier(float(a.scale) * float(b.scale) / float(y.scale))
+        arith = {"mult": mo, "shift": so}
+        function = "tg_mul_s8"
+    fields = fields_of(**shape, in1_offset=-a.zero_point, in2_offset=-b.zero_point,
+                       out_zp=y.zero_point, act_min=act_min, act_max=act_max, **arith)
+    return Call(op.index, op.kind, function, "tg_binary_t", fields,
+                (Arg("tensor", "int8_t", (a.index,), const=True),
+                 Arg("tensor", "int8_t", (b.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))),
+                source="tg_elementwise.c",
+                inplace=a.index if shape["broadcast"] == 0 and not a.is_constant else None)
+
+
+def _activation_op(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    x = ck.tensor(0)
+    y = ck.tensor(-1)
+    ck.require(x.elements == y.elements, "input and output sizes differ")
+    if op.kind == "SOFTMAX":
+        ck.require(y.zero_point == -128 and np.float32(y.scale) == np.float32(1.0 / 256),
+                   "an int8 output must have scale 1/256 and zero point -128")
+        ck.require(bool(x.shape), "a scalar input")
+        depth = x.shape[-1]
+        mult, shift, diff_min = quant.softmax_params(float(op.options.get("beta", 1.0)),
+                                                     x.scale)
+        fields = fields_of(rows=x.elements // depth, depth=depth, input_mult=mult,
+                           input_left_shift=shift, diff_min=diff_min)
+        return Call(op.index, op.kind, "tg_softmax_s8", "tg_softmax_t", fields,
+                    (Arg("tensor", "int8_t", (x.index,), const=True),
+                     Arg("tensor", "int8_t", (y.index,))), source="tg_activation.c")
+    if op.kind == "LOGISTIC":
+        ck.require(y.zero_point == -128, "an int8 output must have zero point -128")
+    mult, shift, radius = quant.sigmoid_params(x.scale)
+    fields = fields_of(size=x.elements, in_zp=x.zero_point, range_radius=radius,
+                       input_mult=mult, input_left_shift=shift)
+    function = "tg_logistic_s8" if op.kind == "LOGISTIC" else "tg_tanh_s8"
+    return Call(op.index, op.kind, function, "tg_sigmoid_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))),
+                source="tg_activation.c", inplace=x.index)
+
+
+def _quantize(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    x = ck.tensor(0, ("int8", "float32"))
+    y = ck.tensor(-1, ("int8", "float32"))
+    ck.require(x.elements == y.elements, "input and output sizes differ")
+    args = (Arg("tensor", CTYPES[x.dtype], (x.index,), const=True),
+            Arg("tensor", CTYPES[y.dtype], (y.index,)))
+    if op.kind == "DEQUANTIZE":
+        ck.require((x.dtype, y.dtype) == ("int8", "float32"), "only int8 -> float32")
+        fields = fields_of(size=x.elements, in_zp=x.zero_point, scale=c_float(x.scale))
+        return Call(op.index, op.kind, "tg_dequantize_s8_f32", "tg_quant_t", fields, args,
+                    source="tg_quantize.c")
+    ck.require(y.dtype == "int8", "only int8 outputs")
+    ck.require(len(y.scales) == 1, "per-channel output quantization")
+    if x.dtype == "float32":
+        fields = fields_of(size=x.elements, out_zp=y.zero_point, scale=c_float(y.scale))
+        return Call(op.index, op.kind, "tg_quantize_f32_s8", "tg_quant_t", fields, args,
+                    source="tg_quantize.c")
+    mult, shift = quant.quantize_multiplier(float(x.scale) / float(y.scale))
+    fields = fields_of(size=x.elements, in_zp=x.zero_point, out_zp=y.zero_point, mult=mult,
+                       shift=shift, act_min=quant.INT8_MIN, act_max=quant.INT8_MAX)
+    return Call(op.index, op.kind, "tg_requantize_s8", "tg_quant_t", fields, args,
+                source="tg_quantize.c", inplace=x.index)
+
+
+def _relu(graph: Graph, op: Op) -> Call:
+    """Standalone int8 RELU (requantized, clamped at the output zero point) and RELU6 (the
+    input clamped to [zero point, 6], no requantization), as TFLM's activations.cc."""
+    ck = Checker(graph, op)
+    x = ck.tensor(0)
+    y = ck.tensor(-1)
+    ck.require(x.elements == y.elements, "input and output sizes differ")
+    if op.kind == "RELU":
+        # TFLM divides the scales in float32 here.
+        mult, shift = quant.quantize_multiplier(float(np.float32(x.scale) / np.float32(y.scale)))
+        fields = fields_of(size=x.elements, in_zp=x.zero_point, out_zp=y.zero_point, mult=mult,
+                           shift=shift, act_min=max(quant.INT8_MIN, y.zero_point),
+                           act_max=quant.INT8_MAX)
+    else:
+        six = min(max(quant.quantize_float(x.scale, x.zero_point, 6.0), quant.INT8_MIN),
+                  quant.INT8_MAX)
+        # An identity requantization (2^30 * 2^1 / 2^31) and the clamp.
+        fields = fields_of(size=x.elements, in_zp=0, out_zp=0, mult=1 << 30, shift=1,
+                           act_min=x.zero_point, act_max=six)
+    return Call(op.index, op.kind, "tg_requantize_s8", "tg_quant_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))), source="tg_quantize.c", inplace=x.index)
+
+
+_LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
+    "CONV_2D": _conv,
+    "DEPTHWISE_CONV_2D": _conv,
+    "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool,
+    "MAX_POOL_2D": _pool,
+    "ADD": _binary,
+    "MUL": _binary,
+    "SOFTMAX": _activation_op,
+    "LOGISTIC": _activation_op,
+    "TANH": _activation_op,
+    "QUANTIZE": _quantize,
+    "DEQUANTIZE": _quantize,
+    "RELU": _relu,
+    "RELU6": _relu,
+}
+DATA_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD", "PADV2", "CONCATENATION", "MEAN")
+SUPPORTED = tuple(sorted((*_LOWERINGS, *DATA_OPS)))
+
+
+def lower_op(graph: Graph, op: Op) -> Call:
+    if op.kind in _LOWERINGS:
+        try:
+            return _LOWERINGS[op.kind](graph, op)
+        except quant.QuantizationRangeError as exc:
+            raise Checker(graph, op).fail(f"quantization TFLM refuses too: {exc}") from exc
+    if op.kind in DATA_OPS:
+        return lower_data_op(graph, op, Checker(graph, op))
+    raise UnsupportedOpError(
+        f"{graph.describe(op)}: the native runtime has no kernel for {op.kind} "
+        f"(it has {', '.join(SUPPORTED)})")
+
+
+def lower_graph(graph: Graph) -> list[Call]:
+    """One call per operator, in execution order; raises UnsupportedOpError on the first op
+    the native runtime cannot run."""
+    unknown = sorted({op.kind for op in graph.ops} - set(SUPPORTED))
+    if unknown:
+        first = next(op for op in graph.ops if op.kind in unknown)
+        raise UnsupportedOpError(
+            f"{graph.path}: the native runtime has no kernel for {', '.join(unknown)} "
+            f"(first: operator {first.index}); it has {', '.join(SUPPORTED)}")
+    return [lower_op(graph, op) for op in graph.ops]
