@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tinygen.errors import InputError
+from tinygen.runner.dataset import int_cell
 
 LABELS_FILE = "y_labels.csv"
 BIN_DTYPES = ("float32", "int8", "uint8")
@@ -153,16 +154,6 @@ def _npy_labels(path: Path, count: int) -> list[int]:
     return [int(v) for v in flat]
 
 
-def _int_cell(text: str, where: str, column: str, minimum: int) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise InputError(f"{where}: {column}: {text.strip()!r} is not a whole number") from None
-    if value < minimum:
-        raise InputError(f"{where}: {column}: must be >= {minimum}, not {value}")
-    return value
-
-
 def _scan_labelled(folder: Path, labels: Path) -> SampleSet:
     """Rows ``file, class`` or ``file, n_classes, class[, window_bytes, stride_bytes]``."""
     try:
@@ -184,10 +175,10 @@ def _scan_labelled(folder: Path, labels: Path) -> SampleSet:
         if not name or not path.is_file():
             raise InputError(f"{where}: file {name!r} does not exist in {folder}")
         if len(row) == 2:
-            label = _int_cell(row[1], where, "class", 0)
+            label = int_cell(row[1], where, "class", 0)
         else:
-            n = _int_cell(row[1], where, "n_classes", 1)
-            label = _int_cell(row[2], where, "class", 0)
+            n = int_cell(row[1], where, "n_classes", 1)
+            label = int_cell(row[2], where, "class", 0)
             if label >= n:
                 raise InputError(f"{where}: class: {label} is not below n_classes {n}")
             classes.add(n)
@@ -204,8 +195,8 @@ def _scan_labelled(folder: Path, labels: Path) -> SampleSet:
 
 
 def _windows(path: Path, row: Sequence[str], where: str, label: int) -> list[SampleRef]:
-    window = _int_cell(row[3], where, "window_bytes", 1)
-    stride = _int_cell(row[4], where, "stride_bytes", 1)
+    window = int_cell(row[3], where, "window_bytes", 1)
+    stride = int_cell(row[4], where, "stride_bytes", 1)
     size = path.stat().st_size
     if size < window or (size - window) % stride:
         raise InputError(f"{path}: {size} bytes do not split into windows of {window} bytes "

@@ -70,7 +70,8 @@ def dataset_folder(root: Path, benchmark: str) -> Path:
              "[, window_bytes, stride_bytes]) and the input files beside it")
 
 
-def _int(text: str, where: str, column: str, minimum: int) -> int:
+def int_cell(text: str, where: str, column: str, minimum: int) -> int:
+    """A whole-number cell of y_labels.csv, at least ``minimum``; InputError naming the cell."""
     try:
         value = int(text.strip())
     except ValueError:
@@ -85,8 +86,8 @@ def _entry(folder: Path, row: list[str], where: str, payload: int) -> DatasetEnt
         raise InputError(f"{where}: expected 3 columns (file, n_classes, class) or 5 (with "
                          f"window_bytes, stride_bytes), found {len(row)}")
     name = row[0].strip()
-    n_classes = _int(row[1], where, "n_classes", 1)
-    label = _int(row[2], where, "class", 0)
+    n_classes = int_cell(row[1], where, "n_classes", 1)
+    label = int_cell(row[2], where, "class", 0)
     if label >= n_classes:
         raise InputError(f"{where}: class: {label} is not below n_classes {n_classes}")
     path = folder / name
@@ -95,8 +96,8 @@ def _entry(folder: Path, row: list[str], where: str, payload: int) -> DatasetEnt
     size = path.stat().st_size
     window = stride = None
     if len(row) == 5:
-        window = _int(row[3], where, "window_bytes", 1)
-        stride = _int(row[4], where, "stride_bytes", 1)
+        window = int_cell(row[3], where, "window_bytes", 1)
+        stride = int_cell(row[4], where, "stride_bytes", 1)
         if window != payload:
             raise InputError(f"{where}: window_bytes: {window}, but the benchmark's input is "
                              f"{payload} bytes")
