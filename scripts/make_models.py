@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np
+from model_files import write_or_check
 
 try:
     import tensorflow as tf
@@ -197,16 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     differ = 0
     for i, recipe in enumerate(RECIPES):
         data = convert(recipe, SEED + 100 * i)
-        target = args.out / recipe.path
-        digest = hashlib.sha256(data).hexdigest()
-        if args.check:
-            same = target.is_file() and target.read_bytes() == data
-            differ += not same
-            print(f"{'same' if same else 'DIFFERS'}  {digest}  {recipe.path}")
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        print(f"{len(data):7d} B  {digest}  {recipe.path}")
+        differ += write_or_check(args.out / recipe.path, data, args.check)
     return 1 if differ else 0
 
 

@@ -10,7 +10,6 @@ runtime with the TFLM interpreter on them without needing TensorFlow.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np
+from model_files import write_or_check
 
 try:
     import tensorflow as tf
@@ -198,16 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and model.name not in args.only:
             continue
         data = convert(model, SEED + 100 * i)
-        target = args.out / OUT / f"{model.name}.tflite"
-        digest = hashlib.sha256(data).hexdigest()
-        if args.check:
-            same = target.is_file() and target.read_bytes() == data
-            differ += not same
-            print(f"{'same' if same else 'DIFFERS'}  {digest}  {target.name}")
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        print(f"{len(data):7d} B  {digest}  {target.name}")
+        differ += write_or_check(args.out / OUT / f"{model.name}.tflite", data, args.check)
     return 1 if differ else 0
 
 
