@@ -130,3 +130,13 @@ def test_flatbuffers_version_mismatch(tmp_path: Path, cache: Path) -> None:
             Pin("flatbuffers", fb.as_uri(), fc, "include/flatbuffers/flatbuffers.h"))
     with pytest.raises(DependencyError, match=r"needs flatbuffers 25\.9\.23 exactly.*24\.3\.25"):
         resolve(pins)
+
+
+def test_damaged_cache_entry_is_fetched_again(tmp_path: Path, cache: Path) -> None:
+    pin = _pin(tmp_path)
+    resolve((pin,))
+    (cached_path(pin) / "include" / "lib.h").unlink()
+    messages: list[str] = []
+    found = resolve((pin,), on_progress=messages.append)
+    assert (found["lib"].path / "include" / "lib.h").is_file()
+    assert any("damaged" in m for m in messages)

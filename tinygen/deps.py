@@ -145,7 +145,17 @@ def resolve(
                 on_progress(f"fetching {pin.name} {pin.commit[:12]} from {pin.url}")
             path.parent.mkdir(parents=True, exist_ok=True)
             clone(pin, path)
-        found[pin.name] = _verify(pin, path, "cache")
+        try:
+            found[pin.name] = _verify(pin, path, "cache")
+        except DependencyError:
+            if not fetch:
+                raise
+            # A damaged cache entry is tinygen's own: fetch it again rather than get stuck.
+            if on_progress:
+                on_progress(f"re-fetching {pin.name}: the cached checkout {path} is damaged")
+            shutil.rmtree(path)
+            clone(pin, path)
+            found[pin.name] = _verify(pin, path, "cache")
     check_compatibility(found)
     return found
 

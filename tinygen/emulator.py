@@ -56,6 +56,14 @@ class QemuTransport:
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._buffer = b""
+        try:
+            self._connect(sock_path, start_timeout)
+        except BaseException:
+            # Whatever stops the start (a signal, Ctrl-C, an OS error), QEMU must not outlive it.
+            self.close()
+            raise
+
+    def _connect(self, sock_path: Path, start_timeout: float) -> None:
         deadline = time.monotonic() + start_timeout
         while True:
             try:
@@ -65,7 +73,6 @@ class QemuTransport:
                 if self._proc.poll() is not None or time.monotonic() > deadline:
                     out = self._proc.stdout.read().decode(errors="replace") if (
                         self._proc.stdout and self._proc.poll() is not None) else ""
-                    self.close()
                     raise DeviceError(f"QEMU did not start: {out.strip() or exc}") from exc
                 time.sleep(0.02)
 

@@ -22,7 +22,14 @@ from tinygen.codegen import (
 )
 from tinygen.deps import cache_root, load_manifest, resolve
 from tinygen.emulator import QemuTransport
-from tinygen.errors import BuildError, DeviceError, OverBudgetError, TinygenError
+from tinygen.errors import (
+    BuildError,
+    DeviceError,
+    InputError,
+    OverBudgetError,
+    TinygenError,
+    UsageError,
+)
 from tinygen.library import KERNEL_SETS, LibrarySpec, library_spec
 from tinygen.model import ModelInfo, check_buildable, load_model
 from tinygen.native.codegen import NATIVE_KERNELS, NativeSpec, prepare_native, render_native
@@ -104,7 +111,7 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
     benchmark = opts.benchmark or info.benchmark or "generic"
     kernels = opts.kernels or opts.board.default_kernels
     if kernels not in KERNEL_SETS:
-        raise BuildError(f"unknown kernel set {kernels!r}", hint=f"use one of {KERNEL_SETS}")
+        raise UsageError(f"unknown kernel set {kernels!r}", hint=f"use one of {KERNEL_SETS}")
     checkouts = resolve(load_manifest(), opts.deps_dir, on_progress=progress)
     spec = library_spec(checkouts, board_cpu_flags(opts.board), kernels, opts.optimize)
     library = ensure_library(spec, checkouts, progress)
@@ -118,16 +125,16 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
 def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
     """The native runtime's generation-time work, or None for a TFLM or bring-up build."""
     if opts.runtime not in RUNTIMES:
-        raise BuildError(f"unknown runtime {opts.runtime!r}", hint=f"use one of {RUNTIMES}")
+        raise UsageError(f"unknown runtime {opts.runtime!r}", hint=f"use one of {RUNTIMES}")
     if opts.runtime != "native" or opts.model_path is None:
         return None
     if opts.arena_size:
-        raise BuildError("--arena-size applies to --runtime tflm only",
+        raise UsageError("--arena-size applies to --runtime tflm only",
                          hint="the native runtime plans its arena when it generates the code; "
                               "drop the option")
     kernels = opts.kernels or NATIVE_KERNELS[0]
     if kernels not in NATIVE_KERNELS:
-        raise BuildError(f"--kernels {kernels} is a TFLM kernel set",
+        raise UsageError(f"--kernels {kernels} is a TFLM kernel set",
                          hint=f"with --runtime native use one of {', '.join(NATIVE_KERNELS)}")
     info = load_model(opts.model_path)
     check_buildable(info)
@@ -222,6 +229,7 @@ def _big_parts(opts: BuildOptions, prep: _Prepared | None, arena: int | None) ->
 def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> Path:
     """Write the sources only (tinygen generate). TFLM builds still need the arena size, which
     is measured unless --arena-size is given, so the library may be compiled here too."""
+    opts = dataclasses.replace(opts, out_dir=check_out_dir(opts.out_dir))
     require_toolchain()
     native = _prepare_native(opts)
     prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
@@ -247,9 +255,25 @@ def _replace(new: Path, dest: Path) -> None:
     new.rename(dest)
 
 
+def check_out_dir(out_dir: Path) -> Path:
+    """The output folder, resolved; refuse one tinygen did not make, since it gets replaced."""
+    out = out_dir.expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out_dir} is a file, not a folder",
+                         hint="name a new folder, or one an earlier tinygen build wrote")
+    if out.is_dir() and any(out.iterdir()) and not (out / "tinygen_project.json").is_file():
+        raise InputError(
+            f"--out {out_dir} holds files tinygen did not write; it would be replaced",
+            hint="name a new or empty folder (tinygen replaces its own output folders only)")
+    if out.parent == out:
+        raise InputError(f"--out {out_dir} cannot be the file system's root")
+    return out
+
+
 def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Generate, compile, link and audit; the output folder changes only when all of it worked."""
     start = time.monotonic()
+    opts = dataclasses.replace(opts, out_dir=check_out_dir(opts.out_dir))
     require_toolchain()
     native = _prepare_native(opts)
     prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None

@@ -123,3 +123,39 @@ def test_linker_overflow_is_over_budget(capsys: pytest.CaptureFixture[str],
     assert code == 5 and out == ""
     assert "overflows region 'ram' by" in err and "biggest parts" in err
     assert not (tmp_path / "fw").exists() and (tmp_path / "fw.failed").is_dir()
+
+
+def test_out_folder_with_foreign_files_is_refused(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path) -> None:
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "important.txt").write_text("mine")
+    code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
+                        str(keep))
+    assert code == 3 and "holds files tinygen did not write" in err
+    assert (keep / "important.txt").read_text() == "mine"
+
+
+def test_out_that_is_a_file_is_refused(capsys: pytest.CaptureFixture[str],
+                                       tmp_path: Path) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
+                        str(target))
+    assert code == 3 and "is a file" in err
+    assert not list(tmp_path.glob("afile.*"))
+
+
+def test_verify_checks_its_request_before_building(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    model = str(Path(__file__).resolve().parents[2] / "models" / "kws_tiny.tflite")
+    code, _, err = _run(capsys, "verify", "--board", "disco_f746", "--model", model, "--out",
+                        str(tmp_path / "fw"))
+    assert code == 3 and "not emulated" in err
+    code, _, err = _run(capsys, "verify", "--board", "mps2_an386", "--model", model, "--out",
+                        str(tmp_path / "fw"), "--input", str(tmp_path / "missing.bin"))
+    assert code == 3 and "is not a file" in err
+    code, _, err = _run(capsys, "verify", "--board", "mps2_an386", "--model", model, "--out",
+                        str(tmp_path / "fw"), "--random", "0")
+    assert code == 2 and "nothing to verify" in err
+    assert not (tmp_path / "fw").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.commands import build_cmd
-from tinygen.errors import DeviceError
+from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import build_firmware
 from tinygen.model import load_model
 from tinygen.reference import random_payload
@@ -30,10 +30,21 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     opts = build_cmd.options_from(args)
+    # Everything that can be wrong with the request is checked before the (long) build.
+    if opts.board.emulator is None:
+        raise InputError(f"board {opts.board.name} is not emulated; verify runs the firmware "
+                         "in QEMU", hint="pick an emulated board with the same core "
+                         "(see 'tinygen boards')")
+    if args.random < 0 or (args.random == 0 and not args.input):
+        raise UsageError("nothing to verify: give --input FILE or --random N with N > 0")
+    inputs = []
+    for path in args.input:
+        if not path.is_file():
+            raise InputError(f"--input {path} is not a file")
+        inputs.append((path.name, path.read_bytes()))
     result = build_firmware(opts, progress)
     assert opts.model_path is not None
     info = load_model(opts.model_path)
-    inputs = [(p.name, p.read_bytes()) for p in args.input]
     inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
                for seed in range(args.random)]
 
