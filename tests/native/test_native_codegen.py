@@ -13,7 +13,7 @@ from tests.conftest import ModelEditor
 from tinygen import __version__
 from tinygen.board import load_board
 from tinygen.cli import main
-from tinygen.errors import BuildError, ModelError
+from tinygen.errors import ModelError, UsageError
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
 from tinygen.native.calls import UnsupportedOpError
@@ -109,11 +109,11 @@ def test_tflm_only_options_are_refused(tmp_path: Path) -> None:
     board = load_board("mps2_an386")
     opts = BuildOptions(board=board, out_dir=tmp_path / "fw", model_path=MODEL,
                         runtime="native", kernels="cmsis-nn")
-    with pytest.raises(BuildError, match="--kernels cmsis-nn is a TFLM kernel set"):
+    with pytest.raises(UsageError, match="--kernels cmsis-nn is a TFLM kernel set"):
         build_firmware(opts)
     opts = BuildOptions(board=board, out_dir=tmp_path / "fw", model_path=MODEL,
                         runtime="native", arena_size=4096)
-    with pytest.raises(BuildError, match="--arena-size applies to --runtime tflm only"):
+    with pytest.raises(UsageError, match="--arena-size applies to --runtime tflm only"):
         build_firmware(opts)
 
 
