@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 import flatbuffers
 import pytest
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+from tinygen.board import load_board
+from tinygen.firmware import BuildOptions, build_firmware
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
@@ -86,3 +90,27 @@ def truncated_model(tmp_path: Path) -> Path:
     target = tmp_path / "truncated.tflite"
     target.write_bytes(data[: len(data) * 6 // 10])
     return target
+
+
+TOOLS = ("qemu-system-arm", "arm-none-eabi-gcc")
+
+
+def require_tools() -> None:
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+
+
+def build_bringup(factory: pytest.TempPathFactory, board: str, benchmark: str) -> Path:
+    """Build the bring-up firmware for ``board`` and ``benchmark`` into a fresh folder."""
+    require_tools()
+    out = factory.mktemp(f"bringup-{board}-{benchmark}") / "fw"
+    result = build_firmware(BuildOptions(board=load_board(board), out_dir=out,
+                                         benchmark=benchmark))
+    return result.elf
+
+
+@pytest.fixture(scope="session")
+def bringup_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bring-up firmware (kws01: 490-byte inputs, 12 FNV-1a lanes) for mps2_an386."""
+    return build_bringup(tmp_path_factory, "mps2_an386", "kws01")

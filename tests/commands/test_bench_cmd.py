@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tinygen.board import load_board
 from tinygen.cli import main
 from tinygen.errors import ExitCode
-from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.runner.dataset import synthetic_input
 
 Capture = pytest.CaptureFixture[str]
@@ -29,10 +27,10 @@ pytestmark = pytest.mark.skipif(
     reason="needs qemu-system-arm and arm-none-eabi-gcc")
 
 
-@pytest.fixture(scope="module")
-def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bench-cmd") / "bringup"
-    return build_firmware(BuildOptions(board=load_board("mps2_an386"), out_dir=out)).elf
+@pytest.fixture
+def elf(bringup_elf: Path) -> Path:
+    """The session's bring-up firmware for mps2_an386 (tests/conftest.py)."""
+    return bringup_elf
 
 
 def _dataset(root: Path, sizes: list[int], labels: list[int] | None = None) -> Path:

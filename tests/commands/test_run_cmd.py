@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tinygen.board import load_board
 from tinygen.cli import main
 from tinygen.errors import ExitCode
-from tinygen.firmware import BuildOptions, build_firmware
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,10 +20,10 @@ pytestmark = pytest.mark.skipif(
     reason="needs qemu-system-arm and arm-none-eabi-gcc")
 
 
-@pytest.fixture(scope="module")
-def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("run-cmd") / "bringup"
-    return build_firmware(BuildOptions(board=load_board("mps2_an386"), out_dir=out)).elf
+@pytest.fixture
+def elf(bringup_elf: Path) -> Path:
+    """The session's bring-up firmware for mps2_an386 (tests/conftest.py)."""
+    return bringup_elf
 
 
 def _tinygen_run(elf: Path, *extra: str) -> subprocess.Popen[str]:
