@@ -23,66 +23,14 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.board import load_board
-from tinygen.emulator import QemuTransport
-from tinygen.firmware import BuildOptions, build_firmware
-from tinygen.model import load_model
-from tinygen.reference import host_output_bytes, random_payload
-from tinygen.report import format_table
-from tinygen.runner.protocol import DutClient
+from reference_models import MODELS, SHARED, measure  # bench/ is on sys.path when run
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mlperf-tiny"
-MODELS = {
-    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
-    "vww": ("vww_96_int8.tflite", None),
-    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
-    "ad": ("ad01_int8.tflite", None),
-}
+from tinygen.report import format_table
+
 # (label, runtime, kernel set); each native set is compared with the TFLM set of its family.
 VARIANTS = (("tflm reference", "tflm", "reference"), ("tflm cmsis-nn", "tflm", "cmsis-nn"),
             ("native portable", "native", "native-portable"), ("native", "native", "native"))
 FAMILIES = (("native-portable", "reference"), ("native", "cmsis-nn"))
-ITERATIONS = 10
-
-
-def measure(board_name: str, model: str, runtime: str, kernels: str | None, out: Path,
-            shared: Path) -> dict[str, object]:
-    filename, sample = MODELS[model]
-    path = shared / "models" / filename
-    board = load_board(board_name)
-    result = build_firmware(
-        BuildOptions(board=board, out_dir=out, model_path=path, kernels=kernels,
-                     runtime=runtime),
-        progress=lambda m: print(f"  {m}", file=sys.stderr))
-    audit = result.audit.to_json()
-    roles = {r["role"]: r for r in audit["roles"]}
-    totals = audit["totals"]
-    row: dict[str, object] = {
-        "model": model, "runtime": runtime, "kernels": kernels, "board": board_name,
-        "flash": totals["flash"],
-        "model_bytes": roles["model"]["flash"],
-        "flash_without_model": totals["flash"] - roles["model"]["flash"],
-        "ram": totals["ram"],
-        "arena": result.arena_size,
-    }
-    if board.emulator is None:
-        return row
-    info = load_model(path)
-    inputs = [random_payload(info, result.benchmark, 1)]
-    if sample:
-        inputs.insert(0, (shared / sample).read_bytes())
-    equal = True
-    with QemuTransport(board, result.elf) as uart:
-        dut = DutClient(uart)
-        dut.start()
-        for payload in inputs:
-            dut.load(payload)
-            dut.infer(1, 0)
-            equal &= dut.outbytes() == host_output_bytes(path, info, result.benchmark, payload)
-        timed = dut.infer(ITERATIONS, 1, timeout=600)
-    row["instructions"] = timed.elapsed_us * 1000 // ITERATIONS
-    row["bit_exact"] = equal
-    return row
 
 
 def _ratio(value: object, base: object) -> str:
@@ -144,7 +92,7 @@ def main() -> int:
                 continue
             print(f"{model} / {label} on {args.board}", file=sys.stderr)
             out = args.out / f"{args.board}-{model}-{label.replace(' ', '-')}"
-            rows.append(measure(args.board, model, runtime, kernels, out, args.shared))
+            rows.append(measure(args.board, model, kernels, out, args.shared, runtime=runtime))
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -35,35 +35,39 @@ MODELS = {
 ITERATIONS = 10
 
 
-def measure(board_name: str, model: str, kernels: str, out: Path,
-            shared: Path = SHARED, optimize: str = "speed") -> dict[str, object]:
+def measure(board_name: str, model: str, kernels: str | None, out: Path,
+            shared: Path = SHARED, optimize: str = "speed",
+            runtime: str = "tflm") -> dict[str, object]:
+    """Build one firmware, audit it and, on an emulated board, check and time it in QEMU."""
     filename, sample = MODELS[model]
     path = shared / "models" / filename
     board = load_board(board_name)
-    result = build_firmware(BuildOptions(board=board, out_dir=out, model_path=path,
-                                         kernels=kernels, optimize=optimize),
-                            progress=lambda m: print(f"  {m}", file=sys.stderr))
-    info = load_model(path)
+    result = build_firmware(
+        BuildOptions(board=board, out_dir=out, model_path=path, kernels=kernels,
+                     optimize=optimize, runtime=runtime),
+        progress=lambda m: print(f"  {m}", file=sys.stderr))
     audit = result.audit.to_json()
-    roles = {r["role"]: r for r in audit["roles"]}  # type: ignore[union-attr]
-    flash = audit["totals"]["flash"]  # type: ignore[index]
+    roles = {r["role"]: r for r in audit["roles"]}
+    totals = audit["totals"]
     row: dict[str, object] = {
-        "model": model, "kernels": kernels, "board": board_name, "optimize": optimize,
-        "flash": flash, "model_bytes": roles["model"]["flash"],
-        "flash_without_model": flash - roles["model"]["flash"],
-        "ram": audit["totals"]["ram"],  # type: ignore[index]
+        "model": model, "runtime": runtime, "kernels": kernels, "board": board_name,
+        "optimize": optimize, "flash": totals["flash"],
+        "model_bytes": roles["model"]["flash"],
+        "flash_without_model": totals["flash"] - roles["model"]["flash"],
+        "ram": totals["ram"],
         "arena": result.arena_size,
     }
     if board.emulator is None:
         return row
-    inputs = [("random", random_payload(info, result.benchmark, 1))]
+    info = load_model(path)
+    inputs = [random_payload(info, result.benchmark, 1)]
     if sample:
-        inputs.insert(0, ("sample", (shared / sample).read_bytes()))
+        inputs.insert(0, (shared / sample).read_bytes())
     equal = True
     with QemuTransport(board, result.elf) as uart:
         dut = DutClient(uart)
         dut.start()
-        for _, payload in inputs:
+        for payload in inputs:
             dut.load(payload)
             dut.infer(1, 0)
             equal &= dut.outbytes() == host_output_bytes(path, info, result.benchmark, payload)
