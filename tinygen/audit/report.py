@@ -28,8 +28,23 @@ class SizeTotals:
         return self.data + self.bss
 
 
+class _AgainstBudget:
+    """``used`` bytes against an optional ``budget``: the share used and the overflow."""
+
+    used: int
+    budget: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        return self.used / self.budget if self.budget else None
+
+    @property
+    def over(self) -> int:
+        return max(0, self.used - self.budget) if self.budget is not None else 0
+
+
 @dataclass(frozen=True)
-class RegionUsage:
+class RegionUsage(_AgainstBudget):
     name: str
     kind: str  # "flash" or "ram"
     origin: int
@@ -39,17 +54,9 @@ class RegionUsage:
     source: str  # "board", "elf-symbols" or "program-headers"
     roles: tuple[tuple[str, int], ...]  # (role, bytes) in this region, biggest first
 
-    @property
-    def fraction(self) -> float | None:
-        return self.used / self.budget if self.budget else None
-
-    @property
-    def over(self) -> int:
-        return max(0, self.used - self.budget) if self.budget is not None else 0
-
 
 @dataclass(frozen=True)
-class BudgetUsage:
+class BudgetUsage(_AgainstBudget):
     """Flash (text + data) or RAM (data + bss) against the budget for that kind of memory."""
 
     kind: str
@@ -57,14 +64,6 @@ class BudgetUsage:
     budget: int | None
     source: str | None  # "board", "command line" or None (no budget)
     regions: tuple[str, ...]
-
-    @property
-    def fraction(self) -> float | None:
-        return self.used / self.budget if self.budget else None
-
-    @property
-    def over(self) -> int:
-        return max(0, self.used - self.budget) if self.budget is not None else 0
 
 
 @dataclass(frozen=True)
