@@ -1,11 +1,13 @@
 """The native runtime against TFLM on the MLPerf Tiny reference models, measured in one run.
 
 For every model: the TFLM firmware with the reference and the CMSIS-NN kernels, and the native
-firmware with tinygen's kernels in plain C (native-portable) and with their DSP-extension inner
-loops (native, the default on cores that have them). Each is built for the same board, audited
-and run in QEMU (-icount shift=0: instructions, not board time); its raw outputs are compared
-with the host TFLM interpreter on the reference sample input and a seeded random one. Ratios
-are native / TFLM within a kernel family (portable C / reference, DSP / CMSIS-NN), this run:
+firmware with tinygen's kernels in plain C (native-portable), with their DSP-extension inner
+loops (native, the default on cores that have them) and with CMSIS-NN calls for the operators
+CMSIS-NN covers (native+cmsis-nn). Each is built for the same board, audited and run in QEMU
+(-icount shift=0: instructions, not board time); its raw outputs are compared with the host
+TFLM interpreter on the reference sample input and a seeded random one. Ratios are native /
+TFLM within a kernel family (portable C / reference; DSP loops or CMSIS-NN / CMSIS-NN), this
+run:
 
   flash w/o model  every flash byte but the model's (the .tflite array for TFLM; the weights,
                    folded biases, multipliers and operator parameters for native)
@@ -21,16 +23,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from reference_models import MODELS, SHARED, measure  # bench/ is on sys.path when run
+from reference_models import measure, parse_common  # bench/ is on sys.path when run
 
 from tinygen.report import format_table
 
 # (label, runtime, kernel set); each native set is compared with the TFLM set of its family.
 VARIANTS = (("tflm reference", "tflm", "reference"), ("tflm cmsis-nn", "tflm", "cmsis-nn"),
-            ("native portable", "native", "native-portable"), ("native", "native", "native"))
-FAMILIES = (("native-portable", "reference"), ("native", "cmsis-nn"))
+            ("native portable", "native", "native-portable"), ("native", "native", "native"),
+            ("native cmsis-nn", "native", "cmsis-nn"))
+FAMILIES = (("native-portable", "tflm reference"), ("native", "tflm cmsis-nn"),
+            ("native+cmsis-nn", "tflm cmsis-nn"))
+
+
+def _firmware(row: dict[str, object]) -> str:
+    """How the table names a row's firmware: tflm <kernels>, native-portable, native,
+    native+cmsis-nn."""
+    kernels = str(row["kernels"])
+    if row.get("runtime", "tflm") == "tflm":
+        return f"tflm {kernels}"
+    return kernels if kernels.startswith("native") else f"native+{kernels}"
 
 
 def _ratio(value: object, base: object) -> str:
@@ -48,11 +60,11 @@ def table(rows: list[dict[str, object]]) -> str:
     set of the same family (portable C to reference, DSP paths to CMSIS-NN)."""
     lines = []
     for model in dict.fromkeys(str(r["model"]) for r in rows):
-        mine = {str(r["kernels"]): r for r in rows if r["model"] == model}
+        mine = {_firmware(r): r for r in rows if r["model"] == model}
         for label, row in mine.items():
             instr = row.get("instructions")
             lines.append((
-                model, label if label.startswith("native") else f"tflm {label}",
+                model, label,
                 f"{row['flash_without_model']:,}", f"{row['ram']:,}", f"{row['arena']:,}",
                 f"{instr:,}" if isinstance(instr, int) else "-",
                 _yes_no(row.get("bit_exact")),
@@ -62,7 +74,7 @@ def table(rows: list[dict[str, object]]) -> str:
             if native is None or base is None:
                 continue
             lines.append((
-                model, f"{ours} / tflm {theirs}",
+                model, f"{ours} / {theirs}",
                 _ratio(native["flash_without_model"], base["flash_without_model"]),
                 _ratio(native["ram"], base["ram"]), _ratio(native["arena"], base["arena"]),
                 _ratio(native.get("instructions"), base.get("instructions")), ""))
@@ -70,20 +82,44 @@ def table(rows: list[dict[str, object]]) -> str:
                          "instructions/inf", "bit-exact"), lines, align_right=(2, 3, 4, 5))
 
 
+def goals(rows: list[dict[str, object]]) -> str:
+    """Issue 7's goals per model and native kernel set, against the TFLM set of its family:
+    flash overhead at most half of TFLM's; RAM no more than TFLM's arena (the whole RAM, and
+    without the harness's input buffer, which holds the same bytes in both runtimes); no more
+    instructions."""
+    lines = []
+    for model in dict.fromkeys(str(r["model"]) for r in rows):
+        mine = {_firmware(r): r for r in rows if r["model"] == model}
+        for ours, theirs in FAMILIES:
+            native, base = mine.get(ours), mine.get(theirs)
+            if native is None or base is None:
+                continue
+            ram, arena = int(native["ram"]), int(base["arena"])  # type: ignore[call-overload]
+            runtime_ram = ram - int(native["input_buffer"])  # type: ignore[call-overload]
+            flash = _ratio(native["flash_without_model"], base["flash_without_model"])
+            instr = _ratio(native.get("instructions"), base.get("instructions"))
+            lines.append((
+                model, f"{ours} vs {theirs}",
+                _mark(flash, float(flash[:-1]) <= 0.5 if flash != "-" else None),
+                _mark(f"{ram:,} / {arena:,}", ram <= arena),
+                _mark(f"{runtime_ram:,} / {arena:,}", runtime_ram <= arena),
+                _mark(instr, float(instr[:-1]) <= 1.0 if instr != "-" else None)))
+    return format_table(("model", "native vs TFLM", "flash w/o model (<= 0.5x)",
+                         "RAM / TFLM arena", "RAM w/o input buffer / TFLM arena",
+                         "instructions (<= 1x)"), lines, align_right=(2, 3, 4, 5))
+
+
+def _mark(text: str, ok: bool | None) -> str:
+    return text if ok is None else f"{text} {'ok' if ok else 'MISSED'}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--board", default="mps2_an386")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--variants", nargs="+", default=[v[0] for v in VARIANTS],
                         choices=[v[0] for v in VARIANTS])
-    parser.add_argument("--out", type=Path, default=Path("build/bench-native"))
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--shared", type=Path, default=SHARED,
-                        help="the MLPerf Tiny reference data (default ../shared/mlperf-tiny)")
-    args = parser.parse_args()
-    if not args.shared.is_dir():
-        print(f"skipped: {args.shared} (the MLPerf Tiny reference models) is absent",
-              file=sys.stderr)
+    args = parse_common(parser, "build/bench-native")
+    if args is None:
         return 0
     rows = []
     for model in args.models:
@@ -94,6 +130,8 @@ def main() -> int:
             out = args.out / f"{args.board}-{model}-{label.replace(' ', '-')}"
             rows.append(measure(args.board, model, kernels, out, args.shared, runtime=runtime))
     print(table(rows))
+    print()
+    print(goals(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0 if all(r.get("bit_exact", True) for r in rows) else 1

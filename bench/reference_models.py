@@ -17,7 +17,9 @@ import json
 import sys
 from pathlib import Path
 
+from tinygen.audit.layout import layout_problems
 from tinygen.board import load_board
+from tinygen.codegen import payload_bytes
 from tinygen.emulator import QemuTransport
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
@@ -56,6 +58,11 @@ def measure(board_name: str, model: str, kernels: str | None, out: Path,
         "flash_without_model": totals["flash"] - roles["model"]["flash"],
         "ram": totals["ram"],
         "arena": result.arena_size,
+        "stack": result.stack_size,
+        "stack_peak": result.stack_peak,
+        "warnings": len(result.warnings),
+        "layout_problems": layout_problems(result.elf, board),
+        "input_buffer": payload_bytes(load_model(path), result.benchmark),
     }
     if board.emulator is None:
         return row
@@ -77,20 +84,30 @@ def measure(board_name: str, model: str, kernels: str | None, out: Path,
     return row
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--board", default="mps2_an386")
-    parser.add_argument("--kernels", nargs="+", default=["reference", "cmsis-nn"])
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    parser.add_argument("--out", type=Path, default=Path("build/bench"))
+def parse_common(parser: argparse.ArgumentParser, out: str) -> argparse.Namespace | None:
+    """Add the options every reference-model bench has (--models, --out, --json, --shared),
+    parse; None (after saying so) when the MLPerf Tiny reference data is absent."""
+    if not any(a.dest == "models" for a in parser._actions):
+        parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--out", type=Path, default=Path(out))
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--optimize", choices=("speed", "size"), default="speed")
     parser.add_argument("--shared", type=Path, default=SHARED,
                         help="the MLPerf Tiny reference data (default ../shared/mlperf-tiny)")
     args = parser.parse_args()
     if not args.shared.is_dir():
         print(f"skipped: {args.shared} (the MLPerf Tiny reference models) is absent",
               file=sys.stderr)
+        return None
+    return args
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", default="mps2_an386")
+    parser.add_argument("--kernels", nargs="+", default=["reference", "cmsis-nn"])
+    parser.add_argument("--optimize", choices=("speed", "size"), default="speed")
+    args = parse_common(parser, "build/bench")
+    if args is None:
         return 0
     rows = []
     for model in args.models:

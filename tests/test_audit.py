@@ -26,6 +26,7 @@ from tinygen.audit import (
     render_text,
     write_treemap_html,
 )
+from tinygen.audit.layout import layout_problems
 from tinygen.audit.linkmap import parse_map_lines
 from tinygen.audit.report import AuditReport
 from tinygen.audit.roles import Role, Unit, classify_section, classify_symbol, classify_unit
@@ -699,3 +700,14 @@ def test_squarify_tiles_the_rectangle() -> None:
     for v, (x, y, w, h) in zip(values, rects, strict=True):
         assert w * h == pytest.approx(v / total * 300 * 200)
         assert x >= 0 and y >= 0 and x + w <= 300 + 1e-6 and y + h <= 200 + 1e-6
+
+
+def test_layout_of_a_firmware_on_its_board_and_on_another(bringup_elf: Path) -> None:
+    """The bring-up ELF for mps2_an386: right for it; for netduinoplus2 (flash at 0x08000000,
+    SRAM at 0x20000000, 128 KiB) its vector table is off the boot origin and its code outside."""
+    assert layout_problems(bringup_elf, load_board("mps2_an386")) == []
+    problems = layout_problems(bringup_elf, load_board("netduinoplus2"))
+    assert problems[0] == ("the vector table is at 0x00000000, not at the origin of 'flash' "
+                           "(0x08000000) the core boots from")
+    assert any(p.startswith(".text (0x") and "outside every memory region of netduinoplus2" in p
+               for p in problems)

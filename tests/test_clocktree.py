@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tinygen.board import load_board
-from tinygen.clocktree import FAMILY_CLOCKS, MHZ, ClockPlan, plan_clock, prescaler_code
+from tinygen.clocktree import (
+    FAMILY_CLOCKS,
+    MHZ,
+    ClockPlan,
+    check_part_clock,
+    plan_clock,
+    prescaler_code,
+)
 from tinygen.errors import BoardError
 
 # board -> (PLL M, N, SYSCLK divider, AHB divider, APB dividers, wait states, voltage, UART Hz).
@@ -121,3 +128,19 @@ def test_prescaler_codes_follow_the_rcc_encoding() -> None:
     # RCC_CFGR HPRE: 0xxx = /1, 1000 = /2, 1001 = /4; PPRE: 0xx = /1, 100 = /2, 101 = /4.
     assert [prescaler_code(d, ahb=True) for d in (1, 2, 4, 8, 16)] == [0, 8, 9, 10, 11]
     assert [prescaler_code(d) for d in (1, 2, 4, 8, 16)] == [0, 4, 5, 6, 7]
+
+
+@pytest.mark.parametrize(("mcu", "mhz", "limit"), [
+    ("STM32F405RG", 180, 168), ("STM32F401RE", 100, 84), ("STM32F411RE", 120, 100),
+    ("STM32L476RG", 120, 80)])
+def test_a_part_rated_below_its_family_is_refused(mcu: str, mhz: int, limit: int) -> None:
+    with pytest.raises(BoardError) as info:
+        check_part_clock(mcu, mhz * MHZ)
+    assert info.value.message == (f"clock_hz: {mhz} MHz is above the {mcu} maximum of "
+                                  f"{limit} MHz")
+    check_part_clock(mcu, limit * MHZ)
+
+
+@pytest.mark.parametrize("mcu", ["STM32F446RE", "STM32L4R5ZI", "STM32F746NG", "STM32H743ZI"])
+def test_parts_rated_at_their_family_maximum_pass(mcu: str) -> None:
+    check_part_clock(mcu, 480 * MHZ)  # the family check (plan_clock) is the one that applies

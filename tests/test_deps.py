@@ -140,3 +140,19 @@ def test_damaged_cache_entry_is_fetched_again(tmp_path: Path, cache: Path) -> No
     found = resolve((pin,), on_progress=messages.append)
     assert (found["lib"].path / "include" / "lib.h").is_file()
     assert any("damaged" in m for m in messages)
+
+
+def test_a_tree_without_git_is_versioned_by_its_files(tmp_path: Path, cache: Path) -> None:
+    """An exported source tree (no .git) cannot show its commit: its version is a fingerprint
+    of its files, so the library compiled from it is rebuilt when a file changes."""
+    pin = _pin(tmp_path)
+    tree = tmp_path / "offline" / "lib"
+    (tree / "include").mkdir(parents=True)
+    (tree / "include" / "lib.h").write_text("int x;\n")
+    first = resolve((pin,), tmp_path / "offline")["lib"]
+    assert first.commit is None and first.version.startswith("tree-")
+    assert resolve((pin,), tmp_path / "offline")["lib"].version == first.version
+    (tree / "include" / "lib.h").write_text("int x, y;\n")
+    assert resolve((pin,), tmp_path / "offline")["lib"].version != first.version
+    git = resolve((pin,))["lib"]
+    assert git.version == pin.commit and git.fingerprint is None

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from elftools.elf.elffile import ELFFile
 
+from tinygen.audit.layout import layout_problems
 from tinygen.board import list_board_names, load_board
 from tinygen.errors import OverBudgetError, ToolMissingError
 from tinygen.firmware import BuildOptions, build_firmware
@@ -24,16 +24,7 @@ def test_bringup_builds_clean_for_every_board(name: str, energy: bool, tmp_path:
     assert result.warnings == ()
     for suffix in ("elf", "bin", "hex", "map"):
         assert (tmp_path / "fw" / f"firmware.{suffix}").is_file()
-    with (tmp_path / "fw" / "firmware.elf").open("rb") as f:
-        elf = ELFFile(f)
-        vectors = elf.get_section_by_name(".vectors")
-        code = board.region(board.code_region)
-        assert vectors["sh_addr"] == code.origin, "vector table at the flash origin"
-        for section in elf.iter_sections():
-            if section["sh_flags"] & 0x2 and section["sh_size"]:  # SHF_ALLOC
-                start, end = section["sh_addr"], section["sh_addr"] + section["sh_size"]
-                assert any(r.origin <= start and end <= r.end for r in board.memory), (
-                    f"{section.name} at 0x{start:x} is outside every region")
+    assert layout_problems(tmp_path / "fw" / "firmware.elf", board) == []
     assert all(r.used <= r.size for r in result.audit.regions)
     assert not list(tmp_path.glob("fw.*")), "no .partial/.failed folders left behind"
 

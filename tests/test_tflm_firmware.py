@@ -13,12 +13,10 @@ import pytest
 
 from tests.tflm_support import tflm_unreachable_reason
 from tinygen.board import load_board
-from tinygen.emulator import QemuTransport
-from tinygen.errors import ModelError
+from tinygen.errors import BuildError, ModelError
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.reference import random_payload
-from tinygen.runner.protocol import DutClient
 from tinygen.verify import verify_firmware
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,11 +75,14 @@ def test_arena_is_the_measured_minimum(tmp_path: Path) -> None:
     # The model role is the .tflite file plus at most the 16-byte alignment padding.
     assert 0 <= roles["model"]["flash"] - model.stat().st_size < 16
     _assert_bit_exact(result, model)
-    # 16 bytes less and the firmware reports that the model does not fit its arena.
-    small = _build(model, tmp_path / "small", arena_size=result.arena_size - 16)
-    with QemuTransport(small.board, small.elf) as uart:
-        lines = DutClient(uart).start()
-    assert any(line.startswith("e-[AllocateTensors failed") for line in lines)
+    # 16 bytes less: the probe firmware itself reports that the model does not fit its arena,
+    # so the build stops with that line and leaves no output folder.
+    small = result.arena_size - 16
+    with pytest.raises(BuildError) as info:
+        _build(model, tmp_path / "small", arena_size=small)
+    assert info.value.message == ("the tensor arena is too small for the model: "
+                                  f"e-[AllocateTensors failed with a {small}-byte arena]")
+    assert not (tmp_path / "small").exists()
 
 
 def test_unsupported_op_fails_before_compiling(unsupported_op_model: Path,

@@ -6,6 +6,9 @@ import os
 import shutil
 import subprocess
 
+from tinygen.deps import cached_path, load_manifest
+from tinygen.native import cmsis_nn
+
 TFLM_URL = "https://github.com/tensorflow/tflite-micro"
 
 
@@ -15,6 +18,20 @@ def tflm_unreachable_reason() -> str | None:
     Tests never reach for the network on their own: they use TFLM only where the user set it up,
     through $TINYGEN_DEPS_DIR or a git ``url.<mirror>.insteadOf`` for the TFLM repository.
     """
+    return _unreachable_reason("TFLM", (TFLM_URL,))
+
+
+def cmsis_nn_unreachable_reason() -> str | None:
+    """As tflm_unreachable_reason, for the CMSIS-NN and CMSIS_6 checkouts that native builds
+    with ``--kernels cmsis-nn`` compile (also found when tinygen's cache holds them)."""
+    pins = [p for p in load_manifest() if p.name in cmsis_nn.PINS]
+    if shutil.which("arm-none-eabi-gcc") is not None and all(
+            cached_path(p).is_dir() for p in pins):
+        return None
+    return _unreachable_reason("CMSIS-NN", tuple(p.url for p in pins))
+
+
+def _unreachable_reason(what: str, urls: tuple[str, ...]) -> str | None:
     if shutil.which("arm-none-eabi-gcc") is None:
         return "arm-none-eabi-gcc is not installed"
     if os.environ.get("TINYGEN_DEPS_DIR"):
@@ -23,7 +40,8 @@ def tflm_unreachable_reason() -> str | None:
         return "git is not installed"
     out = subprocess.run(["git", "config", "--get-regexp", r"^url\..*\.insteadof$"],
                          capture_output=True, text=True, check=False).stdout
-    if any(line.split()[-1] == TFLM_URL for line in out.splitlines() if line.split()):
+    mirrored = {line.split()[-1] for line in out.splitlines() if line.split()}
+    if all(url in mirrored for url in urls):
         return None
-    return (f"TFLM sources not configured: set TINYGEN_DEPS_DIR, or git config --global "
-            f"url.<mirror>.insteadOf={TFLM_URL} (and the other pinned repositories)")
+    return (f"{what} sources not configured: set TINYGEN_DEPS_DIR, or git config --global "
+            f"url.<mirror>.insteadOf={urls[0]} (and the other pinned repositories)")

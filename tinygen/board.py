@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import jsonschema
 import yaml
 
-from tinygen.clocktree import ClockPlan, plan_clock
+from tinygen.clocktree import ClockPlan, check_part_clock, plan_clock
 from tinygen.errors import BoardError
 from tinygen.family import FAMILY_NAMES, Family, get_family, parse_pin, uart_instance
 from tinygen.resources import boards_dir
@@ -32,6 +32,10 @@ FAMILIES = FAMILY_NAMES
 # The nRF52 UART's baud generator runs from a fixed 16 MHz (nRF52840 PS v1.7 section 6.34.10).
 _NRF52_UART_CLOCK_HZ = 16_000_000
 _ADDRESS_SPACE = 1 << 32
+# Stack and heap of a firmware nothing was measured for (the bring-up firmware); model builds
+# size both from a probe run unless the board file names them (tinygen/probe.py).
+DEFAULT_STACK_SIZE = 8192
+DEFAULT_HEAP_SIZE = 4096
 _T = TypeVar("_T")
 
 
@@ -82,8 +86,8 @@ class Board:
     arena_region: str
     flash_budget: int
     ram_budget: int
-    stack_size: int
-    heap_size: int
+    stack_size: int | None  # None: sized from the stack a probe run measures
+    heap_size: int | None  # None: sized from the heap a probe run measures
     uart: Uart
     timer: str
     timestamp_gpio: tuple[str, int] | None
@@ -253,11 +257,11 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
         raise _fail(path, "budgets.ram", f"must be > 0 and <= the RAM regions' {ram_total}")
 
     uart = _uart(raw, family, clock, path)
-    stack_size = raw.get("stack_size", 8192)
-    heap_size = raw.get("heap_size", 4096)
-    if stack_size < 1024 or stack_size % 8:
+    stack_size = raw.get("stack_size")
+    heap_size = raw.get("heap_size")
+    if stack_size is not None and (stack_size < 1024 or stack_size % 8):
         raise _fail(path, "stack_size", "must be >= 1024 and a multiple of 8")
-    if heap_size < 0 or heap_size % 8:
+    if heap_size is not None and (heap_size < 0 or heap_size % 8):
         raise _fail(path, "heap_size", "must be >= 0 and a multiple of 8")
 
     gpio = raw.get("timestamp_gpio")
@@ -319,6 +323,7 @@ def _clock_plan(raw: dict[str, Any], family: Family, path: Path) -> ClockPlan | 
                         "remove the clock section")
         return None
     spec = spec or {}
+    _within(path, lambda: check_part_clock(raw["mcu"], raw["clock_hz"]))
     return _within(path, lambda: plan_clock(
         family.name, raw["clock_hz"], spec.get("source"), spec.get("hse_hz"),
         spec.get("hse_bypass", False)))

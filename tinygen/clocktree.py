@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from tinygen.errors import BoardError
@@ -228,6 +229,25 @@ def _nearest_pll(limits: PllLimits, source_hz: int, target: int) -> tuple[int, P
             if best is None or out > best[0]:
                 best = (out, Pll(m=m, n=n, out_div=div, q=2, source_hz=source_hz))
     return best
+
+
+# Parts rated below their family's clock tree maximum (datasheets, first page): a family's
+# levels reach the fastest member's clock, so the part's own rating is checked as well.
+PART_MAX_HZ: tuple[tuple[str, int], ...] = (
+    (r"^STM32F401", 84_000_000),                      # DS9716
+    (r"^STM32F41[0-3]|^STM32F423", 100_000_000),      # DS10314 (F411), DS11139 (F412)
+    (r"^STM32F4[01][57]", 168_000_000),               # DS8626 (F405/407), DS8597 (F415/417)
+    (r"^STM32L4[1-9A]", 80_000_000),                  # DS10198 (L476) and the other L4 lines
+)
+
+
+def check_part_clock(mcu: str, target_hz: int) -> None:
+    """Refuse a clock above the part's own rating (the family may allow more)."""
+    for pattern, max_hz in PART_MAX_HZ:
+        if re.match(pattern, mcu.upper()) and target_hz > max_hz:
+            raise BoardError(f"clock_hz: {_mhz(target_hz)} is above the {mcu} maximum of "
+                             f"{_mhz(max_hz)}", hint="the datasheet's first page gives the "
+                                                     "rated clock")
 
 
 def plan_clock(family: str, target_hz: int, source: str | None = None,

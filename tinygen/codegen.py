@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 
 from tinygen import __version__
-from tinygen.board import Board
+from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
 from tinygen.board_support import board_support_context
 from tinygen.errors import BuildError
 from tinygen.model import ModelInfo
@@ -85,7 +85,8 @@ def board_files(board: Board, text_banner: str) -> dict[str, str]:
     ctx = {
         "banner": text_banner, "board": board, "regions": regions,
         "code": board.code_region, "data": board.data_region, "arena": board.arena_region,
-        "stack_size": board.stack_size, "heap_size": board.heap_size,
+        "stack_size": DEFAULT_STACK_SIZE if board.stack_size is None else board.stack_size,
+        "heap_size": DEFAULT_HEAP_SIZE if board.heap_size is None else board.heap_size,
         "uart_base": f"0x{board.uart.base:08X}", **board_support_context(board),
     }
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -33,6 +34,13 @@ class Checkout:
     path: Path
     commit: str | None  # what the checkout is at (None: not a git checkout)
     source: str  # "cache" or "deps-dir"
+    fingerprint: str | None = None  # a source tree without git: its files' names/sizes/times
+
+    @property
+    def version(self) -> str:
+        """What compiled code from this checkout depends on: the commit, or for a tree without
+        git (a tarball, a vendored copy) its fingerprint, so an edited tree is rebuilt."""
+        return self.commit or f"tree-{self.fingerprint}"
 
 
 def load_manifest(path: Path | None = None) -> tuple[Pin, ...]:
@@ -80,7 +88,21 @@ def _verify(pin: Pin, path: Path, source: str) -> Checkout:
             f"{path} is {pin.name} at {commit[:12]}, but tinygen is pinned to {pin.commit[:12]}",
             hint=f"run 'git -C {path} checkout {pin.commit}' (pins: third_party/manifest.yaml)",
         )
-    return Checkout(pin, path, commit, source)
+    return Checkout(pin, path, commit, source,
+                    None if commit is not None else tree_fingerprint(path))
+
+
+def tree_fingerprint(path: Path) -> str:
+    """Every file's relative name, size and modification time under ``path``, hashed."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            st = os.stat(full)
+            rel = os.path.relpath(full, path)
+            digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def cached_path(pin: Pin) -> Path:

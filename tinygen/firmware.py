@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import shutil
 import time
@@ -21,18 +22,28 @@ from tinygen.codegen import (
     render_tflm,
 )
 from tinygen.deps import cache_root, load_manifest, resolve
-from tinygen.emulator import QemuTransport
+from tinygen.emulator import QEMU
 from tinygen.errors import (
     BuildError,
     DeviceError,
     InputError,
     OverBudgetError,
     TinygenError,
+    ToolMissingError,
     UsageError,
 )
 from tinygen.library import KERNEL_SETS, LibrarySpec, library_spec
 from tinygen.model import ModelInfo, check_buildable, load_model
+from tinygen.native import cmsis_nn
 from tinygen.native.codegen import NATIVE_KERNELS, NativeSpec, prepare_native, render_native
+from tinygen.probe import (
+    PROBE_HEAP_SIZE,
+    PROBE_STACK_SIZE,
+    Measured,
+    MemorySizes,
+    memory_sizes,
+    run_probe,
+)
 from tinygen.resources import sconstruct_path
 from tinygen.toolchain import board_cpu_flags, require_toolchain
 
@@ -73,6 +84,10 @@ class BuildResult:
     seconds: float
     warnings: tuple[str, ...] = ()
     runtime: str = "tflm"
+    stack_size: int = 0  # linked
+    stack_source: str = "default"  # "measured" | "board" | "default"
+    heap_size: int = 0
+    stack_peak: int | None = None  # measured in QEMU on the probe board
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -84,6 +99,10 @@ class BuildResult:
             "kernels": self.kernels,
             "arena_size": self.arena_size,
             "arena_source": self.arena_source,
+            "stack_size": self.stack_size,
+            "stack_source": self.stack_source,
+            "stack_peak": self.stack_peak,
+            "heap_size": self.heap_size,
             "library": None if self.library is None else {
                 "path": str(self.library.path), "built": self.library.built,
                 "seconds": round(self.library.seconds, 1)},
@@ -136,10 +155,19 @@ def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
     if kernels not in NATIVE_KERNELS:
         raise UsageError(f"--kernels {kernels} is a TFLM kernel set",
                          hint=f"with --runtime native use one of {', '.join(NATIVE_KERNELS)}")
+    checkouts: dict[str, str] | None = None
+    if kernels == "cmsis-nn":
+        if opts.board.core in cmsis_nn.MVE_CORES:
+            raise UsageError(f"--runtime native --kernels cmsis-nn does not support the "
+                             f"{opts.board.core} (Helium) yet",
+                             hint="use --kernels native, or --runtime tflm --kernels cmsis-nn")
+        pins = tuple(p for p in load_manifest() if p.name in cmsis_nn.PINS)
+        checkouts = {n: str(c.path) for n, c in resolve(pins, opts.deps_dir).items()}
     info = load_model(opts.model_path)
     check_buildable(info)
-    return NativeSpec(info, prepare_native(opts.model_path),
-                      opts.benchmark or info.benchmark or "generic", opts.optimize, kernels)
+    model = prepare_native(opts.model_path, kernels, opts.board.has_dsp)
+    return NativeSpec(info, model, opts.benchmark or info.benchmark or "generic", opts.optimize,
+                      kernels, checkouts)
 
 
 def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool = False,
@@ -153,7 +181,8 @@ def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool 
                        opts.energy)
 
 
-def _write_project(project: GeneratedProject, folder: Path, prep: _Prepared | None) -> None:
+def _write_project(project: GeneratedProject, folder: Path, prep: _Prepared | None,
+                   native: NativeSpec | None = None) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     project.write(folder)
     shutil.copy(sconstruct_path(), folder / "SConstruct")
@@ -161,63 +190,80 @@ def _write_project(project: GeneratedProject, folder: Path, prep: _Prepared | No
     if prep is not None:
         local = {"deps": prep.checkouts_json,
                  "libraries": {name: str(prep.library.path) for name, _ in prep.spec.archives}}
+    elif native is not None and native.checkouts:
+        local = {"deps": dict(native.checkouts)}  # the CMSIS-NN sources (--kernels cmsis-nn)
     (folder / "tinygen_local.json").write_text(json.dumps(local, indent=2) + "\n")
 
 
 def probe_board_for(board: Board) -> Board:
-    """An emulated board with the same core on which to measure the arena (the target itself
-    when QEMU runs it and it has room), with the target's core and FPU so the code is identical."""
+    """An emulated board with the same core on which to measure the arena and the stack (the
+    target's core and FPU, so the code is identical), with the probe's roomy stack and heap."""
     for name in list_board_names():
         candidate = load_board(name)
         if candidate.family == "mps2" and candidate.core == board.core:
-            return dataclasses.replace(candidate, fpu=board.fpu)
+            return dataclasses.replace(candidate, fpu=board.fpu, stack_size=PROBE_STACK_SIZE,
+                                       heap_size=PROBE_HEAP_SIZE)
     raise BuildError(
-        f"no emulated board with a {board.core} to measure the tensor arena on",
-        hint="give the arena size yourself with --arena-size BYTES",
+        f"no emulated board with a {board.core} to measure the tensor arena and stack on",
+        hint="add an MPS2 board description with this core (see docs/porting.md)",
     )
 
 
-def _arena_cache(prep: _Prepared) -> Path:
-    return cache_root() / "arena" / f"{prep.info.sha256[:16]}-{prep.spec.key}.json"
+def _project(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None,
+             board: Board, arena: int, probe: bool = False) -> GeneratedProject:
+    """The firmware project for ``board``: a native one, a TFLM one, or the bring-up."""
+    if native is not None:
+        return render_native(board, native, energy=opts.energy and not probe)
+    return _render(opts, prep, arena, probe=probe, board=board)
 
 
-def measure_arena(opts: BuildOptions, prep: _Prepared, work: Path,
-                  progress: Progress | None) -> tuple[int, str]:
-    """The smallest arena AllocateTensors accepts, measured by the firmware itself in QEMU."""
-    cached = _arena_cache(prep)
-    if cached.is_file():
-        return int(json.loads(cached.read_text())["arena_min"]), "cached"
+def _project_key(project: GeneratedProject, prep: _Prepared | None) -> str:
+    """What a probe's result depends on: every generated file and the library variant."""
+    digest = hashlib.sha256(prep.spec.key.encode() if prep else b"native")
+    for name in sorted(project.files):
+        digest.update(name.encode() + b"\0" + project.files[name].encode() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def _payload(prep: _Prepared | None, native: NativeSpec | None) -> int:
+    if native is not None:
+        return payload_bytes(native.info, native.benchmark)
+    if prep is None:
+        raise ValueError("the bring-up firmware has no model to probe")
+    return payload_bytes(prep.info, prep.benchmark)
+
+
+def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None, work: Path,
+            progress: Progress | None) -> tuple[Measured, str]:
+    """Build the probe firmware for a same-core emulated board and run it in QEMU: the smallest
+    arena TFLM accepts (unless --arena-size is given) and the stack and heap one inference
+    takes. Cached by the probe project's contents."""
     probe_board = probe_board_for(opts.board)
+    given = opts.arena_size
+    project = _project(opts, prep, native, probe_board, given or _PROBE_ARENA,
+                       probe=prep is not None and not given)
+    cached = cache_root() / "probe" / f"{_project_key(project, prep)}.json"
+    if cached.is_file() and (found := Measured.from_json(cached.read_text())) is not None:
+        return found, "cached"
     if progress:
-        progress(f"measuring the tensor arena on {probe_board.name} (QEMU)")
-    folder = work / "arena-probe"
-    _write_project(_render(opts, prep, _PROBE_ARENA, probe=True, board=probe_board), folder,
-                   prep)
-    run_scons(folder, total=None, label="arena probe", progress=None)
-    found: int | None = None
-    with QemuTransport(probe_board, folder / "firmware.elf") as uart:
-        while True:
-            line = uart.readline(timeout=120)
-            if line is None:
-                raise DeviceError("the arena probe firmware did not finish in QEMU")
-            if line.startswith("m-arena-min-"):
-                found = int(line.removeprefix("m-arena-min-"))
-            elif line.startswith("e-"):
-                raise BuildError(f"the model does not initialise on the target: {line}")
-            elif line == "m-ready":
-                break
-    if found is None:
-        raise DeviceError("the arena probe firmware printed no m-arena-min line")
+        what = "stack" if given or native else "tensor arena and the stack"
+        progress(f"measuring the {what} on {probe_board.name} (QEMU)")
+    folder = work / "probe"
+    _write_project(project, folder, prep, native)
+    run_scons(folder, total=None, label="probe firmware", progress=None)
+    found = run_probe(probe_board, folder / "firmware.elf", _payload(prep, native))
+    if prep is not None and not given and found.arena_min is None:
+        raise DeviceError("the probe firmware printed no m-arena-min line")
     shutil.rmtree(folder, ignore_errors=True)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps({"arena_min": found, "probe_board": probe_board.name}))
+    cached.write_text(found.to_json())
     return found, "measured"
 
 
 def _big_parts(opts: BuildOptions, prep: _Prepared | None, arena: int | None) -> str:
     """The largest known parts, for a firmware the linker could not place (no ELF to audit)."""
     board = opts.board
-    parts = [("stack", board.stack_size), ("heap", board.heap_size)]
+    parts = [("stack", board.stack_size or 0), ("heap", board.heap_size or 0)]
     if prep is not None:
         parts += [("model weights (flash)", len(prep.model_bytes)),
                   ("tensor arena", arena or 0),
@@ -236,12 +282,8 @@ def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> P
     partial = opts.out_dir.with_name(opts.out_dir.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     try:
-        arena = 0
-        if prep is not None:
-            arena = opts.arena_size or measure_arena(opts, prep, partial, progress)[0]
-        project = (render_native(opts.board, native, energy=opts.energy) if native
-                   else _render(opts, prep, arena))
-        _write_project(project, partial, prep)
+        arena, board = _measured_board(opts, prep, native, partial, progress)[:2]
+        _write_project(_project(opts, prep, native, board, arena or 0), partial, prep, native)
         _replace(partial, opts.out_dir)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -282,24 +324,15 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        arena: int | None = None
-        arena_source: str | None = None
-        if native is not None:
-            arena, arena_source = native.model.arena_size, "planned"
-        elif prep is not None:
-            if opts.arena_size:
-                arena, arena_source = opts.arena_size, "given"
-            else:
-                arena, arena_source = measure_arena(opts, prep, work, progress)
-        project = (render_native(opts.board, native, energy=opts.energy) if native
-                   else _render(opts, prep, arena or 0))
-        _write_project(project, work, prep)
+        arena, board, arena_source, sizes, measured = _measured_board(
+            opts, prep, native, work, progress)
+        _write_project(_project(opts, prep, native, board, arena or 0), work, prep, native)
         if progress:
             progress(f"building firmware for {opts.board.name}")
         try:
             warnings = run_scons(work, total=None, label="firmware", progress=None)
         except OverBudgetError as exc:
-            exc.message += _big_parts(opts, prep, arena)
+            exc.message += _big_parts(dataclasses.replace(opts, board=board), prep, arena)
             raise
         report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
                            budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
@@ -329,5 +362,36 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         kernels=native.kernels if native else prep.kernels if prep else None, arena_size=arena,
         arena_source=arena_source, library=prep.library if prep else None, audit=report,
         seconds=time.monotonic() - start, warnings=tuple(warnings),
-        runtime="native" if native else "tflm",
+        runtime="native" if native else "tflm", stack_size=sizes.stack,
+        stack_source=sizes.stack_source, heap_size=sizes.heap,
+        stack_peak=measured.stack_peak if measured else None,
     )
+
+
+def _measured_board(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None,
+                    work: Path, progress: Progress | None,
+                    ) -> tuple[int | None, Board, str | None, MemorySizes, Measured | None]:
+    """Arena, the board with the stack and heap to link, and where the figures came from."""
+    measured: Measured | None = None
+    arena: int | None = None
+    arena_source: str | None = None
+    if prep is not None or native is not None:
+        try:
+            measured, how = measure(opts, prep, native, work, progress)
+        except ToolMissingError:
+            if prep is not None and not opts.arena_size:
+                raise  # the arena cannot be known without running the probe
+            measured, how = None, "given"
+            if progress:
+                progress(f"{QEMU} is not installed: the stack is not measured; the board's "
+                         f"(or tinygen's default) stack and heap are linked")
+        if native is not None:
+            arena, arena_source = native.model.arena_size, "planned"
+        elif opts.arena_size:
+            arena, arena_source = opts.arena_size, "given"
+        else:
+            assert measured is not None
+            arena, arena_source = measured.arena_min, how
+    sizes = memory_sizes(opts.board, measured)
+    board = dataclasses.replace(opts.board, stack_size=sizes.stack, heap_size=sizes.heap)
+    return arena, board, arena_source, sizes, measured

@@ -136,7 +136,7 @@ def library_spec(checkouts: dict[str, Checkout], cpu: list[str], kernels: str,
     ]
     if kernels == "cmsis-nn":
         includes += [("cmsis-nn", ""), ("cmsis-nn", "Include"), ("cmsis", "CMSIS/Core/Include")]
-    commits = tuple(sorted((n, c.pin.commit) for n, c in checkouts.items()))
+    commits = tuple(sorted((n, c.version) for n, c in checkouts.items()))
     framework_opt, kernel_opt = OPTIMIZE[optimize]
     return LibrarySpec(
         cpu_flags=tuple(cpu), kernels=kernels, defines=tuple(defines),

@@ -216,6 +216,7 @@ static void ee_cmd_help(void)
     th_printf("  infer N W    W warm-up, then N timed inferences (default 1 10)\r\n");
     th_printf("  results      print the results of the last inference again\r\n");
     th_printf("  outbytes     print the raw output tensor of the last inference\r\n");
+    th_printf("  memory       print the stack peak and heap use since reset\r\n");
 }
 
 static void ee_cmd_db_load(char **cursor)
@@ -463,6 +464,14 @@ void ee_serial_command_parser_callback(char *cmd)
     } else if (ee_streq(command, "outbytes")) {
         if (ee_expect_end(command, &cursor) && ee_expect_inference(command)) {
             th_print_output_bytes();
+        }
+    } else if (ee_streq(command, "memory")) {
+        if (ee_expect_end(command, &cursor)) {
+            th_memory_t usage;
+            th_memory_usage(&usage);
+            th_printf("m-memory-[stack_peak=%lu,stack_size=%lu,heap_used=%lu,heap_size=%lu]\r\n",
+                      (unsigned long)usage.stack_peak, (unsigned long)usage.stack_size,
+                      (unsigned long)usage.heap_used, (unsigned long)usage.heap_size);
         }
     } else {
         th_printf("e-[Unknown command: %s]\r\n", command);

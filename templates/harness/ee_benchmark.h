@@ -58,6 +58,8 @@
  *                       e-[infer: input is <N> bytes, the model takes <EE_CFG_INPUT_BYTES>]
  *   results             th_results() again;   e-[results: no inference yet]
  *   outbytes            th_print_output_bytes();   e-[outbytes: no inference yet]
+ *   memory              m-memory-[stack_peak=<n>,stack_size=<n>,heap_used=<n>,heap_size=<n>]
+ *                       (th_memory_usage: bytes since reset)
  *   anything else       e-[Unknown command: <first word>]
  *
  * Infer before a complete load is refused (the reference allows it): a benchmark run on a

@@ -58,6 +58,18 @@ void th_post(void);
  * ee_benchmark.h prints this format; a port normally just calls it on its output tensor. */
 void th_print_output_bytes(void);
 
+/* tinygen extension (`memory` command): the stack's high-water mark since reset and the heap
+ * taken so far, against what the link reserved for each, in bytes. The harness prints
+ *     m-memory-[stack_peak=<n>,stack_size=<n>,heap_used=<n>,heap_size=<n>]
+ * tinygen's build runs it after one inference to size the stack of the final firmware. */
+typedef struct {
+    size_t stack_peak;
+    size_t stack_size;
+    size_t heap_used;
+    size_t heap_size;
+} th_memory_t;
+void th_memory_usage(th_memory_t *usage);
+
 /* UART output with printf semantics; the harness never prints floats. */
 void th_printf(const char *fmt, ...) TH_PRINTF_LIKE(1, 2);
 void th_vprintf(const char *fmt, va_list args);

@@ -102,7 +102,7 @@ def test_new_nrf52_and_copy_of_an_emulated_board(capsys: pytest.CaptureFixture[s
     (["--mcu", "GD32VF103", "--core", "cortex-m4", "--flash", "128K", "--ram", "32K",
       "--clock", "100MHz"], 3, "no family tinygen knows matches MCU 'GD32VF103'"),
     (["--mcu", "STM32F411RE", "--core", "cortex-m4", "--flash", "512K", "--ram", "128K",
-      "--clock", "250MHz"], 3, "clock_hz: 250 MHz is above the stm32f4 maximum"),
+      "--clock", "250MHz"], 3, "clock_hz: 250 MHz is above the STM32F411RE maximum of 100 MHz"),
     (["--mcu", "STM32F411RE", "--core", "cortex-m4", "--flash", "512K", "--ram", "128K",
       "--clock", "100MHz", "--uart", "UART9"], 3, "stm32f4 has no UART 'UART9'"),
     (["--like", "nucleo_h743zi2", "--ram", "256K"], 3,

@@ -69,6 +69,21 @@ def test_invalid_board_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert code == 3 and "memory: regions 'flash' and 'ram' overlap" in err
 
 
+@pytest.mark.parametrize(("extra", "named"), [
+    (["--kernels", "reference"], "--kernels"),
+    (["--arena-size", "4K"], "--arena-size"),
+    (["--runtime", "native", "--deps-dir", "/nowhere"], "--deps-dir, --runtime"),
+])
+def test_model_options_are_refused_with_bringup(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path, extra: list[str],
+                                                named: str) -> None:
+    code, out, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", *extra,
+                          "--out", str(tmp_path / "fw"))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == f"error: {named} cannot be used with --bringup"
+    assert not (tmp_path / "fw").exists()
+
+
 @needs_gcc
 def test_bringup_build_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = _run(capsys, "build", "--board", "mps2_an385", "--bringup", "--out",

@@ -154,6 +154,14 @@ void th_print_output_bytes(void)
     ee_print_output_bytes(ee_get_buffer_pointer(), ee_get_buffer_length());
 }
 
+void th_memory_usage(th_memory_t *usage)
+{
+    usage->stack_peak = 0u;
+    usage->stack_size = 0u;
+    usage->heap_used = 0u;
+    usage->heap_size = 0u;
+}
+
 void th_printf(const char *fmt, ...)
 {
     va_list args;

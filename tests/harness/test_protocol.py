@@ -41,6 +41,7 @@ def test_help_lists_every_command_and_has_no_protocol_lines(harness: HostHarness
         "infer",
         "results",
         "outbytes",
+        "memory",
     ):
         assert any(command in line for line in text), command
     assert any("1..490" in line for line in text), "help should state MAX_DB_INPUT_SIZE"
@@ -155,6 +156,13 @@ def test_outbytes_prints_the_output_tensor_as_hex(harness: HostHarness) -> None:
     # host_port.c's "output tensor" is the input inverted.
     answers = harness.converse("db load 4", "db 00017f80", "infer 1 0", "outbytes")
     assert answers[-1] == ["m-outbytes-[fffe807f]"]
+
+
+def test_memory_prints_the_ports_usage(harness: HostHarness) -> None:
+    # host_port.c reports fixed figures; the firmware's come from the painted stack.
+    answers = harness.converse("memory", "memory x")
+    assert answers[0] == ["m-memory-[stack_peak=1024,stack_size=8192,heap_used=0,heap_size=4096]"]
+    assert answers[1] == ["e-[memory: unexpected argument: x]"]
 
 
 @pytest.mark.parametrize("size", [31, 32, 33, 64, 65, 490])

@@ -93,20 +93,22 @@ def test_cortex_m7_board(tmp_path: Path) -> None:
     _assert_bit_exact(_build(model, tmp_path / "fw", board="mps2_an500"), model)
 
 
-def test_repeated_inference_keeps_its_input(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "port"), [("ad_tiny", "ad01"), ("ic_tiny", "ic01")])
+def test_repeated_inference_keeps_its_input(tmp_path: Path, name: str, port: str) -> None:
     """`infer N W` runs th_infer N + W times on one load: every run must see the same input,
-    although the plan reuses the input tensor's memory (ad_tiny does)."""
-    model = MODELS / "ad_tiny.tflite"
+    although the plan reuses the input tensor's memory (both models' plans do): the float
+    quantization (ad01) and the uint8 flip (ic01) run again before each inference."""
+    model = MODELS / f"{name}.tflite"
     assert not prepare_native(model).plan.input_kept
     result = _build(model, tmp_path / "fw")
     info = load_model(model)
-    payload = random_payload(info, "ad01", 5)
+    payload = random_payload(info, port, 5)
     with QemuTransport(result.board, result.elf) as uart:
         dut = DutClient(uart)
         dut.start()
         dut.load(payload)
         dut.infer(3, 2)
-        assert dut.outbytes() == host_output_bytes(model, info, "ad01", payload)
+        assert dut.outbytes() == host_output_bytes(model, info, port, payload)
 
 
 def test_cortex_m3_board(tmp_path: Path) -> None:

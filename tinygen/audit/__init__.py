@@ -2,7 +2,8 @@
 
 Modules: elf (read the ELF), linkmap (read the ld map), dwarf (compile-unit ranges), roles
 (the role table), regions (memory map), attribution (bytes to roles), auditor (``audit_elf``),
-report (records and JSON), budget, diff, render (text/Markdown), treemap (HTML).
+report (records and JSON), budget, diff, render (text/Markdown), treemap (HTML), layout (the
+vector table at the boot origin, sections inside the regions).
 """
 
 from tinygen.audit.auditor import audit_elf

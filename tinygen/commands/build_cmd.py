@@ -11,6 +11,7 @@ from tinygen.audit import render_text
 from tinygen.board import load_board
 from tinygen.codegen import BENCHMARKS
 from tinygen.commands.args import parse_size
+from tinygen.errors import UsageError
 from tinygen.firmware import RUNTIMES, BuildOptions, build_firmware, generate_firmware
 from tinygen.library import KERNEL_SETS
 from tinygen.native.codegen import NATIVE_KERNELS
@@ -41,10 +42,12 @@ def _add_options(p: argparse.ArgumentParser) -> None:
                    help="tflm: the TFLM interpreter (default); native: plain C for the "
                         "model's graph with tinygen's kernels, bit-exact with TFLM, no "
                         "interpreter (needs no TFLM sources)")
-    p.add_argument("--kernels", choices=(*KERNEL_SETS, *NATIVE_KERNELS),
+    p.add_argument("--kernels", choices=tuple(dict.fromkeys((*KERNEL_SETS, *NATIVE_KERNELS))),
                    help="kernel set (default: cmsis-nn on cores with DSP, else reference); with "
                         "--runtime native: native (DSP-extension loops where the core has "
-                        "them, the default) or native-portable (plain C)")
+                        "them, the default), native-portable (plain C) or cmsis-nn (CMSIS-NN "
+                        "calls for the operators it covers, native kernels for the rest; needs "
+                        "the CMSIS-NN sources, see tinygen deps)")
     p.add_argument("--optimize", choices=("speed", "size"), default="speed",
                    help="speed: TFLM's defaults (-O2 kernels, -Os framework); size: -Os")
     p.add_argument("--energy", action="store_true",
@@ -69,7 +72,20 @@ def register(sub: Any) -> None:
                    budget_flash=None, budget_ram=None)
 
 
+# Options that mean something only for a model build.
+_MODEL_ONLY = (("kernels", "--kernels"), ("arena_size", "--arena-size"),
+               ("deps_dir", "--deps-dir"))
+
+
 def options_from(args: argparse.Namespace) -> BuildOptions:
+    if args.bringup:
+        given = [flag for attr, flag in _MODEL_ONLY if getattr(args, attr, None)]
+        if args.runtime != "tflm":
+            given.append("--runtime")
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with --bringup",
+                             hint="the bring-up firmware has no model, kernels or arena; drop "
+                                  "the option or build a model with --model")
     board = load_board(args.board)
     stem = "bringup" if args.bringup else args.model.stem
     out = args.out or Path("build") / f"{board.name}-{stem}"
@@ -106,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"kernels    {result.kernels}")
     if result.arena_size is not None:
         lines.append(f"arena      {result.arena_size} bytes ({result.arena_source})")
+    if result.stack_peak is not None:
+        how = ("sized from" if result.stack_source == "measured"
+               else "from the board file; measured")
+        lines.append(f"stack      {result.stack_size} bytes ({how} a peak of "
+                     f"{result.stack_peak}), heap {result.heap_size} bytes")
     if lib is not None:
         state = f"compiled in {lib.seconds:.0f} s" if lib.built else "reused from the cache"
         lines.append(f"library    {lib.path.name} ({state})")

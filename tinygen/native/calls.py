@@ -46,7 +46,7 @@ class Arg:
 
 @dataclass(frozen=True)
 class Call:
-    """``function(&params, args...)`` for one operator.
+    """``function(&params, args...)`` for one operator (or ``function(arg_format)``).
 
     ``fields`` are the C designated initializers of the params struct (values already C
     literals); ``alias`` says the output shares the input tensor's memory (a RESHAPE), so
@@ -65,6 +65,11 @@ class Call:
     inplace: int | None = None
     source: str = ""  # the kernel source file (templates/native/kernels/) it needs
     trailing: tuple[str, ...] = ()  # literal arguments after the tensors
+    # A library call's whole argument list: {0}, {1}, ... the tensor args in order, {p} the
+    # params struct's name, {ctx} the scratch buffer's context (tinygen.native.cmsis_nn).
+    arg_format: str = ""
+    check: str = ""  # C expression: the library's own scratch size ({p} as above)
+    library_sources: tuple[str, ...] = ()  # CMSIS-NN sources (inside its checkout) it needs
 
     @property
     def output(self) -> int:

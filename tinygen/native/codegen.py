@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from tinygen.codegen import (
     render,
 )
 from tinygen.model import ModelInfo
+from tinygen.native import cmsis_nn
 from tinygen.native.calls import CTYPES, Call, ConstArray, c_float, tensor_array
 from tinygen.native.graph import Graph, read_graph
 from tinygen.native.lowering import lower_graph
@@ -32,8 +33,9 @@ KERNEL_HEADERS = ("tg_kernels.h", "tg_arith.h", "tg_dot.h", "tg_fixedpoint.h")
 # The kernels are compiled for speed, as TFLM's are (-O2), whatever the rest of the firmware.
 KERNEL_OPT = {"speed": "-O2", "size": "-Os"}
 # native: the DSP-extension inner loops where the core has them (the counterpart of TFLM's
-# cmsis-nn set); native-portable: plain C only (the counterpart of TFLM's reference kernels).
-NATIVE_KERNELS = ("native", "native-portable")
+# cmsis-nn set); native-portable: plain C only (the counterpart of TFLM's reference kernels);
+# cmsis-nn: CMSIS-NN calls for the operators it covers, the native kernels for the rest.
+NATIVE_KERNELS = ("native", "native-portable", "cmsis-nn")
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,24 @@ class NativeModel:
     def kernel_sources(self) -> tuple[str, ...]:
         return tuple(sorted({c.source for c in self.calls if c.source}))
 
+    @property
+    def library_sources(self) -> tuple[str, ...]:
+        """The CMSIS-NN sources the calls need (paths inside its checkout)."""
+        return tuple(sorted({s for c in self.calls for s in c.library_sources}))
 
-def prepare_native(path: Path) -> NativeModel:
-    """Read, lower and plan the model at ``path`` (checked by tinygen.model first)."""
+
+def prepare_native(path: Path, kernels: str = "native", dsp: bool = True) -> NativeModel:
+    """Read, lower and plan the model at ``path`` (checked by tinygen.model first).
+
+    ``kernels`` cmsis-nn: CMSIS-NN calls where it covers the op, for a core with (``dsp``) or
+    without the DSP extension, which decides CMSIS-NN's scratch sizes.
+    """
     graph = read_graph(path)
-    calls = tuple(lower_graph(graph))
-    return NativeModel(graph, calls, plan_arena(graph, calls))
+    calls = lower_graph(graph)  # also makes TFLM's Prepare checks for every op
+    if kernels == "cmsis-nn":
+        calls = [cmsis_nn.lower_cmsis_op(graph, op, dsp) or call
+                 for op, call in zip(graph.ops, calls, strict=True)]
+    return NativeModel(graph, tuple(calls), plan_arena(graph, calls))
 
 
 def _lines(values: Sequence[int | float | str], per_line: int) -> list[str]:
@@ -98,6 +112,8 @@ def _step(model: NativeModel, call: Call) -> dict[str, str]:
         src = graph.tensor(call.args[0].tensors[0])
         return {"comment": f"{comment}: the same memory as {src.name or src.index}",
                 "code": ""}
+    if call.arg_format:
+        return {"comment": comment, "code": _library_call(model, call)}
     args: list[str] = []
     prelude = ""
     for arg in call.args:
@@ -117,6 +133,22 @@ def _step(model: NativeModel, call: Call) -> dict[str, str]:
     if call.op_index in model.plan.inplace:
         comment += " (in place)"
     return {"comment": comment, "code": code}
+
+
+def _library_call(model: NativeModel, call: Call) -> str:
+    """``function(arg_format)`` with the tensors' and the scratch buffer's places filled in."""
+    tensors = [_pointer(model, a.tensors[0], a.ctype, a.const)
+               for a in call.args if a.kind == "tensor"]
+    ctx = cmsis_nn.context_arg(model.plan.scratch_offsets.get(call.op_index), call.scratch_bytes)
+    args = call.arg_format.format(*tensors, p=f"tg_op{call.op_index}", ctx=ctx)
+    return f"{call.function}({args});"
+
+
+def _checks(model: NativeModel) -> list[dict[str, object]]:
+    """Each library call's own scratch size, for the start-up check against the plan."""
+    return [{"op": c.op_index, "kind": c.kind, "planned": c.scratch_bytes,
+             "expr": c.check.format(p=f"tg_op{c.op_index}")}
+            for c in model.calls if c.check]
 
 
 def _io(model: NativeModel, t: int) -> dict[str, object]:
@@ -140,7 +172,8 @@ def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
         "banner": text_banner, "abi": KERNELS_ABI, "arrays": arrays, "params": params,
         "steps": [_step(model, c) for c in model.calls], "plan": model.plan,
         "input": _io(model, model.graph.inputs[0]), "output": _io(model, model.graph.outputs[0]),
-        "ops": len(model.calls),
+        "ops": len(model.calls), "checks": _checks(model),
+        "cmsis_header": cmsis_nn.HEADER if model.library_sources else "",
     }
     files = {
         "src/model_data.h": render("native/model_data.h.j2", **ctx),
@@ -149,7 +182,8 @@ def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
         "src/model.c": render("native/model.c.j2", **ctx),
     }
     kernels = templates_dir() / "native" / "kernels"
-    for name in (*KERNEL_HEADERS, *model.kernel_sources):
+    headers = (*KERNEL_HEADERS, cmsis_nn.HEADER) if model.library_sources else KERNEL_HEADERS
+    for name in (*headers, *model.kernel_sources):
         files[f"src/native/{name}"] = (kernels / name).read_text()
     return files
 
@@ -163,6 +197,8 @@ class NativeSpec:
     benchmark: str  # kws01 | vww01 | ic01 | ad01 | generic
     optimize: str = "speed"
     kernels: str = "native"  # one of NATIVE_KERNELS
+    # This machine's checkouts (name -> folder) for tinygen_local.json; never rendered.
+    checkouts: Mapping[str, str] | None = None
 
 
 def render_native(board: Board, spec: NativeSpec, defines: Sequence[str] = (),
@@ -180,8 +216,15 @@ def render_native(board: Board, spec: NativeSpec, defines: Sequence[str] = (),
         ops=sorted({c.kind for c in spec.model.calls}))
     sources = [p for p in files if p.endswith((".c", ".cc"))]
     all_defines = [*defines, *(["TG_PORTABLE=1"] if spec.kernels == "native-portable" else [])]
-    config = json.loads(project_config(board, sources, all_defines, []))
+    library = spec.model.library_sources
+    config = json.loads(project_config(board, sources, all_defines,
+                                       list(cmsis_nn.INCLUDE_DIRS) if library else []))
     config["include_dirs"].append("src/native")
-    config["opt_overrides"] = [["src/native/", KERNEL_OPT.get(spec.optimize, "-O2")]]
+    opt = KERNEL_OPT.get(spec.optimize, "-O2")
+    config["opt_overrides"] = [["src/native/", opt]]
+    if library:
+        # Compiled from the checkout tinygen_local.json names, with the kernels' flags.
+        config["dep_sources"] = [["cmsis-nn", s] for s in library]
+        config["opt_overrides"].append(["cmsis-nn/", opt])
     files["tinygen_project.json"] = json.dumps(config, indent=2) + "\n"
     return GeneratedProject(files)

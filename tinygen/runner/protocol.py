@@ -84,6 +84,18 @@ _INFER_START = _expect(r"m-infer-start-(\d+)", "m-infer-start-<N>")
 _INFER_DONE = _expect(r"m-infer-done", "m-infer-done")
 _RESULTS = _expect(r"m-results-\[(.*)\]", "m-results-[<scores>]")
 _OUTBYTES = _expect(r"m-outbytes-\[([0-9a-fA-F]*)\]", "m-outbytes-[<hex>]")
+_MEMORY = _expect(r"m-memory-\[stack_peak=(\d+),stack_size=(\d+),heap_used=(\d+),heap_size=(\d+)\]",
+                  "m-memory-[stack_peak=<n>,stack_size=<n>,heap_used=<n>,heap_size=<n>]")
+
+
+@dataclass(frozen=True)
+class MemoryUsage:
+    """What the ``memory`` command reports, in bytes."""
+
+    stack_peak: int
+    stack_size: int
+    heap_used: int
+    heap_size: int
 
 
 class DutClient:
@@ -229,6 +241,12 @@ class DutClient:
             raise DeviceError(f"odd number of hex digits in the answer to 'outbytes%': "
                               f"{m.group(0)!r}")
         return bytes.fromhex(digits)
+
+    def memory(self) -> MemoryUsage:
+        """Stack high-water mark and heap use since reset (tinygen extension ``memory``)."""
+        (m,) = self._match("memory%", self.command("memory"), [_MEMORY])
+        peak, stack, used, heap = (int(g) for g in m.groups())
+        return MemoryUsage(stack_peak=peak, stack_size=stack, heap_used=used, heap_size=heap)
 
     # ---- plumbing --------------------------------------------------------------------------
 
