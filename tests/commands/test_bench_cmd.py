@@ -65,8 +65,10 @@ def test_performance_prints_the_runner_lines_and_writes_json_and_log(
                             str(data), "--out", str(results), "--log", str(log))
     assert code == 0, err
     lines = out.splitlines()
-    assert re.fullmatch(r"Median throughput is +\d+\.\d{3} inf\./sec\.", lines[-4])
-    assert re.fullmatch(r"Latency \(median of 5 windows\) is [\d.]+ virtual ms", lines[-3])
+    assert re.fullmatch(r"Median throughput is +\d+\.\d{3} inf\./sec\.", lines[-5])
+    assert re.fullmatch(r"Latency \(median of 5 windows\) is [\d.]+ virtual ms", lines[-4])
+    assert re.fullmatch(r"Stack: peak [\d,]+ of 8,192 bytes reserved; heap: 0 of 4,096 bytes",
+                        lines[-3])
     assert re.fullmatch(r"Instructions per inference: [\d,]+ \(\+/- .*\)", lines[-2])
     assert lines[-1].startswith("note: emulated (QEMU -icount shift=0): time is instruction")
     doc = json.loads(results.read_text())

@@ -200,3 +200,19 @@ def test_a_counter_that_stands_still_is_reported(tmp_path: Path) -> None:
             run_performance(client, SYNTHETIC, iterations=None, warmup=0, min_window_s=10.0,
                             emulated=False)
         assert fake.commands[-1] == "infer 1 0"  # found at once, not after longer windows
+
+
+def test_performance_reports_the_firmwares_stack_peak(an386: Board, bringup_elf: Path) -> None:
+    """After the windows the runner asks `memory%`: the bring-up firmware's painted stack shows
+    its real peak (inside the 8 KiB it reserves), and nothing took heap."""
+    with open_transport(an386, bringup_elf, None, None) as transport:
+        client = DutClient(transport)
+        start_session(client, emulated=True)
+        result = _performance(client, iterations=10)
+    assert result.memory is not None
+    assert 200 < result.memory.stack_peak < result.memory.stack_size == 8192
+    assert result.memory.heap_used == 0
+    assert result.to_json()["memory"]["stack_peak"] == result.memory.stack_peak
+    assert result.summary_lines()[2] == (
+        f"Stack: peak {result.memory.stack_peak:,} of 8,192 bytes reserved; heap: 0 of "
+        f"4,096 bytes")

@@ -20,6 +20,7 @@ from tinygen.runner.protocol import (
     DeviceReplyError,
     DutClient,
     InferResult,
+    MemoryUsage,
     elapsed_us,
 )
 
@@ -91,6 +92,7 @@ class PerformanceResult:
     min_window_s: float
     emulated: bool
     iterations_chosen: bool  # by calibration (True) or given (False)
+    memory: MemoryUsage | None = None  # after the windows; None: the firmware has no memory%
 
     @property
     def median_throughput(self) -> float:
@@ -123,6 +125,10 @@ class PerformanceResult:
         lines = [f"Median throughput is {self.median_throughput:>10.3f} inf./sec.",
                  f"Latency (median of {count} window{'s' if count > 1 else ''}) is "
                  f"{self.latency_ms:.6g} {unit}ms"]
+        if self.memory is not None:
+            m = self.memory
+            lines.append(f"Stack: peak {m.stack_peak:,} of {m.stack_size:,} bytes reserved; "
+                         f"heap: {m.heap_used:,} of {m.heap_size:,} bytes")
         ipi = self.instructions_per_inference
         if ipi is not None:
             lines.append(f"Instructions per inference: {ipi:,.0f} (+/- "
@@ -150,6 +156,9 @@ class PerformanceResult:
             "instructions_resolution": self.instructions_resolution if self.emulated else None,
             "short_windows": len(self.short_windows),
             "note": _EMULATION_NOTE if self.emulated else None,
+            "memory": None if self.memory is None else {
+                "stack_peak": self.memory.stack_peak, "stack_size": self.memory.stack_size,
+                "heap_used": self.memory.heap_used, "heap_size": self.memory.heap_size},
         }
 
 
@@ -225,7 +234,16 @@ def run_performance(client: DutClient, inputs: Sequence[BenchInput], *, iteratio
     if progress:
         progress(len(chosen), len(chosen), "performance")
     return PerformanceResult(tuple(windows), tuple(steps), min_window_s, emulated,
-                             iterations is None)
+                             iterations is None, _memory(client))
+
+
+def _memory(client: DutClient) -> MemoryUsage | None:
+    """The firmware's stack peak and heap use after the run (tinygen's memory% extension);
+    None from a firmware that does not know the command."""
+    try:
+        return client.memory()
+    except DeviceReplyError:
+        return None
 
 
 # ---- accuracy ----------------------------------------------------------------------------
