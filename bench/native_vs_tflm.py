@@ -96,21 +96,27 @@ def goals(rows: list[dict[str, object]]) -> str:
                 continue
             ram, arena = int(native["ram"]), int(base["arena"])  # type: ignore[call-overload]
             runtime_ram = ram - int(native["input_buffer"])  # type: ignore[call-overload]
-            flash = _ratio(native["flash_without_model"], base["flash_without_model"])
-            instr = _ratio(native.get("instructions"), base.get("instructions"))
+            flash = _exact_ratio(native["flash_without_model"], base["flash_without_model"])
+            instr = _exact_ratio(native.get("instructions"), base.get("instructions"))
             lines.append((
                 model, f"{ours} vs {theirs}",
-                _mark(flash, float(flash[:-1]) <= 0.5 if flash != "-" else None),
+                _mark(f"{flash:.2f}x", flash <= 0.5) if flash is not None else "-",
                 _mark(f"{ram:,} / {arena:,}", ram <= arena),
                 _mark(f"{runtime_ram:,} / {arena:,}", runtime_ram <= arena),
-                _mark(instr, float(instr[:-1]) <= 1.0 if instr != "-" else None)))
+                _mark(f"{instr:.4f}x", instr <= 1.0) if instr is not None else "-"))
     return format_table(("model", "native vs TFLM", "flash w/o model (<= 0.5x)",
                          "RAM / TFLM arena", "RAM w/o input buffer / TFLM arena",
                          "instructions (<= 1x)"), lines, align_right=(2, 3, 4, 5))
 
 
-def _mark(text: str, ok: bool | None) -> str:
-    return text if ok is None else f"{text} {'ok' if ok else 'MISSED'}"
+def _exact_ratio(value: object, base: object) -> float | None:
+    if not isinstance(value, int) or not isinstance(base, int) or base == 0:
+        return None
+    return value / base
+
+
+def _mark(text: str, ok: bool) -> str:
+    return f"{text} {'ok' if ok else 'MISSED'}"
 
 
 def main() -> int:
