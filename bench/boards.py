@@ -61,7 +61,7 @@ def main() -> int:
             r["board"], r["model"],
             f"{flash:,} ({100 * flash / int(r['flash_budget']):.0f}%)",  # type: ignore[call-overload]
             f"{ram:,} ({100 * ram / int(r['ram_budget']):.0f}%)",  # type: ignore[call-overload]
-            f"{r['stack']:,} (peak {r['stack_peak']:,})", ratio,
+            f"{r['stack']:,} (peak {r['stack_peak'] or 0:,})", ratio,
             f"{instr:,}" if instr else "-",
             {True: "yes", False: "NO", None: "-"}[r.get("bit_exact")],  # type: ignore[index]
             str(r["warnings"])))

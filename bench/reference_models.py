@@ -87,8 +87,7 @@ def measure(board_name: str, model: str, kernels: str | None, out: Path,
 def parse_common(parser: argparse.ArgumentParser, out: str) -> argparse.Namespace | None:
     """Add the options every reference-model bench has (--models, --out, --json, --shared),
     parse; None (after saying so) when the MLPerf Tiny reference data is absent."""
-    if not any(a.dest == "models" for a in parser._actions):
-        parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--out", type=Path, default=Path(out))
     parser.add_argument("--json", type=Path)
     parser.add_argument("--shared", type=Path, default=SHARED,

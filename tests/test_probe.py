@@ -90,15 +90,19 @@ def _symbol(elf: Path, name: str) -> int:
                 if line.split()[-1] == name)
 
 
-def test_a_model_build_links_the_stack_it_measured(tmp_path: Path) -> None:
-    """A native build of kws_tiny for a board without stack_size: the probe measures, the linked
-    stack is the sized one, and the final firmware's own peak stays inside it."""
+def test_a_model_build_links_the_stack_it_measured(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A native build of kws_tiny for a board without stack_size: the probe measures (an empty
+    cache, so it really runs), the linked stack is the sized one, and the final firmware's own
+    peak stays inside it."""
     require_tools()
+    monkeypatch.setenv("TINYGEN_CACHE", str(tmp_path / "cache"))
     board = load_board("mps2_an386")
     result = build_firmware(BuildOptions(board=board, out_dir=tmp_path / "fw",
                                          model_path=MODELS / "kws_tiny.tflite",
                                          runtime="native"))
     assert result.stack_peak is not None and result.stack_source == "measured"
+    assert list((tmp_path / "cache" / "probe").glob("*.json")), "the probe ran and was cached"
     assert result.stack_size == sized_stack(result.stack_peak)
     assert result.heap_size == 0
     stack = _symbol(result.elf, "__stack_end__") - _symbol(result.elf, "__stack_start__")
@@ -130,3 +134,17 @@ def test_without_qemu_a_native_build_links_the_default_stack(
     assert (result.stack_size, result.heap_size) == (DEFAULT_STACK_SIZE, DEFAULT_HEAP_SIZE)
     assert any("qemu-system-arm is not installed: the stack is not measured" in m
                for m in messages)
+
+
+def test_an_energy_mode_build_is_probed_in_performance_mode(tmp_path: Path) -> None:
+    """The probe must answer `infer` with timestamps: an --energy model build still measures its
+    stack (the probe firmware is built in performance mode), and the firmware it links is the
+    energy-mode one."""
+    require_tools()
+    result = build_firmware(BuildOptions(board=load_board("nucleo_f446re"),
+                                         out_dir=tmp_path / "fw",
+                                         model_path=MODELS / "ad_tiny.tflite", runtime="native",
+                                         energy=True))
+    assert result.stack_peak is not None and result.stack_source == "measured"
+    config = (tmp_path / "fw" / "src" / "tinygen_config.h").read_text()
+    assert "#define EE_CFG_ENERGY_MODE 1" in config

@@ -99,7 +99,12 @@ def tree_fingerprint(path: Path) -> str:
         dirs.sort()
         for name in sorted(files):
             full = os.path.join(root, name)
-            st = os.stat(full)
+            try:
+                st = os.lstat(full)
+            except OSError as exc:
+                raise DependencyError(f"cannot read {full}: {exc.strerror}",
+                                      hint="fix the file's permissions, or use a git "
+                                           "checkout") from exc
             rel = os.path.relpath(full, path)
             digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]

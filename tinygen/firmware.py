@@ -45,7 +45,7 @@ from tinygen.probe import (
     run_probe,
 )
 from tinygen.resources import sconstruct_path
-from tinygen.toolchain import board_cpu_flags, require_toolchain
+from tinygen.toolchain import board_cpu_flags, compiler_version, require_toolchain
 
 # The probe firmware's arena: large enough for any MLPerf Tiny model, small enough for MPS2 RAM.
 _PROBE_ARENA = 2 * 1024 * 1024
@@ -156,18 +156,21 @@ def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
         raise UsageError(f"--kernels {kernels} is a TFLM kernel set",
                          hint=f"with --runtime native use one of {', '.join(NATIVE_KERNELS)}")
     checkouts: dict[str, str] | None = None
+    versions: tuple[tuple[str, str], ...] = ()
     if kernels == "cmsis-nn":
         if opts.board.core in cmsis_nn.MVE_CORES:
             raise UsageError(f"--runtime native --kernels cmsis-nn does not support the "
                              f"{opts.board.core} (Helium) yet",
                              hint="use --kernels native, or --runtime tflm --kernels cmsis-nn")
         pins = tuple(p for p in load_manifest() if p.name in cmsis_nn.PINS)
-        checkouts = {n: str(c.path) for n, c in resolve(pins, opts.deps_dir).items()}
+        resolved = resolve(pins, opts.deps_dir)
+        checkouts = {n: str(c.path) for n, c in resolved.items()}
+        versions = tuple(sorted((n, c.version) for n, c in resolved.items()))
     info = load_model(opts.model_path)
     check_buildable(info)
     model = prepare_native(opts.model_path, kernels, opts.board.has_dsp)
     return NativeSpec(info, model, opts.benchmark or info.benchmark or "generic", opts.optimize,
-                      kernels, checkouts)
+                      kernels, checkouts, versions)
 
 
 def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool = False,
@@ -201,8 +204,10 @@ def probe_board_for(board: Board) -> Board:
     for name in list_board_names():
         candidate = load_board(name)
         if candidate.family == "mps2" and candidate.core == board.core:
-            return dataclasses.replace(candidate, fpu=board.fpu, stack_size=PROBE_STACK_SIZE,
-                                       heap_size=PROBE_HEAP_SIZE)
+            return dataclasses.replace(
+                candidate, fpu=board.fpu,
+                stack_size=max(PROBE_STACK_SIZE, board.stack_size or 0),
+                heap_size=max(PROBE_HEAP_SIZE, board.heap_size or 0))
     raise BuildError(
         f"no emulated board with a {board.core} to measure the tensor arena and stack on",
         hint="add an MPS2 board description with this core (see docs/porting.md)",
@@ -213,13 +218,19 @@ def _project(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | No
              board: Board, arena: int, probe: bool = False) -> GeneratedProject:
     """The firmware project for ``board``: a native one, a TFLM one, or the bring-up."""
     if native is not None:
-        return render_native(board, native, energy=opts.energy and not probe)
+        return render_native(board, native, energy=opts.energy)
     return _render(opts, prep, arena, probe=probe, board=board)
 
 
-def _project_key(project: GeneratedProject, prep: _Prepared | None) -> str:
-    """What a probe's result depends on: every generated file and the library variant."""
+def _project_key(project: GeneratedProject, prep: _Prepared | None,
+                 native: NativeSpec | None) -> str:
+    """What a probe's result depends on: every generated file, the SConstruct that compiles
+    them, the compiler, and the library variant or the versions of the checkouts compiled in."""
     digest = hashlib.sha256(prep.spec.key.encode() if prep else b"native")
+    if native is not None:
+        digest.update(json.dumps(native.checkout_versions).encode())
+    digest.update(sconstruct_path().read_bytes())
+    digest.update(compiler_version().encode())
     for name in sorted(project.files):
         digest.update(name.encode() + b"\0" + project.files[name].encode() + b"\0")
     return digest.hexdigest()[:24]
@@ -240,9 +251,11 @@ def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | Non
     takes. Cached by the probe project's contents."""
     probe_board = probe_board_for(opts.board)
     given = opts.arena_size
-    project = _project(opts, prep, native, probe_board, given or _PROBE_ARENA,
-                       probe=prep is not None and not given)
-    cached = cache_root() / "probe" / f"{_project_key(project, prep)}.json"
+    # The probe is a performance-mode firmware whatever the target's mode: it has to answer
+    # `infer` with timestamps (energy mode differs only in how the timestamps leave the board).
+    project = _project(dataclasses.replace(opts, energy=False), prep, native, probe_board,
+                       given or _PROBE_ARENA, probe=prep is not None and not given)
+    cached = cache_root() / "probe" / f"{_project_key(project, prep, native)}.json"
     if cached.is_file() and (found := Measured.from_json(cached.read_text())) is not None:
         return found, "cached"
     if progress:
@@ -341,6 +354,8 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         enforce_budgets(report)
     except TinygenError as exc:
         shutil.rmtree(failed, ignore_errors=True)
+        if work.exists() and not any(work.iterdir()):
+            work.rmdir()  # failed before anything was written: nothing to keep
         if work.exists():
             work.rename(failed)
             exc.message = exc.message.replace(str(work), str(failed))
@@ -379,8 +394,8 @@ def _measured_board(opts: BuildOptions, prep: _Prepared | None, native: NativeSp
         try:
             measured, how = measure(opts, prep, native, work, progress)
         except ToolMissingError:
-            if prep is not None and not opts.arena_size:
-                raise  # the arena cannot be known without running the probe
+            if shutil.which(QEMU) is not None or (prep is not None and not opts.arena_size):
+                raise  # another tool is missing, or the arena needs the probe
             measured, how = None, "given"
             if progress:
                 progress(f"{QEMU} is not installed: the stack is not measured; the board's "

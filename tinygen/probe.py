@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
 from tinygen.emulator import QemuTransport
-from tinygen.errors import BuildError, DeviceError, OverBudgetError
+from tinygen.errors import BuildError, OverBudgetError
 from tinygen.runner.protocol import DutClient
 
 # The probe firmware's own stack and heap: room for any MLPerf Tiny model, measured from there.
@@ -72,9 +72,10 @@ def run_probe(board: Board, elf: Path, payload: int) -> Measured:
         dut.infer(1, 0, timeout=INFER_TIMEOUT)
         usage = dut.memory()
     if usage.stack_peak >= usage.stack_size:
-        raise DeviceError(f"the probe firmware used all of its {usage.stack_size:,}-byte stack",
-                          hint="this model needs more stack than tinygen's probe reserves; "
-                               "set stack_size in the board file")
+        raise OverBudgetError(
+            f"the firmware used all of the probe's {usage.stack_size:,}-byte stack",
+            hint=f"set stack_size in the board file above {usage.stack_size:,}: the probe "
+                 f"then reserves that much")
     return Measured(stack_peak=usage.stack_peak, heap_used=usage.heap_used,
                     probe_board=board.name, arena_min=arena_min)
 

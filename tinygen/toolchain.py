@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import subprocess
 
 from tinygen.board import Board
 from tinygen.errors import ToolMissingError
@@ -33,3 +35,11 @@ def require_toolchain() -> None:
             f"the Arm cross toolchain is missing ({', '.join(PREFIX + m for m in missing)})",
             hint=f"install it: apt-get install {APT_PACKAGES}",
         )
+
+
+@functools.cache
+def compiler_version() -> str:
+    """The cross compiler's version line (what compiled code depends on besides its flags)."""
+    result = subprocess.run([PREFIX + "gcc", "--version"], capture_output=True, text=True,
+                            check=False)
+    return result.stdout.splitlines()[0] if result.returncode == 0 and result.stdout else ""

@@ -199,6 +199,8 @@ class NativeSpec:
     kernels: str = "native"  # one of NATIVE_KERNELS
     # This machine's checkouts (name -> folder) for tinygen_local.json; never rendered.
     checkouts: Mapping[str, str] | None = None
+    # (name, commit or tree fingerprint) of those checkouts: what compiled code depends on.
+    checkout_versions: tuple[tuple[str, str], ...] = ()
 
 
 def render_native(board: Board, spec: NativeSpec, defines: Sequence[str] = (),

@@ -242,7 +242,7 @@ def _memory(client: DutClient) -> MemoryUsage | None:
     None from a firmware that does not know the command."""
     try:
         return client.memory()
-    except DeviceReplyError:
+    except DeviceError:  # an e- line, or no answer the protocol allows: not a tinygen firmware
         return None
 
 
