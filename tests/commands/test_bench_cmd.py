@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands.cli_support import needs_qemu_and_gcc
 from tinygen.cli import main
 from tinygen.errors import ExitCode
 from tinygen.runner.dataset import synthetic_input
@@ -22,15 +22,7 @@ from tinygen.runner.dataset import synthetic_input
 Capture = pytest.CaptureFixture[str]
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
-    reason="needs qemu-system-arm and arm-none-eabi-gcc")
-
-
-@pytest.fixture
-def elf(bringup_elf: Path) -> Path:
-    """The session's bring-up firmware for mps2_an386 (tests/conftest.py)."""
-    return bringup_elf
+pytestmark = needs_qemu_and_gcc
 
 
 def _dataset(root: Path, sizes: list[int], labels: list[int] | None = None) -> Path:

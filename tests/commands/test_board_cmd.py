@@ -4,26 +4,15 @@ from datasheet numbers load, and build the bring-up firmware with no code change
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from elftools.elf.elffile import ELFFile
 
+from tests.commands.cli_support import needs_gcc, run_cli
 from tinygen.board import load_board
-from tinygen.cli import main
 from tinygen.firmware import BuildOptions, build_firmware
-
-needs_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
-                               reason="arm-none-eabi-gcc is not installed")
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def _builds_clean(path: Path, tmp_path: Path) -> None:
@@ -44,7 +33,7 @@ def test_new_from_datasheet_numbers_builds(capsys: pytest.CaptureFixture[str],
     # STM32F411RE (DS10314): Cortex-M4F, 512 KB flash, 128 KB SRAM, 100 MHz; NUCLEO-F411RE's
     # virtual COM port on USART2 (PA2/PA3), Arduino D2 on PA10.
     out = tmp_path / "my_f411.yaml"
-    code, stdout, err = _run(
+    code, stdout, err = run_cli(
         capsys, "board", "new", "my_f411", "--mcu", "STM32F411RE", "--core", "cortex-m4",
         "--flash", "512K", "--ram", "128K", "--clock", "100MHz", "--uart", "USART2",
         "--timestamp-pin", "PA10", "--source", "ST DS10314 rev 7, figure 14 and table 9",
@@ -66,7 +55,7 @@ def test_new_like_a_known_board_builds(capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
     # STM32F756ZG on a Nucleo-144 layout: as disco_f746, with another UART and the ST-LINK clock.
     out = tmp_path / "f756.yaml"
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys, "board", "new", "my_f756", "--like", "disco_f746", "--mcu", "STM32F756ZG",
         "--hse", "8MHz", "--hse-bypass", "--uart", "USART3", "--tx", "PD8", "--rx", "PD9",
         "--out", str(out))
@@ -84,13 +73,13 @@ def test_new_like_a_known_board_builds(capsys: pytest.CaptureFixture[str],
 def test_new_nrf52_and_copy_of_an_emulated_board(capsys: pytest.CaptureFixture[str],
                                                  tmp_path: Path) -> None:
     nrf = tmp_path / "nrf52832.yaml"
-    assert _run(capsys, "board", "new", "my_nrf52832", "--mcu", "nRF52832", "--core",
+    assert run_cli(capsys, "board", "new", "my_nrf52832", "--mcu", "nRF52832", "--core",
                 "cortex-m4", "--flash", "512K", "--ram", "64K", "--clock", "64MHz",
                 "--timestamp-pin", "P0.17", "--out", str(nrf))[0] == 0
     assert load_board(str(nrf)).uart.tx == "P0.06"
     _builds_clean(nrf, tmp_path / "nrf")
     copy = tmp_path / "netduino_copy.yaml"
-    assert _run(capsys, "board", "new", "my_netduino", "--like", "netduinoplus2",
+    assert run_cli(capsys, "board", "new", "my_netduino", "--like", "netduinoplus2",
                 "--out", str(copy))[0] == 0
     board = load_board(str(copy))
     assert board.emulator is None and board.timer == "dwt", "a copy is real hardware"
@@ -112,7 +101,7 @@ def test_new_nrf52_and_copy_of_an_emulated_board(capsys: pytest.CaptureFixture[s
 def test_new_errors(argv: list[str], code: int, fragment: str,
                     capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "x.yaml"
-    got, _, err = _run(capsys, "board", "new", "x_board", *argv, "--out", str(out))
+    got, _, err = run_cli(capsys, "board", "new", "x_board", *argv, "--out", str(out))
     assert got == code
     assert fragment in err
     assert not out.exists(), "nothing is written when the board is invalid"
@@ -121,18 +110,18 @@ def test_new_errors(argv: list[str], code: int, fragment: str,
 def test_new_refuses_to_overwrite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "b.yaml"
     out.write_text("keep me\n")
-    code, _, err = _run(capsys, "board", "new", "b", "--like", "disco_f746", "--out", str(out))
+    code, _, err = run_cli(capsys, "board", "new", "b", "--like", "disco_f746", "--out", str(out))
     assert code == 3 and "exists" in err and out.read_text() == "keep me\n"
-    assert _run(capsys, "board", "new", "b", "--like", "disco_f746", "--out", str(out),
+    assert run_cli(capsys, "board", "new", "b", "--like", "disco_f746", "--out", str(out),
                 "--force")[0] == 0
 
 
 def test_show(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "board", "show", "nucleo_l4r5zi")
+    code, out, _ = run_cli(capsys, "board", "show", "nucleo_l4r5zi")
     assert code == 0
     assert "HSI 16 MHz -> PLL M=2 N=30 /2 (VCO input 8 MHz, VCO 240 MHz) = 120 MHz" in out
     assert "LPUART1 (stm32_lpuart) at 0x40008000, clock 16 MHz" in out
-    code, out, _ = _run(capsys, "board", "show", "nucleo_h743zi2", "--json")
+    code, out, _ = run_cli(capsys, "board", "show", "nucleo_h743zi2", "--json")
     data = json.loads(out)
     assert data["clock"]["pll"] == {"m": 1, "n": 120, "divider": 2, "ref_hz": 8_000_000,
                                     "vco_hz": 960_000_000}
@@ -140,5 +129,5 @@ def test_show(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_board_without_action_is_usage(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "board")
+    code, _, err = run_cli(capsys, "board")
     assert code == 2 and "new or show" in err

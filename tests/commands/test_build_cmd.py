@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.commands.cli_support import needs_gcc, run_cli
 from tinygen.cli import main
 
 BOARDS = Path(__file__).resolve().parents[1] / "data" / "boards"
-needs_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
-                               reason="arm-none-eabi-gcc is not installed")
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,18 +21,18 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_no_command_is_usage(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys)
+    code, _, err = run_cli(capsys)
     assert code == 2 and "usage" in err
 
 
 def test_bad_option_is_usage(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--kernels", "x")
+    code, _, err = run_cli(capsys, "build", "--board", "mps2_an386", "--bringup", "--kernels", "x")
     assert code == 2
     assert err.startswith("error:") and "hint:" in err
 
 
 def test_boards_json_lists_six(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "boards", "--json")
+    code, out, _ = run_cli(capsys, "boards", "--json")
     names = {b["name"] for b in json.loads(out)}
     assert code == 0
     assert {"mps2_an385", "mps2_an386", "mps2_an500", "netduinoplus2", "disco_f746",
@@ -49,12 +40,12 @@ def test_boards_json_lists_six(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_boards_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "boards")
+    code, out, _ = run_cli(capsys, "boards")
     assert code == 0 and "disco_f746" in out and "216 MHz" in out
 
 
 def test_unknown_board(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = _run(capsys, "build", "--board", "nucleo_x", "--bringup", "--out",
+    code, out, err = run_cli(capsys, "build", "--board", "nucleo_x", "--bringup", "--out",
                           str(tmp_path / "fw"))
     assert code == 3 and out == ""
     lines = err.strip().splitlines()
@@ -64,7 +55,7 @@ def test_unknown_board(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 
 
 def test_invalid_board_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = _run(capsys, "build", "--board", str(BOARDS / "invalid_overlap.yaml"),
+    code, _, err = run_cli(capsys, "build", "--board", str(BOARDS / "invalid_overlap.yaml"),
                         "--bringup", "--out", str(tmp_path / "fw"))
     assert code == 3 and "memory: regions 'flash' and 'ram' overlap" in err
 
@@ -77,7 +68,7 @@ def test_invalid_board_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
 def test_model_options_are_refused_with_bringup(capsys: pytest.CaptureFixture[str],
                                                 tmp_path: Path, extra: list[str],
                                                 named: str) -> None:
-    code, out, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", *extra,
+    code, out, err = run_cli(capsys, "build", "--board", "mps2_an386", "--bringup", *extra,
                           "--out", str(tmp_path / "fw"))
     assert code == 2 and out == ""
     assert err.splitlines()[0] == f"error: {named} cannot be used with --bringup"
@@ -86,7 +77,7 @@ def test_model_options_are_refused_with_bringup(capsys: pytest.CaptureFixture[st
 
 @needs_gcc
 def test_bringup_build_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = _run(capsys, "build", "--board", "mps2_an385", "--bringup", "--out",
+    code, out, _ = run_cli(capsys, "build", "--board", "mps2_an385", "--bringup", "--out",
                         str(tmp_path / "fw"), "--json")
     data = json.loads(out)
     assert code == 0
@@ -97,7 +88,7 @@ def test_bringup_build_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
 
 @needs_gcc
 def test_over_budget_exit_code(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
+    code, out, err = run_cli(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
                           str(tmp_path / "fw"), "--budget-ram", "4K")
     assert code == 5 and out == ""
     assert "ram" in err and "over" in err
@@ -107,7 +98,7 @@ def test_over_budget_exit_code(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 @needs_gcc
 def test_generate_writes_a_buildable_project(capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
-    code, out, _ = _run(capsys, "generate", "--board", "netduinoplus2", "--bringup", "--out",
+    code, out, _ = run_cli(capsys, "generate", "--board", "netduinoplus2", "--bringup", "--out",
                         str(tmp_path / "proj"))
     assert code == 0 and "scons -C" in out
     project = tmp_path / "proj"
@@ -124,7 +115,7 @@ def test_generate_writes_a_buildable_project(capsys: pytest.CaptureFixture[str],
 def test_missing_toolchain_exit_code(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
+    code, _, err = run_cli(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
                         str(tmp_path / "fw"))
     assert code == 8 and "apt-get install gcc-arm-none-eabi" in err
 
@@ -133,7 +124,7 @@ def test_missing_toolchain_exit_code(capsys: pytest.CaptureFixture[str], tmp_pat
 def test_linker_overflow_is_over_budget(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     """A firmware the linker cannot place exits 5 naming the region and the overflow."""
-    code, out, err = _run(capsys, "build", "--board", str(BOARDS / "valid_tiny_ram.yaml"),
+    code, out, err = run_cli(capsys, "build", "--board", str(BOARDS / "valid_tiny_ram.yaml"),
                           "--bringup", "--out", str(tmp_path / "fw"))
     assert code == 5 and out == ""
     assert "overflows region 'ram' by" in err and "biggest parts" in err
@@ -145,7 +136,7 @@ def test_out_folder_with_foreign_files_is_refused(capsys: pytest.CaptureFixture[
     keep = tmp_path / "keep"
     keep.mkdir()
     (keep / "important.txt").write_text("mine")
-    code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
+    code, _, err = run_cli(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
                         str(keep))
     assert code == 3 and "holds files tinygen did not write" in err
     assert (keep / "important.txt").read_text() == "mine"
@@ -155,7 +146,7 @@ def test_out_that_is_a_file_is_refused(capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
     target = tmp_path / "afile"
     target.write_text("x")
-    code, _, err = _run(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
+    code, _, err = run_cli(capsys, "build", "--board", "mps2_an386", "--bringup", "--out",
                         str(target))
     assert code == 3 and "is a file" in err
     assert not list(tmp_path.glob("afile.*"))
@@ -164,13 +155,13 @@ def test_out_that_is_a_file_is_refused(capsys: pytest.CaptureFixture[str],
 def test_verify_checks_its_request_before_building(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path) -> None:
     model = str(Path(__file__).resolve().parents[2] / "models" / "kws_tiny.tflite")
-    code, _, err = _run(capsys, "verify", "--board", "disco_f746", "--model", model, "--out",
+    code, _, err = run_cli(capsys, "verify", "--board", "disco_f746", "--model", model, "--out",
                         str(tmp_path / "fw"))
     assert code == 3 and "not emulated" in err
-    code, _, err = _run(capsys, "verify", "--board", "mps2_an386", "--model", model, "--out",
+    code, _, err = run_cli(capsys, "verify", "--board", "mps2_an386", "--model", model, "--out",
                         str(tmp_path / "fw"), "--input", str(tmp_path / "missing.bin"))
     assert code == 3 and "is not a file" in err
-    code, _, err = _run(capsys, "verify", "--board", "mps2_an386", "--model", model, "--out",
+    code, _, err = run_cli(capsys, "verify", "--board", "mps2_an386", "--model", model, "--out",
                         str(tmp_path / "fw"), "--random", "0")
     assert code == 2 and "nothing to verify" in err
     assert not (tmp_path / "fw").exists()
