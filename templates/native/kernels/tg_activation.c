@@ -53,7 +53,10 @@ void tg_softmax_s8(const tg_softmax_t *p, const int8_t *in, int8_t *out)
     }
 }
 
-void tg_logistic_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out)
+/* LOGISTIC and TANH: saturate outside the input range, else the fixed-point function of the
+ * rescaled input, rounded down by ``shift`` bits and moved by ``offset`` (TFLM's int8 paths). */
+static inline void tg_saturating_map(const tg_sigmoid_t *p, const int8_t *in, int8_t *out,
+                                     int32_t (*fn)(int32_t), int32_t shift, int32_t offset)
 {
     for (int32_t i = 0; i < p->size; ++i) {
         const int32_t x = in[i] - p->in_zp;
@@ -63,24 +66,18 @@ void tg_logistic_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out)
             out[i] = 127;
         } else {
             const int32_t q4 = tg_requant(x, p->input_mult, p->input_left_shift);
-            const int32_t v = tg_rdbpot(tg_fp_logistic(q4), 23) - 128;
+            const int32_t v = tg_rdbpot(fn(q4), shift) + offset;
             out[i] = (int8_t)tg_clamp(v, -128, 127);
         }
     }
 }
 
+void tg_logistic_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out)
+{
+    tg_saturating_map(p, in, out, tg_fp_logistic, 23, -128);
+}
+
 void tg_tanh_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out)
 {
-    for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t x = in[i] - p->in_zp;
-        if (x <= -p->range_radius) {
-            out[i] = -128;
-        } else if (x >= p->range_radius) {
-            out[i] = 127;
-        } else {
-            const int32_t q4 = tg_requant(x, p->input_mult, p->input_left_shift);
-            const int32_t v = tg_rdbpot(tg_fp_tanh(q4), 24);
-            out[i] = (int8_t)tg_clamp(v, -128, 127);
-        }
-    }
+    tg_saturating_map(p, in, out, tg_fp_tanh, 24, 0);
 }
