@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Before TensorFlow loads: quiet logs, and no oneDNN, whose float rounding varies by CPU and
-# would change calibration ranges (and so the bytes) from one machine to another.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 import numpy as np
-from model_files import write_or_check
+from model_files import import_tensorflow, write_or_check
 
-try:
-    import tensorflow as tf
-except ImportError:  # pragma: no cover - depends on the environment
-    sys.exit("error: TensorFlow is needed: pip install 'tinygen[quantize]' (or tensorflow-cpu)")
+tf = import_tensorflow()
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20240601

@@ -10,7 +10,6 @@ runtime with the TFLM interpreter on them without needing TensorFlow.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -18,16 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 import numpy as np
-from model_files import write_or_check
+from model_files import import_tensorflow, write_or_check
 
-try:
-    import tensorflow as tf
-except ImportError:  # pragma: no cover - depends on the environment
-    sys.exit("error: TensorFlow is needed: pip install 'tinygen[quantize]' (or tensorflow-cpu)")
+tf = import_tensorflow()
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path("tests/data/ops")
