@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
 TEST_DATA = REPO / "tests" / "data"
 MLPERF = REPO / ".." / "shared" / "mlperf-tiny"
+# The MLPerf Tiny reference models (in MLPERF/models) and their sample input, when one ships.
+REFERENCE = {
+    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
+    "vww": ("vww_96_int8.tflite", None),
+    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
+    "ad": ("ad01_int8.tflite", None),
+}
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.native.test_native_firmware import REFERENCE, _assert_bit_exact
+from tests.conftest import REFERENCE
+from tests.native.test_native_firmware import _assert_bit_exact
 from tests.tflm_support import cmsis_nn_unreachable_reason
 from tinygen.board import load_board
 from tinygen.build import run_scons

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REFERENCE
 from tinygen.board import load_board
 from tinygen.emulator import QemuTransport
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
@@ -28,12 +29,6 @@ pytestmark = [
                        reason="arm-none-eabi-gcc is not installed"),
     pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="no qemu-system-arm"),
 ]
-REFERENCE = {
-    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
-    "vww": ("vww_96_int8.tflite", None),
-    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
-    "ad": ("ad01_int8.tflite", None),
-}
 
 
 def _build(model: Path, out: Path, board: str = "mps2_an386",

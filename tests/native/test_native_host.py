@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import REFERENCE
 from tests.native.native_host import (
     CC,
     compare,
@@ -68,12 +69,6 @@ OP_MODELS: dict[str, tuple[str, ...]] = {
     "mean_hw": ("MEAN",),
     "mean_last_axis": ("MEAN",),
     "reshape_squeeze": ("RESHAPE",),
-}
-REFERENCE = {
-    "kws": ("kws_ref_model.tflite", "samples/kws01_kws_input_data_sample0_i8_49x10.bin"),
-    "vww": ("vww_96_int8.tflite", None),
-    "ic": ("pretrainedResnet_quant.tflite", "samples/ic01_ic_inputs_sample0_u8_32x32x3.bin"),
-    "ad": ("ad01_int8.tflite", None),
 }
 
 
