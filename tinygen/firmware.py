@@ -368,8 +368,7 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
     shutil.rmtree(failed, ignore_errors=True)
     _replace(work, opts.out_dir)
     elf = opts.out_dir / "firmware.elf"
-    report = audit_elf(elf, opts.board, map_path=opts.out_dir / "firmware.map",
-                       budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
+    report = report.moved_to(opts.out_dir)
     return BuildResult(
         out_dir=opts.out_dir, elf=elf, board=opts.board,
         benchmark=(native.benchmark if native else prep.benchmark if prep

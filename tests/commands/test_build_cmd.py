@@ -84,6 +84,9 @@ def test_bringup_build_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert data["board"] == "mps2_an385" and data["warnings"] == []
     assert data["audit"]["schema"] == "tinygen-audit"
     assert Path(data["elf"]).is_file()
+    # The audit was made in the work folder and moved with the ELF: its paths are the output's.
+    assert data["audit"]["elf"]["path"] == data["elf"]
+    assert data["audit"]["map"] == str(Path(data["out_dir"]) / "firmware.map")
 
 
 @needs_gcc

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from tinygen.audit.roles import ROLE_LABELS
@@ -137,6 +138,12 @@ class AuditReport:
     sections: tuple[SectionUsage, ...]
     symbols: tuple[SymbolUsage, ...]  # biggest first
     notes: tuple[str, ...]
+
+    def moved_to(self, folder: Path) -> AuditReport:
+        """The same report for the ELF and map file moved, unchanged, into ``folder``."""
+        return replace(
+            self, elf=replace(self.elf, path=str(folder / Path(self.elf.path).name)),
+            map_path=None if self.map_path is None else str(folder / Path(self.map_path).name))
 
     def role(self, role: str) -> RoleUsage:
         for r in self.roles:
