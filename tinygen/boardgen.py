@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from tinygen.board import CORES, Board, parse_board, resolve_board_path
-from tinygen.errors import BoardError
+from tinygen.errors import BoardError, UsageError
 from tinygen.family import FAMILIES, Family, family_for_mcu, get_family, parse_pin, uart_by_name
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
@@ -188,10 +188,10 @@ def _debug(raw: dict[str, Any], req: BoardRequest) -> None:
 
 
 def _from_form(req: BoardRequest) -> tuple[dict[str, Any], str]:
-    missing = [f"--{k.replace('_', '-')}" for k in ("mcu", "core", "flash", "ram", "clock_hz")
+    missing = [f"--{k.replace('_hz', '')}" for k in ("mcu", "core", "flash", "ram", "clock_hz")
                if getattr(req, k) is None]
     if missing:
-        raise BoardError(f"a new board needs {', '.join(missing)} (or --like BOARD)",
+        raise UsageError(f"a new board needs {', '.join(missing)}, or --like BOARD",
                          hint="values from the datasheet, e.g. --mcu STM32F446RE --core "
                               "cortex-m4 --flash 512K --ram 128K --clock 180MHz")
     assert req.mcu and req.core and req.flash and req.ram and req.clock_hz

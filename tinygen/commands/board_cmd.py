@@ -175,13 +175,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_description(data)
         return 0
-    if args.like is None:
-        missing = [f"--{k.replace('_hz', '')}" for k in ("mcu", "core", "flash", "ram", "clock_hz")
-                   if getattr(args, k) is None]
-        if missing:
-            raise UsageError(f"a new board needs {', '.join(missing)}, or --like BOARD",
-                             hint="values from the datasheet, e.g. --mcu STM32F446RE --core "
-                                  "cortex-m4 --flash 512K --ram 128K --clock 180MHz")
     out: Path = args.out or Path(f"{args.name}.yaml")
     if out.exists() and not args.force:
         raise InputError(f"{out} exists", hint="pass --force to overwrite it, or --out PATH")
