@@ -28,12 +28,18 @@ REFERENCE = {
 
 
 @pytest.fixture
-def mlperf_models() -> Path:
-    """The MLPerf Tiny reference models beside the repository (../shared), or a skip."""
-    folder = MLPERF / "models"
-    if not folder.is_dir():
-        pytest.skip(f"MLPerf Tiny reference models not found at {folder.resolve()}")
-    return folder
+def mlperf() -> Path:
+    """The MLPerf Tiny reference data beside the repository (../shared/mlperf-tiny: models/,
+    samples/, ...), or a skip."""
+    if not (MLPERF / "models").is_dir():
+        pytest.skip(f"MLPerf Tiny reference models not found at {(MLPERF / 'models').resolve()}")
+    return MLPERF
+
+
+@pytest.fixture
+def mlperf_models(mlperf: Path) -> Path:
+    """The MLPerf Tiny reference models (../shared/mlperf-tiny/models), or a skip."""
+    return mlperf / "models"
 
 
 ModelEditor = Callable[[Path, Path, Callable[[Any], None]], Path]

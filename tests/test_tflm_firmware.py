@@ -87,12 +87,6 @@ def test_unsupported_op_fails_before_compiling(unsupported_op_model: Path,
     assert not (tmp_path / "fw").exists()
 
 
-@pytest.fixture
-def mlperf() -> Path:
-    if not (MLPERF / "models").is_dir():
-        pytest.skip(f"MLPerf Tiny reference data not found at {MLPERF}")
-    return MLPERF
-
 
 @pytest.mark.parametrize("kernels", ["cmsis-nn", "reference"])
 @pytest.mark.parametrize("name", list(REFERENCE))

@@ -112,13 +112,6 @@ def test_cortex_m3_board(tmp_path: Path) -> None:
     _assert_bit_exact(_build(model, tmp_path / "fw", board="mps2_an385"), model, randoms=2)
 
 
-@pytest.fixture
-def mlperf() -> Path:
-    folder = REPO.parent / "shared" / "mlperf-tiny"
-    if not (folder / "models").is_dir():
-        pytest.skip(f"MLPerf Tiny reference data not found at {folder}")
-    return folder
-
 
 @pytest.mark.parametrize("name", list(REFERENCE))
 def test_reference_models_bit_exact(name: str, mlperf: Path, tmp_path: Path) -> None:

@@ -117,12 +117,6 @@ def test_float_io_model_bit_exact(tmp_path: Path) -> None:
     assert len(set(host)) > 1
 
 
-@pytest.fixture
-def mlperf() -> Path:
-    if not (MLPERF / "models").is_dir():
-        pytest.skip(f"MLPerf Tiny reference models not found at {MLPERF}")
-    return MLPERF
-
 
 @pytest.mark.parametrize("name", list(REFERENCE))
 def test_reference_models_bit_exact(name: str, mlperf: Path, tmp_path: Path) -> None:
