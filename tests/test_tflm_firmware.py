@@ -22,7 +22,6 @@ from tinygen.verify import verify_firmware
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
-MLPERF = REPO.parent / "shared" / "mlperf-tiny"
 _REASON = tflm_unreachable_reason()
 pytestmark = [
     pytest.mark.tflm,

@@ -26,7 +26,6 @@ from tinygen.native.graph import read_graph
 
 REPO = Path(__file__).resolve().parents[2]
 OPS = REPO / "tests" / "data" / "ops"
-MLPERF = REPO.parent / "shared" / "mlperf-tiny"
 pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
 
 # Each per-op model and the operators (and fused activation codes) it must contain, so that a
