@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REFERENCE
+from tests.conftest import MLPERF, REFERENCE
 from tests.native.test_native_firmware import _assert_bit_exact
 from tests.tflm_support import cmsis_nn_unreachable_reason
 from tinygen.board import load_board
@@ -31,7 +31,6 @@ from tinygen.runner.protocol import DeviceReplyError, DutClient
 
 REPO = Path(__file__).resolve().parents[2]
 OPS = REPO / "tests" / "data" / "ops"
-MLPERF = REPO.parent / "shared" / "mlperf-tiny"
 _REASON = cmsis_nn_unreachable_reason()
 pytestmark = [
     pytest.mark.qemu,
