@@ -295,8 +295,9 @@ def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> P
     partial = opts.out_dir.with_name(opts.out_dir.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     try:
-        arena, board = _measured_board(opts, prep, native, partial, progress)[:2]
-        _write_project(_project(opts, prep, native, board, arena or 0), partial, prep, native)
+        mem = _memory(opts, prep, native, partial, progress)
+        _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), partial, prep,
+                       native)
         _replace(partial, opts.out_dir)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -337,15 +338,16 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        arena, board, arena_source, sizes, measured = _measured_board(
-            opts, prep, native, work, progress)
-        _write_project(_project(opts, prep, native, board, arena or 0), work, prep, native)
+        mem = _memory(opts, prep, native, work, progress)
+        _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep,
+                       native)
         if progress:
             progress(f"building firmware for {opts.board.name}")
         try:
             warnings = run_scons(work, total=None, label="firmware", progress=None)
         except OverBudgetError as exc:
-            exc.message += _big_parts(dataclasses.replace(opts, board=board), prep, arena)
+            exc.message += _big_parts(dataclasses.replace(opts, board=mem.board), prep,
+                                      mem.arena)
             raise
         report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
                            budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
@@ -373,19 +375,30 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         out_dir=opts.out_dir, elf=elf, board=opts.board,
         benchmark=(native.benchmark if native else prep.benchmark if prep
                    else (opts.benchmark or "kws01")),
-        kernels=native.kernels if native else prep.kernels if prep else None, arena_size=arena,
-        arena_source=arena_source, library=prep.library if prep else None, audit=report,
+        kernels=native.kernels if native else prep.kernels if prep else None,
+        arena_size=mem.arena, arena_source=mem.arena_source,
+        library=prep.library if prep else None, audit=report,
         seconds=time.monotonic() - start, warnings=tuple(warnings),
-        runtime="native" if native else "tflm", stack_size=sizes.stack,
-        stack_source=sizes.stack_source, heap_size=sizes.heap,
-        stack_peak=measured.stack_peak if measured else None,
+        runtime="native" if native else "tflm", stack_size=mem.sizes.stack,
+        stack_source=mem.sizes.stack_source, heap_size=mem.sizes.heap,
+        stack_peak=mem.measured.stack_peak if mem.measured else None,
     )
 
 
-def _measured_board(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None,
-                    work: Path, progress: Progress | None,
-                    ) -> tuple[int | None, Board, str | None, MemorySizes, Measured | None]:
-    """Arena, the board with the stack and heap to link, and where the figures came from."""
+@dataclass(frozen=True)
+class _Memory:
+    """What a build links: the arena (None for the bring-up), the board with its stack and heap
+    sized, and where the figures came from."""
+
+    arena: int | None
+    arena_source: str | None  # "measured", "cached", "given", "planned"
+    board: Board
+    sizes: MemorySizes
+    measured: Measured | None  # None: nothing was probed
+
+
+def _memory(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None, work: Path,
+            progress: Progress | None) -> _Memory:
     measured: Measured | None = None
     arena: int | None = None
     arena_source: str | None = None
@@ -408,4 +421,4 @@ def _measured_board(opts: BuildOptions, prep: _Prepared | None, native: NativeSp
             arena, arena_source = measured.arena_min, how
     sizes = memory_sizes(opts.board, measured)
     board = dataclasses.replace(opts.board, stack_size=sizes.stack, heap_size=sizes.heap)
-    return arena, board, arena_source, sizes, measured
+    return _Memory(arena, arena_source, board, sizes, measured)
