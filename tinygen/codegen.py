@@ -15,6 +15,7 @@ from tinygen.board_support import board_support_context
 from tinygen.errors import BuildError
 from tinygen.model import ModelInfo
 from tinygen.ops import SUPPORTED_OPS, resolver_call
+from tinygen.outputs import writing
 from tinygen.resources import templates_dir
 from tinygen.toolchain import board_cpu_flags
 
@@ -48,10 +49,11 @@ class GeneratedProject:
     files: dict[str, str]  # relative path -> text
 
     def write(self, folder: Path) -> None:
-        for rel, text in sorted(self.files.items()):
-            path = folder / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+        with writing(folder, "the firmware sources to"):
+            for rel, text in sorted(self.files.items()):
+                path = folder / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
 
 
 @cache

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tinygen.errors import DependencyError, ToolMissingError
+from tinygen.errors import DependencyError, InputError, ToolMissingError
 from tinygen.resources import third_party_dir
 
 DEPS_DIR_ENV = "TINYGEN_DEPS_DIR"
@@ -52,12 +52,22 @@ def load_manifest(path: Path | None = None) -> tuple[Pin, ...]:
 
 
 def cache_root() -> Path:
-    """tinygen's cache: $TINYGEN_CACHE, else $XDG_CACHE_HOME/tinygen, else ~/.cache/tinygen."""
+    """tinygen's cache: $TINYGEN_CACHE, else $XDG_CACHE_HOME/tinygen, else ~/.cache/tinygen.
+    Refused when it is a file (or under one): every cache user would fail later, less clearly."""
     if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "tinygen"
+        root, source = Path(os.environ[CACHE_ENV]).expanduser(), f"${CACHE_ENV}"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+        root, source = base / "tinygen", "$XDG_CACHE_HOME" if xdg else "the home folder"
+    for part in (root, *root.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise InputError(
+                    f"tinygen's cache {root} (from {source}) cannot be a folder: {part} is a "
+                    "file", hint=f"point {CACHE_ENV} at a folder (it is created if missing)")
+            break
+    return root
 
 
 def _git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

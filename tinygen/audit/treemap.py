@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.audit.report import AuditReport
+from tinygen.outputs import writing
 
 Rect = tuple[float, float, float, float]  # x, y, width, height
 
@@ -154,4 +155,5 @@ def render_treemap_html(report: AuditReport) -> str:
 
 def write_treemap_html(report: AuditReport, path: Path) -> None:
     """Write the treemap page for ``report`` to ``path``."""
-    path.write_text(render_treemap_html(report), encoding="utf-8")
+    with writing(path, "the treemap"):
+        path.write_text(render_treemap_html(report), encoding="utf-8")

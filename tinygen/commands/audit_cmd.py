@@ -19,6 +19,7 @@ from tinygen.audit import (
 )
 from tinygen.board import load_board
 from tinygen.commands.args import parse_size
+from tinygen.outputs import check_writable
 from tinygen.report import emit_json, progress
 
 
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 0:
         raise UsageError("--top must be >= 0")
     board = load_board(args.board) if args.board else None
+    if args.html is not None:
+        check_writable(args.html, "the treemap")
     report = audit_elf(args.elf, board, map_path=args.map_path,
                        budget_flash=args.budget_flash, budget_ram=args.budget_ram)
     top = 10 if args.top is None else args.top

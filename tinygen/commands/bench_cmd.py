@@ -14,6 +14,7 @@ from tinygen.codegen import BENCHMARKS, banner
 from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
+from tinygen.outputs import check_writable
 from tinygen.report import emit_json, format_table, progress
 from tinygen.runner.dataset import Dataset, load_dataset
 from tinygen.runner.modes import (
@@ -216,6 +217,11 @@ def _check_options(args: argparse.Namespace, board: Board) -> None:
         raise UsageError("--baud goes with --port (QEMU's UART has no baud rate)")
     if args.elf is not None and not args.elf.is_file():
         raise InputError(f"{args.elf} does not exist", hint="build it first: tinygen build")
+    # Both are written after (or during) a run that can take minutes: refuse them first.
+    if args.out is not None:
+        check_writable(args.out, "the results")
+    if args.log is not None:
+        check_writable(args.log, "the session log")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from tinygen.boardgen import BoardRequest, new_board
 from tinygen.commands.args import parse_size
 from tinygen.errors import InputError, UsageError
 from tinygen.family import FAMILY_NAMES
+from tinygen.outputs import writing
 from tinygen.report import emit_json, format_bytes, progress
 
 _FREQ = re.compile(r"^(\d+(?:\.\d+)?)\s*(hz|khz|mhz|k|m)?$", re.IGNORECASE)
@@ -179,8 +180,9 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise InputError(f"{out} exists", hint="pass --force to overwrite it, or --out PATH")
     board, text = new_board(_request(args), out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    with writing(out, "the board file"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
     if args.json:
         emit_json({"path": str(out), "board": describe(board)})
     else:

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygen.errors import InputError, ModelError
 from tinygen.model import ModelInfo, check_buildable, parse_model
+from tinygen.outputs import os_error
 from tinygen.quantize.calibration import (
     Decoding,
     SampleRef,
@@ -210,7 +211,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+        raise os_error(exc, "the model", path) from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -220,5 +221,5 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+            raise os_error(exc, "the model", path) from exc
         raise

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from tinygen import __version__
-from tinygen.errors import InputError
+from tinygen.outputs import writing
 
 RESULTS_FORMAT = 1  # bump when a key of the results JSON changes meaning
 
@@ -21,10 +21,8 @@ class SessionLog:
     or hung shows the last exchange."""
 
     def __init__(self, path: Path) -> None:
-        try:
+        with writing(path, "the session log"):
             self._file: TextIO = path.open("w", encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot write the session log {path}: {exc.strerror}") from exc
         self.path = path
         self._start = time.monotonic()
 
@@ -62,7 +60,5 @@ def results_document(mode: str, run: dict[str, Any], result: dict[str, Any]) -> 
 
 
 def write_results(path: Path, document: dict[str, Any]) -> None:
-    try:
+    with writing(path, "the results"):
         path.write_text(json.dumps(document, indent=2) + "\n")
-    except OSError as exc:
-        raise InputError(f"cannot write the results to {path}: {exc.strerror}") from exc
