@@ -18,6 +18,7 @@ from pathlib import Path
 from tinygen.deps import Checkout
 from tinygen.errors import BuildError, OverBudgetError, ToolMissingError
 from tinygen.library import LibrarySpec, library_complete, library_dir
+from tinygen.process import child
 from tinygen.resources import sconstruct_path
 
 Progress = Callable[[str], None]
@@ -57,19 +58,21 @@ def run_scons(folder: Path, *, total: int | None, label: str,
     """
     cmd = [*_scons_command(), "-f", str(sconstruct_path()), "-C", str(folder), f"-j{jobs()}",
            "-Q"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
     lines: list[str] = []
     done = 0
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        lines.append(line)
-        m = _COMPILE_LINE.match(line)
-        if m and progress:
-            done += 1
-            count = f"{done}/{total}" if total else str(done)
-            progress(f"[{label} {count}] {Path(m.group(2)).name}")
-    rc = proc.wait()
+    # SCons and its compilers stop with tinygen (Ctrl-C, SIGTERM, an error while streaming).
+    with child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            lines.append(line)
+            m = _COMPILE_LINE.match(line)
+            if m and progress:
+                done += 1
+                count = f"{done}/{total}" if total else str(done)
+                progress(f"[{label} {count}] {Path(m.group(2)).name}")
+        rc = proc.wait()
+        proc.stdout.close()
     overflows = [m for ln in lines if (m := _OVERFLOW.search(ln))]
     if rc != 0 and overflows:
         parts = ", ".join(f"'{m.group(1)}' by {int(m.group(2)):,} bytes" for m in overflows)

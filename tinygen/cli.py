@@ -7,18 +7,22 @@ typed ``TinygenError`` subclasses (tinygen/errors.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from tinygen import __version__
-from tinygen.commands import COMMANDS
 from tinygen.errors import ExitCode, TinygenError
+from tinygen.outputs import os_error
+from tinygen.process import Terminated, signals_handled
 
 EPILOG = """exit codes:
   0 ok, 1 internal error, 2 usage, 3 bad input (model, board, ELF, dataset),
   4 build failed, 5 over budget, 6 device or emulator failure, 7 dependency (TFLM checkout),
-  8 required tool missing (arm-none-eabi-gcc, scons, qemu-system-arm, ...)
+  8 required tool missing (arm-none-eabi-gcc, scons, qemu-system-arm, ...),
+  129/130/143 stopped by SIGHUP / Ctrl-C / SIGTERM (children stopped, partial output removed)
 """
 
 
@@ -32,6 +36,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tinygen.commands import COMMANDS  # here, not at import: Ctrl-C during it is handled
+
     parser = _Parser(
         prog="tinygen",
         description="MLPerf Tiny benchmark firmware from a quantized .tflite model and a board.",
@@ -50,23 +56,43 @@ def _module_for(args: argparse.Namespace) -> ModuleType | None:
     return found
 
 
+def _report(argv: Sequence[str], code: int, message: str, hint: str | None) -> int:
+    """One ``error:`` line and a ``hint:`` line on stderr; with --json also the error as one
+    JSON object on stdout, where a tool driving tinygen reads the results."""
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    if "--json" in argv:
+        # stdout may be the file that failed (full disk, closed pipe): stderr has the error.
+        with contextlib.suppress(OSError):
+            print(json.dumps({"error": message, "hint": hint, "exit_code": code}), flush=True)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run tinygen with ``argv``; return the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-        module = _module_for(args)
-        if module is None:
-            parser.print_help(sys.stderr)
-            return int(ExitCode.USAGE)
-        return int(module.run(args))
+        with signals_handled():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            module = _module_for(args)
+            if module is None:
+                parser.print_help(sys.stderr)
+                return int(ExitCode.USAGE)
+            try:
+                return int(module.run(args))
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError):
+                    raise
+                # A file the environment refused (disk full, read-only, no such folder, ...):
+                # the user's to fix, so one error with a hint, not a traceback.
+                raise os_error(exc) from exc
     except TinygenError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return int(exc.exit_code)
+        return _report(argv, int(exc.exit_code), exc.message, exc.hint)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        return _report(argv, 130, "interrupted", None)
+    except Terminated as exc:
+        return _report(argv, exc.exit_code, str(exc), None)
     except BrokenPipeError:
         return int(ExitCode.OK)

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinygen import outdir
 from tinygen.audit import AuditReport, audit_elf, budget_violations, enforce_budgets, render_text
 from tinygen.board import Board, list_board_names, load_board
 from tinygen.build import LibraryResult, Progress, ensure_library, run_scons
@@ -186,8 +187,7 @@ def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool 
 
 def _write_project(project: GeneratedProject, folder: Path, prep: _Prepared | None,
                    native: NativeSpec | None = None) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
-    project.write(folder)
+    project.write(folder)  # into a fresh folder: the work folder or its probe/ below it
     shutil.copy(sconstruct_path(), folder / "SConstruct")
     local: dict[str, object] = {}
     if prep is not None:
@@ -289,26 +289,42 @@ def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> P
     """Write the sources only (tinygen generate). TFLM builds still need the arena size, which
     is measured unless --arena-size is given, so the library may be compiled here too."""
     opts = dataclasses.replace(opts, out_dir=check_out_dir(opts.out_dir))
-    require_toolchain()
-    native = _prepare_native(opts)
-    prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
-    partial = opts.out_dir.with_name(opts.out_dir.name + ".partial")
-    partial.mkdir(parents=True, exist_ok=True)
-    try:
-        mem = _memory(opts, prep, native, partial, progress)
-        _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), partial, prep,
-                       native)
-        _replace(partial, opts.out_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+    with outdir.locked(opts.out_dir, cache_root(), progress):
+        work = _start_work(opts)
+        try:
+            require_toolchain()
+            native = _prepare_native(opts)
+            prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
+            mem = _memory(opts, prep, native, work, progress)
+            _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep,
+                           native)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)  # tinygen's own work folder (manifest)
+            raise
+        outdir.record(work)
+        outdir.replace(work, opts.out_dir)
     return opts.out_dir
 
 
-def _replace(new: Path, dest: Path) -> None:
-    if dest.exists():
-        shutil.rmtree(dest)
-    new.rename(dest)
+def _siblings(out_dir: Path) -> tuple[Path, Path]:
+    """The work folder a build writes into, and where a failed build is kept."""
+    return (out_dir.with_name(out_dir.name + ".partial"),
+            out_dir.with_name(out_dir.name + ".failed"))
+
+
+def _start_work(opts: BuildOptions) -> Path:
+    """Check (under the folder's lock) that the output folder, its work folder and its failed
+    copy are tinygen's to replace and hold no input; then make a fresh work folder."""
+    work, failed = _siblings(opts.out_dir)
+    inputs = (opts.model_path, opts.board.path, opts.deps_dir)
+    for folder, role in ((opts.out_dir, "--out"), (work, "the work folder"),
+                         (failed, "the failed-build folder")):
+        outdir.check_not_inside(folder, inputs)
+        outdir.check_replaceable(folder, role)
+    outdir.remove(work, "the work folder")
+    work.mkdir(parents=True)
+    outdir.record(work, partial=True)
+    return work
 
 
 def check_out_dir(out_dir: Path) -> Path:
@@ -317,27 +333,30 @@ def check_out_dir(out_dir: Path) -> Path:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out_dir} is a file, not a folder",
                          hint="name a new folder, or one an earlier tinygen build wrote")
-    if out.is_dir() and any(out.iterdir()) and not (out / "tinygen_project.json").is_file():
-        raise InputError(
-            f"--out {out_dir} holds files tinygen did not write; it would be replaced",
-            hint="name a new or empty folder (tinygen replaces its own output folders only)")
     if out.parent == out:
         raise InputError(f"--out {out_dir} cannot be the file system's root")
     return out
 
 
 def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    """Generate, compile, link and audit; the output folder changes only when all of it worked."""
-    start = time.monotonic()
+    """Generate, compile, link and audit; the output folder changes only when all of it worked.
+
+    The output folder is locked for the whole build and replaced only if tinygen wrote every
+    file in it (tinygen/outdir.py); a failed build is kept beside it as ``<out>.failed``.
+    """
     opts = dataclasses.replace(opts, out_dir=check_out_dir(opts.out_dir))
-    require_toolchain()
-    native = _prepare_native(opts)
-    prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
-    work = opts.out_dir.with_name(opts.out_dir.name + ".partial")
-    failed = opts.out_dir.with_name(opts.out_dir.name + ".failed")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    with outdir.locked(opts.out_dir, cache_root(), progress):
+        return _build_locked(opts, progress)
+
+
+def _build_locked(opts: BuildOptions, progress: Progress | None) -> BuildResult:
+    start = time.monotonic()
+    work = _start_work(opts)
+    _, failed = _siblings(opts.out_dir)
     try:
+        require_toolchain()
+        native = _prepare_native(opts)
+        prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
         mem = _memory(opts, prep, native, work, progress)
         _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep,
                        native)
@@ -355,20 +374,14 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
             progress(render_text(report, top=10))
         enforce_budgets(report)
     except TinygenError as exc:
-        shutil.rmtree(failed, ignore_errors=True)
-        if work.exists() and not any(work.iterdir()):
-            work.rmdir()  # failed before anything was written: nothing to keep
-        if work.exists():
-            work.rename(failed)
-            exc.message = exc.message.replace(str(work), str(failed))
-            exc.hint = (exc.hint.replace(str(work), str(failed)) + "; " if exc.hint else "") + (
-                f"the failed project is kept in {failed} (the output folder is unchanged)")
+        _keep_failed(work, failed, exc)
         raise
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)  # tinygen's own work folder (manifest)
         raise
-    shutil.rmtree(failed, ignore_errors=True)
-    _replace(work, opts.out_dir)
+    outdir.remove(failed, "the failed-build folder")
+    outdir.record(work)
+    outdir.replace(work, opts.out_dir)
     elf = opts.out_dir / "firmware.elf"
     report = report.moved_to(opts.out_dir)
     return BuildResult(
@@ -383,6 +396,20 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
         stack_source=mem.sizes.stack_source, heap_size=mem.sizes.heap,
         stack_peak=mem.measured.stack_peak if mem.measured else None,
     )
+
+
+def _keep_failed(work: Path, failed: Path, exc: TinygenError) -> None:
+    """Keep a failed build's project as ``failed`` for inspection (unless nothing was written
+    yet) and say so in the error."""
+    outdir.remove(failed, "the failed-build folder")
+    if not any(p.name != outdir.MANIFEST for p in work.iterdir()):
+        shutil.rmtree(work)  # failed before anything was written: nothing to keep
+        return
+    outdir.record(work)
+    work.rename(failed)
+    exc.message = exc.message.replace(str(work), str(failed))
+    exc.hint = (exc.hint.replace(str(work), str(failed)) + "; " if exc.hint else "") + (
+        f"the failed project is kept in {failed} (the output folder is unchanged)")
 
 
 @dataclass(frozen=True)
