@@ -12,6 +12,8 @@ from types import TracebackType
 
 from tinygen.board import Board
 from tinygen.errors import DeviceError, InputError, ToolMissingError
+from tinygen.process import start as start_child
+from tinygen.process import stop as stop_child
 
 QEMU = "qemu-system-arm"
 
@@ -52,10 +54,10 @@ class QemuTransport:
         self._tmp = tempfile.TemporaryDirectory(prefix="tinygen-qemu-")
         sock_path = Path(self._tmp.name) / "uart0.sock"
         self.command = qemu_command(board, elf, sock_path)
-        self._proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._buffer = b""
+        self._proc = start_child(self.command, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             self._connect(sock_path, start_timeout)
         except BaseException:
@@ -106,13 +108,7 @@ class QemuTransport:
         try:
             self._sock.close()
         finally:
-            if self._proc.poll() is None:
-                self._proc.terminate()
-                try:
-                    self._proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait()
+            stop_child(self._proc)
             if self._proc.stdout:
                 self._proc.stdout.close()
             self._tmp.cleanup()
