@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jsonschema
-import yaml
-
+from tinygen.boardfile import check_board_path, read_board_yaml, schema_problem
 from tinygen.clocktree import ClockPlan, check_part_clock, plan_clock
 from tinygen.errors import BoardError
 from tinygen.family import FAMILY_NAMES, Family, get_family, parse_pin, uart_instance
@@ -131,13 +127,6 @@ class Board:
         return "cmsis-nn" if self.has_dsp else "reference"
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    with (boards_dir() / "board.schema.json").open() as f:
-        loaded: dict[str, Any] = json.load(f)
-    return loaded
-
-
 def list_board_names() -> list[str]:
     return sorted(p.stem for p in boards_dir().glob("*.yaml"))
 
@@ -146,8 +135,7 @@ def resolve_board_path(name_or_path: str) -> Path:
     """A board name from boards/, or a path to a YAML file."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml"):
-        if not candidate.is_file():
-            raise BoardError(f"board file {candidate} does not exist")
+        check_board_path(candidate)
         return candidate
     path = boards_dir() / f"{name_or_path}.yaml"
     if not path.is_file():
@@ -162,34 +150,17 @@ def resolve_board_path(name_or_path: str) -> Path:
 def load_board(name_or_path: str) -> Board:
     """Load and validate a board by name (``boards/<name>.yaml``) or by path."""
     path = resolve_board_path(name_or_path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" (line {where.line + 1})" if where is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise BoardError(f"{path}: not valid YAML{at}: {problem}",
-                         hint="check the indentation and brackets there") from exc
-    return parse_board(raw, path)
-
-
-def _key_path(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
+    return parse_board(read_board_yaml(path), path)
 
 
 def parse_board(raw: object, path: Path) -> Board:
     """Validate ``raw`` (parsed YAML) by schema, then by meaning; build the Board."""
     if not isinstance(raw, dict):
         raise BoardError(f"{path}: a board file must be a mapping of keys to values")
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        raise BoardError(
-            f"{path}: {_key_path(e)}: {e.message}",
-            hint="see boards/board.schema.json for the fields a board file takes",
-        )
+    problem = schema_problem(raw)
+    if problem is not None:
+        key, text, hint = problem
+        raise BoardError(f"{path}: {key}: {text}", hint=hint)
     return _check_meaning(raw, path)
 
 
@@ -263,6 +234,12 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
         raise _fail(path, "stack_size", "must be >= 1024 and a multiple of 8")
     if heap_size is not None and (heap_size < 0 or heap_size % 8):
         raise _fail(path, "heap_size", "must be >= 0 and a multiple of 8")
+    data_size = next(r.size for r in regions if r.name == data_region)
+    if (stack_size or 0) + (heap_size or 0) > data_size:
+        given = " + ".join(k for k in ("stack_size", "heap_size") if raw.get(k) is not None)
+        raise _fail(path, given, f"{(stack_size or 0) + (heap_size or 0):,} bytes do not fit "
+                    f"the data region {data_region!r} ({data_size:,} bytes)",
+                    "both live in the data region with .data and .bss: make them smaller")
 
     gpio = raw.get("timestamp_gpio")
     if gpio:
@@ -403,7 +380,8 @@ def _check_gpio(family: Family, gpio: dict[str, Any], path: Path) -> None:
         raise _fail(path, "timestamp_gpio.base", f"{family.name} GPIO ports have fixed addresses",
                     "remove it: tinygen knows the family's GPIO layout")
     if family.pin_style == "cmsdk":
-        if not (port.isdigit() and int(port) < family.gpio_ports and pin < 16):
+        if not (port.isascii() and port.isdigit() and int(port) < family.gpio_ports
+                and pin < 16):
             raise _fail(path, "timestamp_gpio", f"CMSDK GPIO ports are 0..{family.gpio_ports - 1}"
                         ", pins 0..15")
         return

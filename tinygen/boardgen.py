@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 
 from tinygen.board import CORES, Board, parse_board, resolve_board_path
+from tinygen.boardfile import brief, parse_board_yaml, read_board_yaml
 from tinygen.errors import BoardError, UsageError
 from tinygen.family import FAMILIES, Family, family_for_mcu, get_family, parse_pin, uart_by_name
 
@@ -21,6 +23,10 @@ _ORDER = ("name", "description", "vendor", "mcu", "family", "core", "fpu", "cloc
           "sources", "memory", "placement", "budgets", "stack_size", "heap_size", "uart", "timer",
           "timestamp_gpio", "debug", "emulator")
 _HEX_KEYS = frozenset({"origin", "size", "base"})
+# Board-file keys a text option of 'board new' writes as given: a refusal names the option.
+_TEXT_OPTIONS = {"description": "--description", "vendor": "--vendor", "mcu": "--mcu",
+                 "sources": "--source", "debug.pyocd_target": "--pyocd-target",
+                 "debug.openocd_config": "--openocd-config", "uart.tx": "--tx", "uart.rx": "--rx"}
 
 
 @dataclass(frozen=True)
@@ -128,8 +134,10 @@ def _resize(regions: list[dict[str, Any]], kind: str, size: int, like: str) -> N
 def _from_like(req: BoardRequest) -> tuple[dict[str, Any], str]:
     assert req.like is not None
     path = resolve_board_path(req.like)
-    like_board = parse_board(yaml.safe_load(path.read_text()), path)  # refuse a broken source
-    raw: dict[str, Any] = yaml.safe_load(path.read_text())
+    source = read_board_yaml(path)
+    like_board = parse_board(copy.deepcopy(source), path)  # refuse a broken source
+    assert isinstance(source, dict)
+    raw: dict[str, Any] = source
     raw["name"] = req.name
     raw.pop("emulator", None)  # a new board is real hardware
     mcu_changed = req.mcu is not None and req.mcu != raw["mcu"]
@@ -231,10 +239,16 @@ def _scalar(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"0x{value:08X}" if key in _HEX_KEYS else str(value)
+        return f"0x{value:08X}" if key in _HEX_KEYS and value >= 0 else str(value)
     text = str(value)
-    plain = yaml.safe_load(text) == text and not any(c in text for c in ",:{}[]#&*!|>'\"%@`")
-    return text if plain else json.dumps(text)
+    # PyYAML's emitter knows which text may stand plain; anything else is double-quoted on one
+    # line, with escapes for line breaks and unprintable characters (the schema refuses those
+    # on load, with the key's name). The flow indicators are quoted too: values sit in {...}.
+    plain = yaml.safe_dump(text, allow_unicode=True, width=1 << 30) in (f"{text}\n",
+                                                                        f"{text}\n...\n")
+    if plain and not any(c in text for c in ",:{}[]#&*!|>'\"%@`"):
+        return text
+    return yaml.safe_dump(text, default_style='"', allow_unicode=True, width=1 << 30).rstrip()
 
 
 def _flow(mapping: dict[str, Any]) -> str:
@@ -266,14 +280,16 @@ def render_board_yaml(raw: dict[str, Any], header: str) -> str:
 
 def new_board(req: BoardRequest, out: Path) -> tuple[Board, str]:
     """The validated board and its file's text; nothing is written here."""
-    if not _NAME.match(req.name):
-        raise BoardError(f"board name {req.name!r}: use lower-case letters, digits and '_'",
+    if not _NAME.fullmatch(req.name):
+        raise BoardError(f"board name {brief(req.name)}: use lower-case letters, digits and '_'",
                          hint="for example my_f446_board")
     raw, header = _from_like(req) if req.like else _from_form(req)
     text = render_board_yaml(raw, header)
     try:
-        board = parse_board(yaml.safe_load(text), out)
+        board = parse_board(parse_board_yaml(text, out), out)
     except BoardError as exc:
-        exc.hint = (exc.hint + "; " if exc.hint else "") + "fix the option that set this value"
+        options = [flag for key, flag in _TEXT_OPTIONS.items() if f"{out}: {key}" in exc.message]
+        fix = f"fix {options[0]}" if options else "fix the option that set this value"
+        exc.hint = (exc.hint + "; " if exc.hint else "") + fix
         raise
     return board, text
