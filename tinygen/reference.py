@@ -34,7 +34,26 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
         quantized: np.ndarray = np.clip(q, -128, 127).astype(np.int8)
         return quantized.reshape(shape)
     raw: np.ndarray = np.frombuffer(payload, dtype=_NP_DTYPES[tensor.dtype])
+    if tensor.dtype == "float32":
+        _check_float_input(info, raw)
     return raw.reshape(shape)
+
+
+def _check_float_input(info: ModelInfo, values: np.ndarray) -> None:
+    """Refuse float inputs whose quantization TFLM leaves undefined (NaN, infinity, or beyond
+    int32 in steps of the scale): there the host's float-to-int conversion differs from a
+    device's (x86 gives INT32_MIN where Arm saturates)."""
+    quantization = _input_quantization(info)
+    limit = 2.0 ** 31 * (quantization[0] if quantization else 1.0)
+    bad = ~np.isfinite(values) | (np.abs(values.astype(np.float64)) >= limit)
+    if bad.any():
+        i = int(np.argmax(bad))
+        low, high = float_input_range(info)
+        raise InputError(
+            f"input value {i} is {values[i]}: quantizing it overflows int32, where TFLM's "
+            "float-to-int conversion is undefined (the host and a device differ)",
+            hint=f"send finite float32 values within the model's input range, about "
+                 f"{low:.4g} to {high:.4g}")
 
 
 def host_output_bytes(model_path: Path, info: ModelInfo, benchmark: str,
@@ -49,10 +68,41 @@ def host_output_bytes(model_path: Path, info: ModelInfo, benchmark: str,
     return bytes(out.tobytes())
 
 
+def _input_quantization(info: ModelInfo) -> tuple[float, int] | None:
+    """(scale, zero point) of the QUANTIZE that reads a float32 input, if there is one."""
+    tensor = info.inputs[0]
+    for op in info.operators:
+        if op.name == "QUANTIZE" and op.inputs[:1] == (tensor.index,):
+            out = info.tensors[op.outputs[0]]
+            if out.scale and out.zero_point is not None:
+                return out.scale, out.zero_point
+    return None
+
+
+def float_input_range(info: ModelInfo) -> tuple[float, float]:
+    """The float values a float32 input can take apart from clamping: the int8 range of the
+    QUANTIZE that reads it, widened by a quarter to reach the clamps (else -4..4)."""
+    quantization = _input_quantization(info)
+    if quantization is None:
+        return -4.0, 4.0
+    scale, zero_point = quantization
+    low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
+    margin = (high - low) / 8
+    return low - margin, high + margin
+
+
 def random_payload(info: ModelInfo, benchmark: str, seed: int) -> bytes:
-    """A seeded random input of the right size; AD gets float32 values in a log-mel range."""
+    """A seeded random input of the right size; AD gets float32 values in a log-mel range.
+
+    A float32 input of the generic port gets finite values around its quantization range, not
+    random bit patterns: those include NaN and values whose quantization overflows int32, where
+    TFLM's float-to-int conversion is undefined (x86 gives INT32_MIN, Arm saturates), so the host
+    interpreter's outputs would not be the device's TFLM's either.
+    """
     rng = np.random.default_rng(seed)
     n = payload_bytes(info, benchmark)
     if benchmark == "ad01":
         return rng.uniform(-60.0, 10.0, n // 4).astype("<f4").tobytes()
+    if info.inputs[0].dtype == "float32":
+        return rng.uniform(*float_input_range(info), n // 4).astype("<f4").tobytes()
     return rng.integers(0, 256, n, dtype=np.uint8).tobytes()

@@ -23,6 +23,7 @@ from tinygen.verify import verify_firmware
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
+NATIVE_DATA = REPO / "tests" / "data" / "native"
 pytestmark = [
     pytest.mark.qemu,
     pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
@@ -71,6 +72,19 @@ DSP_SHAPES = ("conv_odd_channels", "conv_asymmetric_stride", "depthwise_multipli
 def test_op_models_on_cortex_m4(name: str, tmp_path: Path) -> None:
     model = REPO / "tests" / "data" / "ops" / f"{name}.tflite"
     _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
+
+
+# float32 I/O around int8 compute (QUANTIZE ... DEQUANTIZE), made by
+# scripts/make_native_models.py: the generic port sends and returns the float32 bytes.
+FLOAT_IO = ("float_io_dense_tanh", "float_io_batch3", "float_io_conv", "float_io_wide")
+
+
+@pytest.mark.parametrize("name", FLOAT_IO)
+def test_float_io_models_bit_exact(name: str, tmp_path: Path) -> None:
+    model = NATIVE_DATA / f"{name}.tflite"
+    result = _build(model, tmp_path / "fw")
+    assert result.benchmark == "generic"
+    _assert_bit_exact(result, model, randoms=3)
 
 
 def test_portable_kernels_on_a_dsp_core(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from tinygen.native.graph import read_graph
 
 REPO = Path(__file__).resolve().parents[2]
 OPS = REPO / "tests" / "data" / "ops"
+NATIVE_DATA = REPO / "tests" / "data" / "native"
 pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
 
 # Each per-op model and the operators (and fused activation codes) it must contain, so that a
@@ -112,6 +113,14 @@ def test_bundled_models_bit_exact(name: str, tmp_path: Path) -> None:
 
 def test_float_io_model_bit_exact(tmp_path: Path) -> None:
     native, host = compare(REPO / "tests" / "data" / "int8_float_io.tflite", tmp_path, count=5)
+    _assert_equal(native, host)
+    assert len(set(host)) > 1
+
+
+@pytest.mark.parametrize("name", ["float_io_dense_tanh", "float_io_batch3", "float_io_conv",
+                                  "float_io_wide"])
+def test_float_io_models_bit_exact(name: str, tmp_path: Path) -> None:
+    native, host = compare(NATIVE_DATA / f"{name}.tflite", tmp_path, count=5)
     _assert_equal(native, host)
     assert len(set(host)) > 1
 

@@ -1,0 +1,180 @@
+"""Make the native runtime's test models in tests/data/native/ (needs TensorFlow).
+
+Models as users export them: float32 I/O around int8 compute, Keras models with Flatten or
+Reshape on a dynamic batch (whose shape arithmetic the native runtime folds away), and one
+model per operator kernel the native runtime added for them. Seeded and reproducible: each
+model's seed comes from its name.
+
+    python3 scripts/make_native_models.py [--check] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from model_files import import_tensorflow, write_or_check
+
+tf = import_tensorflow()
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path("tests/data/native")
+SEED = 20261204
+CALIBRATION_SAMPLES = 48
+
+
+class Consts:
+    """Seeded constants, drawn once while the function is traced."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def kernel(self, shape: tuple[int, ...], fan_in: int) -> Any:
+        w = self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+        return tf.constant(w.astype(np.float32))
+
+    def bias(self, n: int) -> Any:
+        return tf.constant((self.rng.standard_normal(n) * 0.1).astype(np.float32))
+
+    def uniform(self, shape: tuple[int, ...], low: float, high: float) -> Any:
+        return tf.constant(self.rng.uniform(low, high, shape).astype(np.float32))
+
+
+def dense(x: Any, c: Consts, units: int) -> Any:
+    depth = int(x.shape[-1])
+    return tf.matmul(x, c.kernel((depth, units), depth)) + c.bias(units)
+
+
+def conv(x: Any, c: Consts, k: int, out: int, stride: int = 1, padding: str = "SAME") -> Any:
+    cin = int(x.shape[-1])
+    w = c.kernel((k, k, cin, out), k * k * cin)
+    return tf.nn.conv2d(x, w, strides=stride, padding=padding) + c.bias(out)
+
+
+Body = Callable[[Any, Consts], Any]
+
+
+@dataclass(frozen=True)
+class FunctionModel:
+    """A traced function with a fixed input shape; int8 or float32 I/O."""
+
+    name: str
+    shape: tuple[int, ...]
+    body: Body
+    int8_io: bool = True
+    std: float = 1.0  # of the calibration data
+
+
+@dataclass(frozen=True)
+class KerasModel:
+    """A Keras model with a dynamic batch (the way Keras exports), int8 I/O."""
+
+    name: str
+    shape: tuple[int, ...]  # without the batch
+    layers: Callable[[], list[Any]]
+
+
+def _flatten_dense() -> list[Any]:
+    k = tf.keras.layers
+    return [k.Conv2D(6, 3, padding="same", activation="relu"), k.MaxPooling2D(2), k.Flatten(),
+            k.Dense(10, activation="relu"), k.Dense(4)]
+
+
+def _reshape_dense() -> list[Any]:
+    k = tf.keras.layers
+    return [k.Conv2D(4, 3, strides=2, activation="relu"), k.Reshape((-1, 8)),
+            k.Reshape((4, 2, 8)), k.Flatten(), k.Dense(3), k.Softmax()]
+
+
+FUNCTION_MODELS: tuple[FunctionModel, ...] = (
+    # The issue's float-I/O model: QUANTIZE, FULLY_CONNECTED, TANH, FULLY_CONNECTED, DEQUANTIZE.
+    FunctionModel("float_io_dense_tanh", (1, 16),
+                  lambda x, c: dense(tf.tanh(dense(x, c, 8)), c, 4), int8_io=False),
+    FunctionModel("float_io_batch3", (3, 10),
+                  lambda x, c: dense(tf.tanh(dense(x, c, 12)), c, 5), int8_io=False, std=2.0),
+    FunctionModel("float_io_conv", (1, 7, 6, 2),
+                  lambda x, c: dense(tf.reshape(tf.nn.relu(conv(x, c, 3, 4, stride=2)),
+                                                [1, 48]), c, 6), int8_io=False),
+    FunctionModel("float_io_wide", (1, 100),
+                  lambda x, c: tf.nn.softmax(dense(tf.tanh(dense(x, c, 33)), c, 10)),
+                  int8_io=False, std=3.0),
+)
+KERAS_MODELS: tuple[KerasModel, ...] = (
+    KerasModel("keras_flatten_dynamic_batch", (8, 8, 3), _flatten_dense),
+    KerasModel("keras_reshape_dynamic_batch", (9, 9, 2), _reshape_dense),
+)
+
+
+def model_seed(name: str) -> int:
+    """A model's seed from its name alone, so adding or reordering models changes no other."""
+    return SEED + zlib.crc32(name.encode()) % 1_000_000
+
+
+def _quantize(converter: Any, shape: tuple[int, ...], std: float, seed: int,
+              int8_io: bool) -> bytes:
+    rng = np.random.default_rng(seed + 1)
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for _ in range(CALIBRATION_SAMPLES):
+            yield [(rng.standard_normal(shape) * std).astype(np.float32)]
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int8_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    else:
+        converter.inference_input_type = tf.float32
+        converter.inference_output_type = tf.float32
+    return bytes(converter.convert())
+
+
+def convert_function(model: FunctionModel, seed: int) -> bytes:
+    consts = Consts(seed)
+
+    def body(x: Any) -> Any:
+        return model.body(x, consts)
+
+    fn = tf.function(body, input_signature=[tf.TensorSpec(model.shape, tf.float32)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
+    return _quantize(converter, model.shape, model.std, seed, model.int8_io)
+
+
+def convert_keras(model: KerasModel, seed: int) -> bytes:
+    tf.keras.backend.clear_session()  # layer names (in the tensor names) restart per model
+    tf.keras.utils.set_random_seed(seed)
+    keras_model = tf.keras.Sequential([tf.keras.Input(model.shape), *model.layers()])
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    return _quantize(converter, (1, *model.shape), 1.0, seed, True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if a file differs from what would be made")
+    parser.add_argument("--only", nargs="+", help="make only these models")
+    parser.add_argument("--out", type=Path, default=ROOT, help="root to write under")
+    args = parser.parse_args(argv)
+    differ = 0
+    makers: list[tuple[str, Callable[[int], bytes]]] = [
+        *((m.name, lambda s, m=m: convert_function(m, s)) for m in FUNCTION_MODELS),
+        *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
+    ]
+    for name, make in makers:
+        if args.only and name not in args.only:
+            continue
+        tf.keras.utils.set_random_seed(model_seed(name))
+        data = make(model_seed(name))
+        differ += write_or_check(args.out / OUT / f"{name}.tflite", data, args.check)
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
