@@ -16,6 +16,11 @@ _UART_TEMPLATES = {
     ("nrf52_uart", "nrf52"): "nrf52_uart",
 }
 
+# How the fault handlers catch a stack overflow and what they can report: v6m (no fault status
+# registers, a guard pattern below the stack), v7m (the MPU makes the guard no-access), v8m (the
+# MSPLIM stack limit register).
+_FAULT_ARCH = {"cortex-m0plus": "v6m", "cortex-m33": "v8m", "cortex-m55": "v8m"}
+
 
 def _hex(value: int) -> str:
     return f"0x{value:08X}"
@@ -81,6 +86,7 @@ def board_support_context(board: Board) -> dict[str, Any]:
         "uart_template": f"board/uart/{uart_impl}.c.j2",
         "timer_template": f"board/timer/{board.timer}.c.j2",
         "irq_count": fam.irq_count,
+        "fault_arch": _FAULT_ARCH.get(board.core, "v7m"),
         "clock": _clock(board.clock, fam) if board.clock else None,
         "gpio": None,
         "uart_hw": None,
