@@ -75,3 +75,11 @@ def test_a_board_without_emulator(capsys: pytest.CaptureFixture[str], elf: Path)
     err = capsys.readouterr().err
     assert code == ExitCode.USAGE
     assert "is not emulated" in err and "miniterm" in err
+
+
+@pytest.mark.parametrize("linger", ["inf", "nan", "-1", "1e9"])
+def test_a_linger_that_never_ends_is_refused(capsys: pytest.CaptureFixture[str], elf: Path,
+                                             linger: str) -> None:
+    code = main(["run", "--board", "mps2_an386", str(elf), f"--linger={linger}"])
+    assert code == ExitCode.USAGE
+    assert "argument --linger" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tinygen.errors import InputError
-from tinygen.runner.dataset import load_dataset, synthetic_input
+from tinygen.runner.dataset import check_classes, load_dataset, synthetic_input
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "mlperf-tiny" / "datasets"
 
@@ -110,3 +110,58 @@ def test_synthetic_inputs_are_reproducible_and_distinct() -> None:
     assert len(a) == 490 and a == synthetic_input(490, 0)
     assert a != synthetic_input(490, 1)
     assert len(set(a)) > 200  # varied bytes, not a constant fill
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path, "kws01", [("a.bin", bytes(490), "12,7")])
+    labels = root / "kws01" / "y_labels.csv"
+    labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())  # as spreadsheets save UTF-8
+    assert [e.file.name for e in load_dataset(root, "kws01").entries] == ["a.bin"]
+
+
+def test_labels_that_are_not_utf8_name_the_line(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path, "kws01", [("a.bin", bytes(490), "12,7")])
+    labels = root / "kws01" / "y_labels.csv"
+    labels.write_bytes(labels.read_bytes() + b"caf\xe9.bin,12,1\n")  # Latin-1
+    with pytest.raises(InputError) as err:
+        load_dataset(root, "kws01")
+    assert err.value.message.endswith("y_labels.csv:2: not UTF-8 text (byte 0xE9)")
+    assert err.value.hint is not None and "UTF-8" in err.value.hint
+
+
+def test_a_field_over_the_csv_limit_is_refused(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path, "kws01", [("a.bin", bytes(490), "12,7")])
+    labels = root / "kws01" / "y_labels.csv"
+    labels.write_text(labels.read_text() + "x" * (129 * 1024) + ",12,1\n")
+    with pytest.raises(InputError) as err:
+        load_dataset(root, "kws01")
+    assert "y_labels.csv:2: not a CSV row: field larger than field limit" in err.value.message
+    assert err.value.hint
+
+
+def test_blank_lines_keep_the_line_numbers(tmp_path: Path) -> None:
+    folder = tmp_path / "kws01"
+    folder.mkdir()
+    (folder / "a.bin").write_bytes(bytes(490))
+    (folder / "y_labels.csv").write_text("a.bin,12,0\n\n\na.bin,12,x\n")
+    with pytest.raises(InputError, match=r"y_labels\.csv:4: class: 'x'"):
+        load_dataset(tmp_path, "kws01")
+
+
+@pytest.mark.parametrize(("model_id", "size", "n_classes", "scores", "ok"), [
+    ("kws01", 490, 12, 12, True), ("kws01", 490, 10, 12, False),
+    ("ad01", 2560, 2, 1, True), ("ad01", 2560, 3, 1, False),
+])
+def test_the_class_count_must_fit_the_scores(tmp_path: Path, model_id: str, size: int,
+                                             n_classes: int, scores: int, ok: bool) -> None:
+    root = write_dataset(tmp_path, model_id, [("a.bin", bytes(size), f"{n_classes},0")])
+    dataset = load_dataset(root, model_id)
+    if ok:
+        check_classes(dataset, scores)
+        return
+    with pytest.raises(InputError) as err:
+        check_classes(dataset, scores)
+    assert f"{n_classes} classes, but the {model_id} firmware gives {scores} score" in (
+        err.value.message)
+    assert err.value.hint is not None and f"must be {2 if scores == 1 else scores}" in (
+        err.value.hint)

@@ -11,16 +11,19 @@ from typing import Any
 
 from tinygen.board import Board, load_board
 from tinygen.codegen import BENCHMARKS, banner
+from tinygen.commands.args import seconds, whole_number
 from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
 from tinygen.outputs import check_writable
 from tinygen.report import emit_json, format_table, progress
+from tinygen.runner.bringup import BRINGUP_NAME
 from tinygen.runner.dataset import Dataset, load_dataset
 from tinygen.runner.modes import (
     DEFAULT_WARMUP,
     EMULATED_MIN_WINDOW_S,
     HARDWARE_MIN_WINDOW_S,
+    MAX_ITERATIONS,
     PERFORMANCE_INPUTS,
     AccuracyResult,
     PerformanceResult,
@@ -43,34 +46,9 @@ from tinygen.runner.session import (
 MODES = ("smoke", "performance", "accuracy")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
-    return value
+_count = whole_number(1, MAX_ITERATIONS)  # the firmware's `infer` takes at most 2**31 - 1
+_warmup = whole_number(0, MAX_ITERATIONS)
+_baud = whole_number(1, 100_000_000)
 
 
 def register(sub: Any) -> None:
@@ -90,7 +68,7 @@ def register(sub: Any) -> None:
     p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
     p.add_argument("--port", help="serial port of a board (or a pyserial URL such as "
                                   "socket://host:4000); without it an emulated board runs in QEMU")
-    p.add_argument("--baud", type=_positive_int, help="baud rate (default: the board's)")
+    p.add_argument("--baud", type=_baud, help="baud rate (default: the board's)")
     p.add_argument("--mode", choices=MODES, required=True)
     p.add_argument("--dataset", type=Path, metavar="DIR",
                    help="inputs in the MLCommons layout: DIR/<model id>/y_labels.csv and the "
@@ -99,19 +77,19 @@ def register(sub: Any) -> None:
     p.add_argument("--benchmark", choices=list(BENCHMARKS),
                    help="the benchmark the firmware runs (default: asked with 'profile'); "
                         "given, the dataset is checked before the device is started")
-    p.add_argument("--iterations", type=_positive_int, metavar="N",
+    p.add_argument("--iterations", type=_count, metavar="N",
                    help="inferences per timed window (default: chosen so a window lasts "
                         "--min-window)")
-    p.add_argument("--warmup", type=_non_negative_int, metavar="W",
+    p.add_argument("--warmup", type=_warmup, metavar="W",
                    help="untimed inferences before each window (default: the MLCommons "
                         "runner's, 10 for kws01/ad01, 5 for vww01/ic01)")
-    p.add_argument("--min-window", type=_seconds, metavar="SECONDS",
+    p.add_argument("--min-window", type=seconds, metavar="SECONDS",
                    help=f"shortest timed window (default {HARDWARE_MIN_WINDOW_S:g} s on a board,"
                         f" {EMULATED_MIN_WINDOW_S:g} virtual s in QEMU, where the clock is the "
                         "instruction count and has no noise to average out)")
-    p.add_argument("--limit", type=_positive_int, metavar="K",
+    p.add_argument("--limit", type=_count, metavar="K",
                    help="accuracy: only the first K files")
-    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"wait this long for each answer line (default {DEFAULT_TIMEOUT:g}; "
                         "infer waits at least 30 s)")
     p.add_argument("--build-dir", type=Path, metavar="DIR",
@@ -207,6 +185,9 @@ def _print_result(mode: str, result: SmokeResult | PerformanceResult | AccuracyR
 
 
 def _check_options(args: argparse.Namespace, board: Board) -> None:
+    if args.mode == "accuracy" and args.bringup:
+        raise UsageError("the bring-up firmware has no model, so it has no accuracy",
+                         hint="give --model MODEL.tflite, or use --mode smoke to check a port")
     if args.mode == "accuracy" and args.dataset is None:
         raise UsageError("accuracy mode needs --dataset DIR",
                          hint="e.g. --dataset ../shared/mlperf-tiny/datasets")
@@ -214,7 +195,8 @@ def _check_options(args: argparse.Namespace, board: Board) -> None:
         raise UsageError(f"board {board.name} is not emulated, so it needs --port",
                          hint="give the board's serial port, e.g. --port /dev/ttyACM0")
     if args.baud is not None and args.port is None:
-        raise UsageError("--baud goes with --port (QEMU's UART has no baud rate)")
+        raise UsageError("--baud goes with --port (QEMU's UART has no baud rate)",
+                         hint="drop --baud for an emulated board")
     if args.elf is not None and not args.elf.is_file():
         raise InputError(f"{args.elf} does not exist", hint="build it first: tinygen build")
     # Both are written after (or during) a run that can take minutes: refuse them first.
@@ -254,6 +236,10 @@ def run(args: argparse.Namespace) -> int:
                 client, item, benchmark=model, emulated=emulated)
         else:
             info = identify(client, benchmark)
+            if args.mode == "accuracy" and info.name == BRINGUP_NAME:
+                raise InputError(f"{elf} is the bring-up firmware: it has no model, so it has "
+                                 "no accuracy", hint="bench a firmware built with --model, or "
+                                 "use --mode smoke to check a port")
             device = info.to_json()
             model = info.model
             if args.dataset is not None and dataset is None:

@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.board import load_board
+from tinygen.commands.args import seconds
 from tinygen.emulator import QemuTransport
 from tinygen.errors import UsageError
 from tinygen.report import progress
 from tinygen.transport import Transport
 
 _POLL_SECONDS = 0.02
+
+
+def _linger(text: str) -> float:
+    return seconds(text, allow_zero=True)
 
 
 def register(sub: Any) -> None:
@@ -28,7 +33,7 @@ def register(sub: Any) -> None:
                     "and stops QEMU. Input may also be piped: echo 'name%%' | tinygen run ...")
     p.add_argument("elf", type=Path, metavar="FIRMWARE.elf")
     p.add_argument("--board", required=True, help="an emulated board (see 'tinygen boards')")
-    p.add_argument("--linger", type=float, default=1.0, metavar="SECONDS",
+    p.add_argument("--linger", type=_linger, default=1.0, metavar="SECONDS",
                    help="after the end of input, keep printing until the firmware has been "
                         "quiet this long (default 1)")
     p.set_defaults(_command_module=sys.modules[__name__])

@@ -14,7 +14,7 @@ from tinygen.codegen import BENCHMARKS
 from tinygen.errors import DeviceError
 from tinygen.runner import metrics
 from tinygen.runner.bringup import BRINGUP_NAME, bringup_outbytes, bringup_scores
-from tinygen.runner.dataset import Dataset
+from tinygen.runner.dataset import Dataset, check_classes
 from tinygen.runner.protocol import (
     INFER_TIMEOUT,
     DeviceReplyError,
@@ -288,6 +288,8 @@ def run_accuracy(client: DutClient, dataset: Dataset, *, limit: int | None = Non
     """Every input (every window of every file) with `infer 1 0`; per-file averaged scores."""
     entries = dataset.entries[:limit] if limit else dataset.entries
     expected = BENCHMARKS[dataset.benchmark][1] if dataset.benchmark in BENCHMARKS else None
+    if expected is not None:
+        check_classes(dataset, expected)  # before anything is sent
     total = sum(e.window_count for e in entries)
     done = 0
     files = []
@@ -302,7 +304,9 @@ def run_accuracy(client: DutClient, dataset: Dataset, *, limit: int | None = Non
                 raise DeviceError(
                     f"{entry.file.name}" + (f" window {k}" if entry.window_count > 1 else "")
                     + f": the firmware printed {len(result.scores)} scores; {dataset.benchmark}"
-                    f" has {expected}")
+                    f" has {expected}",
+                    hint=f"is the firmware built for another benchmark than {dataset.benchmark}?"
+                         " (tinygen build --benchmark)")
             window_scores.append(result.scores)
             done += 1
         averaged = metrics.file_scores(window_scores)
