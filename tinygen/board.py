@@ -120,7 +120,8 @@ class Board:
         for r in self.memory:
             if r.name == name:
                 return r
-        raise BoardError(f"{self.path}: no memory region named {name!r}")
+        raise BoardError(f"{self.path}: no memory region named {name!r}",
+                         hint=f"one of {', '.join(r.name for r in self.memory)}")
 
     @property
     def default_kernels(self) -> str:
@@ -156,7 +157,8 @@ def load_board(name_or_path: str) -> Board:
 def parse_board(raw: object, path: Path) -> Board:
     """Validate ``raw`` (parsed YAML) by schema, then by meaning; build the Board."""
     if not isinstance(raw, dict):
-        raise BoardError(f"{path}: a board file must be a mapping of keys to values")
+        raise BoardError(f"{path}: a board file must be a mapping of keys to values",
+                         hint="start from a shipped one: tinygen board new NAME --like BOARD")
     problem = schema_problem(raw)
     if problem is not None:
         key, text, hint = problem
@@ -174,10 +176,12 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
     if fpu not in allowed_fpus:
         raise _fail(path, "fpu", f"{core} cannot have {fpu}", f"use one of {sorted(allowed_fpus)}")
     if not 1_000_000 <= raw["clock_hz"] <= 1_000_000_000:
-        raise _fail(path, "clock_hz", "must be between 1 MHz and 1 GHz (give it in Hz)")
+        raise _fail(path, "clock_hz", "must be between 1 MHz and 1 GHz (give it in Hz)",
+                    "e.g. clock_hz: 180000000 for 180 MHz")
     if raw["clock_hz"] % 1_000_000:
         raise _fail(path, "clock_hz", "must be a whole number of MHz (the microsecond timer "
-                    "counts clock cycles per microsecond)")
+                    "counts clock cycles per microsecond)", "round it to a whole MHz the part "
+                    "can run at")
     family = _within(path, lambda: get_family(raw["family"]))
     clock = _clock_plan(raw, family, path)
 
@@ -186,21 +190,25 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
     for i, r in enumerate(raw["memory"]):
         key = f"memory[{i}]"
         if r["name"] in names:
-            raise _fail(path, f"{key}.name", f"region {r['name']!r} appears twice")
+            raise _fail(path, f"{key}.name", f"region {r['name']!r} appears twice",
+                        "give each memory region its own name")
         names.add(r["name"])
         if r["size"] <= 0:
-            raise _fail(path, f"{key}.size", "must be > 0")
+            raise _fail(path, f"{key}.size", "must be > 0", "the region's size in bytes")
         if r["origin"] + r["size"] > _ADDRESS_SPACE:
-            raise _fail(path, key, "region ends beyond the 32-bit address space")
+            raise _fail(path, key, "region ends beyond the 32-bit address space",
+                        "check origin and size against the datasheet's memory map")
         regions.append(MemoryRegion(r["name"], r["kind"], r["origin"], r["size"]))
     ordered = sorted(regions, key=lambda m: m.origin)
     for a, b in itertools.pairwise(ordered):
         if b.origin < a.end:
-            raise _fail(path, "memory", f"regions {a.name!r} and {b.name!r} overlap")
+            raise _fail(path, "memory", f"regions {a.name!r} and {b.name!r} overlap",
+                        "check origin and size against the datasheet's memory map")
     flash = [r for r in regions if r.kind == "flash"]
     ram = [r for r in regions if r.kind == "ram"]
     if not flash or not ram:
-        raise _fail(path, "memory", "needs at least one flash and one ram region")
+        raise _fail(path, "memory", "needs at least one flash and one ram region",
+                    "list the part's flash and RAM with kind: flash and kind: ram")
 
     placement = raw.get("placement", {})
 
@@ -208,9 +216,11 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
         name = placement.get(role, default.name)
         match = [r for r in regions if r.name == name]
         if not match:
-            raise _fail(path, f"placement.{role}", f"no memory region named {name!r}")
+            raise _fail(path, f"placement.{role}", f"no memory region named {name!r}",
+                        f"one of {', '.join(r.name for r in regions)}")
         if match[0].kind != kind:
-            raise _fail(path, f"placement.{role}", f"region {name!r} is not {kind}")
+            raise _fail(path, f"placement.{role}", f"region {name!r} is not {kind}",
+                        f"name a region with kind: {kind}")
         return str(name)
 
     code_region = placed("code", "flash", flash[0])
@@ -223,17 +233,21 @@ def _check_meaning(raw: dict[str, Any], path: Path) -> Board:
     flash_budget = budgets.get("flash", flash_total)
     ram_budget = budgets.get("ram", ram_total)
     if not 0 < flash_budget <= flash_total:
-        raise _fail(path, "budgets.flash", f"must be > 0 and <= the flash regions' {flash_total}")
+        raise _fail(path, "budgets.flash", f"must be > 0 and <= the flash regions' {flash_total}",
+                    "lower it, or remove it to budget all flash")
     if not 0 < ram_budget <= ram_total:
-        raise _fail(path, "budgets.ram", f"must be > 0 and <= the RAM regions' {ram_total}")
+        raise _fail(path, "budgets.ram", f"must be > 0 and <= the RAM regions' {ram_total}",
+                    "lower it, or remove it to budget all RAM")
 
     uart = _uart(raw, family, clock, path)
     stack_size = raw.get("stack_size")
     heap_size = raw.get("heap_size")
     if stack_size is not None and (stack_size < 1024 or stack_size % 8):
-        raise _fail(path, "stack_size", "must be >= 1024 and a multiple of 8")
+        raise _fail(path, "stack_size", "must be >= 1024 and a multiple of 8",
+                    "or remove it: tinygen sizes the stack from a probe run")
     if heap_size is not None and (heap_size < 0 or heap_size % 8):
-        raise _fail(path, "heap_size", "must be >= 0 and a multiple of 8")
+        raise _fail(path, "heap_size", "must be >= 0 and a multiple of 8",
+                    "or remove it: tinygen sizes the heap from a probe run")
     data_size = next(r.size for r in regions if r.name == data_region)
     if (stack_size or 0) + (heap_size or 0) > data_size:
         given = " + ".join(k for k in ("stack_size", "heap_size") if raw.get(k) is not None)
@@ -289,7 +303,9 @@ def _within(path: Path, check: Callable[[], _T]) -> _T:
     try:
         return check()
     except BoardError as exc:
-        raise BoardError(f"{path}: {exc.message}", hint=exc.hint) from exc
+        raise BoardError(f"{path}: {exc.message}", hint=exc.hint or
+                         "check the value against the part's datasheet (docs/porting.md)"
+                         ) from exc
 
 
 def _clock_plan(raw: dict[str, Any], family: Family, path: Path) -> ClockPlan | None:
@@ -310,7 +326,8 @@ def _uart(raw: dict[str, Any], family: Family, clock: ClockPlan | None, path: Pa
     u = raw["uart"]
     if u["driver"] not in family.uart_drivers:
         drivers = " or ".join(repr(d) for d in family.uart_drivers)
-        raise _fail(path, "uart.driver", f"family {family.name} uses {drivers}")
+        raise _fail(path, "uart.driver", f"family {family.name} uses {drivers}",
+                    f"driver: {family.uart_drivers[0]}")
     baud, energy_baud = u.get("baud", 115200), u.get("energy_baud", 9600)
     if family.pin_style == "cmsdk":
         clock_hz = u.get("clock_hz", raw["clock_hz"])
@@ -324,11 +341,11 @@ def _uart(raw: dict[str, Any], family: Family, clock: ClockPlan | None, path: Pa
                     f"{family.name}", f"known: {known}")
     if u.get("instance", inst.name) != inst.name:
         raise _fail(path, "uart.instance", f"{u['instance']} does not sit at 0x{u['base']:08X} "
-                    f"({inst.name} does)")
+                    f"({inst.name} does)", "fix base, or remove instance: tinygen knows it")
     if inst.name.startswith("LPUART") != (u["driver"] == "stm32_lpuart"):
-        raise _fail(path, "uart.driver", f"{inst.name} takes the "
-                    f"{'stm32_lpuart' if inst.name.startswith('LPUART') else 'stm32_usart'} "
-                    "driver")
+        wanted = "stm32_lpuart" if inst.name.startswith("LPUART") else "stm32_usart"
+        raise _fail(path, "uart.driver", f"{inst.name} takes the {wanted} driver",
+                    f"driver: {wanted}")
     tx, rx = u.get("tx", inst.tx), u.get("rx", inst.rx)
     _check_pin(path, family, tx, "uart.tx")
     _check_pin(path, family, rx, "uart.rx")
@@ -348,7 +365,8 @@ def _check_bauds(path: Path, driver: str, clock_hz: int, baud: int, energy_baud:
     for key, rate in (("baud", baud), ("energy_baud", energy_baud)):
         problem = baud_problem(driver, clock_hz, rate)
         if problem:
-            raise _fail(path, f"uart.{key}", problem)
+            raise _fail(path, f"uart.{key}", problem,
+                        "use a standard rate the UART clock divides to, e.g. 115200 or 9600")
 
 
 def baud_problem(driver: str, clock_hz: int, baud: int) -> str | None:
@@ -371,7 +389,8 @@ def _check_pin(path: Path, family: Family, text: str, key: str) -> None:
     try:
         parse_pin(family, text)
     except BoardError as exc:
-        raise _fail(path, key, exc.message, exc.hint) from exc
+        raise _fail(path, key, exc.message, exc.hint or "use a pin the part has, e.g. PA9 "
+                    "or P0.06 (the board manual's pin table)") from exc
 
 
 def _check_gpio(family: Family, gpio: dict[str, Any], path: Path) -> None:
@@ -383,7 +402,7 @@ def _check_gpio(family: Family, gpio: dict[str, Any], path: Path) -> None:
         if not (port.isascii() and port.isdigit() and int(port) < family.gpio_ports
                 and pin < 16):
             raise _fail(path, "timestamp_gpio", f"CMSDK GPIO ports are 0..{family.gpio_ports - 1}"
-                        ", pins 0..15")
+                        ", pins 0..15", 'e.g. {port: "0", pin: 0}')
         return
     label = f"P{port.upper()}{pin}" if family.pin_style == "stm32" else f"P{port}.{pin:02d}"
     _check_pin(path, family, label, "timestamp_gpio")
