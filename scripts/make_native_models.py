@@ -105,6 +105,7 @@ FUNCTION_MODELS: tuple[FunctionModel, ...] = (
                   lambda x, c: tf.nn.softmax(dense(tf.tanh(dense(x, c, 33)), c, 10)),
                   int8_io=False, std=3.0),
 )
+
 KERAS_MODELS: tuple[KerasModel, ...] = (
     KerasModel("keras_flatten_dynamic_batch", (8, 8, 3), _flatten_dense),
     KerasModel("keras_reshape_dynamic_batch", (9, 9, 2), _reshape_dense),

@@ -87,6 +87,15 @@ def test_float_io_models_bit_exact(name: str, tmp_path: Path) -> None:
     _assert_bit_exact(result, model, randoms=3)
 
 
+@pytest.mark.parametrize("name", ["keras_flatten_dynamic_batch", "keras_reshape_dynamic_batch"])
+def test_keras_dynamic_batch_models_bit_exact(name: str, tmp_path: Path) -> None:
+    """Flatten / Reshape on a dynamic batch: the SHAPE, STRIDED_SLICE, PACK computing the new
+    shape are folded at generation time; the firmware runs the rest."""
+    model = NATIVE_DATA / f"{name}.tflite"
+    result = _build(model, tmp_path / "fw", benchmark="generic")
+    _assert_bit_exact(result, model, randoms=3)
+
+
 def test_portable_kernels_on_a_dsp_core(tmp_path: Path) -> None:
     """--kernels native-portable: the plain C loops on a core that has the DSP extension."""
     model = MODELS / "kws_tiny.tflite"

@@ -22,6 +22,7 @@ from tinygen.codegen import (
 from tinygen.model import ModelInfo
 from tinygen.native import cmsis_nn
 from tinygen.native.calls import CTYPES, Call, ConstArray, c_float, tensor_array
+from tinygen.native.fold import fold_shape_ops
 from tinygen.native.graph import Graph, read_graph
 from tinygen.native.lowering import lower_graph
 from tinygen.native.plan import MemoryPlan, plan_arena
@@ -66,7 +67,7 @@ def prepare_native(path: Path, kernels: str = "native", dsp: bool = True) -> Nat
     ``kernels`` cmsis-nn: CMSIS-NN calls where it covers the op, for a core with (``dsp``) or
     without the DSP extension, which decides CMSIS-NN's scratch sizes.
     """
-    graph = read_graph(path)
+    graph = fold_shape_ops(read_graph(path))  # shape arithmetic becomes constants
     calls = lower_graph(graph)  # also makes TFLM's Prepare checks for every op
     if kernels == "cmsis-nn":
         calls = [cmsis_nn.lower_cmsis_op(graph, op, dsp) or call
