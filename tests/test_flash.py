@@ -104,7 +104,7 @@ def f767_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @needs_gcc
 def test_elf_checks(f767_elf: Path, tmp_path: Path) -> None:
     check_elf_for_board(f767_elf, load_board("nucleo_f767zi"))
-    with pytest.raises(InputError, match="was not built for nrf52840dk: it loads 0x08000000"):
+    with pytest.raises(InputError, match="was built for board nucleo_f767zi, not nrf52840dk"):
         check_elf_for_board(f767_elf, load_board("nrf52840dk"))
     text = tmp_path / "notes.elf"
     text.write_text("not an ELF")
@@ -147,6 +147,18 @@ def test_dry_run_prints_the_command(f767_elf: Path, tmp_path: Path,
 @needs_gcc
 def test_flash_cli_errors(f767_elf: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["flash", "--board", "mps2_an386", str(f767_elf)]) == 3
-    assert "was not built for mps2_an386" in capsys.readouterr().err
+    assert "was built for board nucleo_f767zi, not mps2_an386" in capsys.readouterr().err
     assert main(["flash", "--board", "nrf52840dk", str(f767_elf), "--dry-run"]) == 3
-    assert "was not built for nrf52840dk" in capsys.readouterr().err
+    assert "was built for board nucleo_f767zi, not nrf52840dk" in capsys.readouterr().err
+
+
+@needs_gcc
+def test_an_f446_firmware_is_not_flashed_onto_an_f767(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # Both flash at 0x08000000 and hold the F446's image: only the board's name tells them apart.
+    f446 = build_firmware(BuildOptions(board=load_board("nucleo_f446re"),
+                                       out_dir=tmp_path / "fw")).elf
+    assert main(["flash", "--board", "nucleo_f767zi", str(f446), "--dry-run"]) == 3
+    err = capsys.readouterr().err
+    assert "was built for board nucleo_f446re, not nucleo_f767zi" in err
+    assert "hint: build it for this board (tinygen build --board nucleo_f767zi" in err

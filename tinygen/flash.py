@@ -9,9 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-
+from tinygen.audit.target import check_firmware_for_board
 from tinygen.board import Board
 from tinygen.errors import BoardError, DeviceError, InputError, ToolMissingError
 
@@ -103,26 +101,12 @@ def choose_tool(board: Board, requested: str | None = None,
 
 
 def check_elf_for_board(elf: Path, board: Board) -> None:
-    """Refuse an ELF that is missing, not an ARM ELF, or would load outside the board's flash."""
+    """Refuse an ELF that is missing, not linked 32-bit ARM, built for another board, or would
+    load or boot outside the board's memory (tinygen.audit.target)."""
     if not elf.is_file():
         raise InputError(f"{elf} does not exist",
                          hint=f"build it first: tinygen build --board {board.name} ...")
-    try:
-        with elf.open("rb") as f:
-            image = ELFFile(f)
-            if image["e_machine"] != "EM_ARM":
-                raise InputError(f"{elf} is not an Arm firmware ({image['e_machine']})")
-            loads = [(s["p_paddr"], s["p_filesz"]) for s in image.iter_segments()
-                     if s["p_type"] == "PT_LOAD" and s["p_filesz"]]
-    except (ELFError, OSError) as exc:
-        raise InputError(f"{elf} is not an ELF file: {exc}") from exc
-    flash = board.flash_regions
-    for addr, size in loads:
-        if not any(r.origin <= addr and addr + size <= r.end for r in flash):
-            raise InputError(
-                f"{elf} was not built for {board.name}: it loads 0x{addr:08X}..0x{addr + size:08X}"
-                f", outside the board's flash",
-                hint=f"build it for this board: tinygen build --board {board.name} ...")
+    check_firmware_for_board(elf, board)
 
 
 def _explain_failure(tool: str, output: str, board: Board) -> DeviceError:

@@ -209,3 +209,23 @@ def test_bringup_is_built_once_then_reused(capsys: Capture, tmp_path: Path) -> N
     code, _, err = _bench(capsys, *argv)
     assert code == 0, err
     assert f"reusing {folder / 'firmware.elf'}" in err
+
+
+@pytest.mark.parametrize("board", ["mps2_an385", "mps2_an505"])
+def test_another_boards_firmware_is_refused_before_qemu_starts(
+        capsys: Capture, elf: Path, tmp_path: Path, board: str) -> None:
+    log = tmp_path / "session.log"
+    code = main(["bench", "--board", board, "--elf", str(elf), "--mode", "smoke", "--log",
+                 str(log)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.BAD_INPUT, err
+    assert f"was built for board mps2_an386, not {board}" in err and "hint: " in err
+    assert not log.exists()
+
+
+def test_a_file_that_is_not_arm_firmware_is_refused(capsys: Capture, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.elf"
+    notes.write_text("x" * 100)
+    code, _, err = _bench(capsys, "--elf", str(notes), "--mode", "smoke")
+    assert code == ExitCode.BAD_INPUT
+    assert "is not an ELF file" in err and "hint: " in err

@@ -83,3 +83,11 @@ def test_a_linger_that_never_ends_is_refused(capsys: pytest.CaptureFixture[str],
     code = main(["run", "--board", "mps2_an386", str(elf), f"--linger={linger}"])
     assert code == ExitCode.USAGE
     assert "argument --linger" in capsys.readouterr().err
+
+
+def test_another_boards_firmware_is_refused(capsys: pytest.CaptureFixture[str],
+                                            elf: Path) -> None:
+    code = main(["run", "--board", "mps2_an505", str(elf)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.BAD_INPUT
+    assert "was built for board mps2_an386, not mps2_an505" in err and "hint: " in err

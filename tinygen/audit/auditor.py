@@ -46,7 +46,8 @@ def audit_elf(elf_path: Path, board: Board | None = None, *, map_path: Path | No
     """
     for name, value in (("flash", budget_flash), ("ram", budget_ram)):
         if value is not None and value <= 0:
-            raise InputError(f"the {name} budget must be > 0 bytes, not {value}")
+            raise InputError(f"the {name} budget must be > 0 bytes, not {value}",
+                             hint=f"give --budget-{name} as a size, e.g. 256K")
     elf = read_elf(elf_path)
     notes: list[str] = []
     if board is not None:
@@ -93,7 +94,9 @@ def _find_link_map(elf: ElfImage, map_path: Path | None, notes: list[str]) -> Li
     wanted = {s.name for s in elf.sections}
     if map_path is not None:
         if not map_path.is_file():
-            raise InputError(f"link map {map_path} does not exist")
+            raise InputError(f"link map {map_path} does not exist",
+                             hint="the linker writes it beside the ELF (firmware.map); or leave "
+                                  "out --map")
         link_map = read_link_map(map_path, wanted)
         problem = check_link_map(link_map, elf)
         if problem:

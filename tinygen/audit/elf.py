@@ -86,9 +86,11 @@ def open_elf(path: Path) -> tuple[BinaryIO, ELFFile]:
     try:
         stream = path.open("rb")
     except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file") from exc
+        raise InputError(f"{path}: no such file",
+                         hint="check the path; tinygen build writes <out>/firmware.elf") from exc
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        raise InputError(f"cannot read {path}: {exc.strerror}",
+                         hint="check the path and its permissions") from exc
     try:
         magic = stream.read(4)
         if magic != b"\x7fELF":
@@ -98,12 +100,13 @@ def open_elf(path: Path) -> tuple[BinaryIO, ELFFile]:
         try:
             elf = ELFFile(stream)
         except (ELFError, struct.error, ValueError) as exc:
-            raise InputError(f"{path}: corrupt ELF: {exc}") from exc
+            raise InputError(f"{path}: corrupt ELF: {exc}",
+                             hint="is the file truncated? build or copy it again") from exc
         machine = elf.header.e_machine
         if machine != "EM_ARM" or elf.elfclass != 32:
             raise InputError(
                 f"{path} is an ELF for {machine} ({elf.elfclass}-bit), not 32-bit ARM",
-                hint="tinygen audit reads Cortex-M firmware built with arm-none-eabi-gcc")
+                hint="tinygen reads Cortex-M firmware built with arm-none-eabi-gcc")
         if elf.header.e_type == "ET_REL":
             raise InputError(f"{path} is an object file, not a linked firmware",
                              hint="audit the .elf the linker wrote")
@@ -120,7 +123,8 @@ def read_elf(path: Path) -> ElfImage:
         try:
             return _read(path, elf)
         except (ELFError, struct.error, ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: corrupt ELF: {exc}") from exc
+            raise InputError(f"{path}: corrupt ELF: {exc}",
+                             hint="is the file truncated? build or copy it again") from exc
 
 
 def _read(path: Path, elf: ELFFile) -> ElfImage:

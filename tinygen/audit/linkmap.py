@@ -62,7 +62,8 @@ def read_link_map(path: Path, wanted: Collection[str] | None = None) -> LinkMap:
     try:
         text = path.read_text(errors="replace")
     except OSError as exc:
-        raise InputError(f"cannot read link map {path}: {exc.strerror}") from exc
+        raise InputError(f"cannot read link map {path}: {exc.strerror}",
+                         hint="check the path and its permissions, or leave out --map") from exc
     start = text.find(_MAP_START)
     if start < 0:
         raise InputError(f"{path} is not a GNU ld link map (no '{_MAP_START}' line)",

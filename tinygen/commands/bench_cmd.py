@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinygen.audit.target import check_firmware_for_board
 from tinygen.board import Board, load_board
 from tinygen.codegen import BENCHMARKS, banner
 from tinygen.commands.args import seconds, whole_number
@@ -204,6 +205,8 @@ def _check_options(args: argparse.Namespace, board: Board) -> None:
         check_writable(args.out, "the results")
     if args.log is not None:
         check_writable(args.log, "the session log")
+    if args.elf is not None:  # another board's firmware would only fail to answer, much later
+        check_firmware_for_board(args.elf, board)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -222,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         log = stack.enter_context(SessionLog(args.log)) if args.log else None
         transport = stack.enter_context(open_transport(board, elf, args.port, args.baud))
         client = DutClient(transport, timeout=args.timeout, recorder=log,
-                           strict=args.mode == "smoke")
+                           strict=args.mode == "smoke", elf=elf)
         start_session(client, emulated)
         bar = ProgressBar()
         stack.callback(bar.close)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tinygen.audit.target import check_firmware_for_board
 from tinygen.board import load_board
 from tinygen.commands.args import seconds
 from tinygen.emulator import QemuTransport
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             f"board {board.name} is not emulated",
             hint="for a board on a serial port use a terminal program, e.g. "
                  "python -m serial.tools.miniterm /dev/ttyACM0 115200")
+    check_firmware_for_board(args.elf, board)  # else QEMU would run it and print nothing
     with QemuTransport(board, args.elf) as transport:
         if sys.stdin.isatty():
             progress(f"QEMU {board.emulator.qemu_machine} running {args.elf}; type commands "
