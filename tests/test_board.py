@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,24 @@ INVALID = {
     "invalid_energy_baud.yaml": "uart.energy_baud: 1200 baud needs a divider of 70000",
     "invalid_dwt_emulated.yaml": "timer.driver: QEMU's DWT cycle counter always reads 0",
     "invalid_timestamp_port.yaml": "timestamp_gpio: 'PL3' is not a stm32f4 pin",
+    # Issue 16: values the schema let through that crashed later, and YAML that misled.
+    "invalid_baud_zero.yaml": "uart.baud: must be >= 1, not 0",
+    "invalid_float_origin.yaml": "memory[1].origin: must be a whole number, not 536870912.0",
+    "invalid_float_size.yaml": "memory[1].size: must be a whole number, not 4194304.0",
+    "invalid_float_clock.yaml": "clock_hz: must be a whole number, not 25000000.0",
+    "invalid_float_baud.yaml": "uart.baud: must be a whole number, not 115200.0",
+    "invalid_uart_base_huge.yaml": "uart.base: must be <= 0xFFFFFFFF, not 0x400000000000000000",
+    "invalid_gpio_base_negative.yaml": "timestamp_gpio.base: must be >= 0x0, not -16",
+    "invalid_gpio_base_unaligned.yaml": "timestamp_gpio.base: must be a multiple of 4",
+    "invalid_stack_huge.yaml": "stack_size: must be <= 4,294,967,296, not 1,180,591,620,",
+    "invalid_stack_over_ram.yaml": "stack_size + heap_size: 294,912 bytes do not fit the data "
+                                   "region 'ram' (262,144 bytes)",
+    "invalid_duplicate_key.yaml": "(line 15): key 'clock_hz' appears twice in one mapping",
+    "invalid_alias.yaml": "(line 10): anchor &u is not allowed in a board file",
+    "invalid_alias_bomb.yaml": "(line 16): anchor &a0 is not allowed in a board file",
+    "invalid_not_utf8.yaml": "not UTF-8 text (byte 0xE9 on line 4)",
+    "invalid_name_newline.yaml": "name: must be one line of printable text, not 'x\\n'",
+    "invalid_mcu_comment.yaml": "mcu: 't */ int x; /*' does not match",
 }
 
 
@@ -123,6 +142,7 @@ def test_invalid_board_files(filename: str) -> None:
     assert str(path) in info.value.message
     assert INVALID[filename] in info.value.message
     assert "\n" not in info.value.message
+    assert info.value.hint, "every board error says how to fix it"
 
 
 def test_unknown_board_lists_known() -> None:
@@ -134,3 +154,84 @@ def test_unknown_board_lists_known() -> None:
 def test_missing_board_file() -> None:
     with pytest.raises(BoardError, match="does not exist"):
         load_board("no/such/board.yaml")
+
+
+def _minimal_with(tmp_path: Path, old: str, new: str) -> Path:
+    path = tmp_path / "board.yaml"
+    path.write_text((DATA / "valid_minimal.yaml").read_text().replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    ("base: 0x40004000}", "base: 0x40004000, af: 7.0}", "uart.af: must be a whole number, not 7.0"),
+    ("clock_hz: 25000000", "clock_hz: 2.5e+7", "clock_hz: must be a whole number, not 25000000.0"),
+    ("clock_hz: 25000000", "clock_hz: .nan", "clock_hz: must be a whole number, not nan"),
+    ("clock_hz: 25000000", 'clock_hz: "25000000"', "clock_hz: must be a whole number, not '25"),
+    ("clock_hz: 25000000", "clock_hz: true", "clock_hz: must be a whole number, not True"),
+    ("base: 0x40004000}", "base: 0x40004000, energy_baud: -9600}",
+     "uart.energy_baud: must be >= 1, not -9600"),
+    ("origin: 0x0,", "origin: 0x100000000,", "memory[0].origin: must be <= 0xFFFFFFFF"),
+    ("size: 0x40000}", "size: 0x40002}", "memory[1].size: must be a multiple of 4"),
+])
+def test_numbers_have_their_type_and_range(tmp_path: Path, old: str, new: str,
+                                           fragment: str) -> None:
+    path = _minimal_with(tmp_path, old, new)
+    with pytest.raises(BoardError) as info:
+        load_board(str(path))
+    assert f"{path}: {fragment}" in info.value.message
+    assert info.value.hint
+
+
+def test_alias_bomb_fails_at_the_first_anchor_in_bounded_memory() -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(BoardError, match="anchor &a0 is not allowed"):
+            load_board(str(DATA / "invalid_alias_bomb.yaml"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, f"{peak:,} bytes to refuse a 1 KB file"
+
+
+@pytest.mark.parametrize("value", ["x" * 100_000, "[" * 20 + "1" + "]" * 20,
+                                   "{" + ", ".join(f"k{i}: {i}" for i in range(5000)) + "}"],
+                         ids=["long-text", "nested-lists", "big-mapping"])
+def test_error_text_is_bounded(tmp_path: Path, value: str) -> None:
+    path = _minimal_with(tmp_path, "clock_hz: 25000000", f"clock_hz: {value}")
+    with pytest.raises(BoardError) as info:
+        load_board(str(path))
+    assert info.value.message.startswith(f"{path}: clock_hz: must be a whole number, not ")
+    assert len(info.value.message) < len(str(path)) + 120
+
+
+def test_deep_nesting_and_huge_files_are_refused(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 5000)
+    with pytest.raises(BoardError, match="nested too deeply"):
+        load_board(str(deep))
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("# " + "x" * 300_000 + "\n")
+    with pytest.raises(BoardError, match="board files are a few KB"):
+        load_board(str(huge))
+
+
+def test_a_folder_is_not_a_missing_file(tmp_path: Path) -> None:
+    folder = tmp_path / "board.yaml"
+    folder.mkdir()
+    with pytest.raises(BoardError, match="is a folder, not a file") as info:
+        load_board(str(folder))
+    assert "does not exist" not in info.value.message and info.value.hint
+
+
+def test_symbolic_links_that_lead_nowhere(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    with pytest.raises(BoardError, match="is a symbolic link loop"):
+        load_board(str(loop))
+    dangling = tmp_path / "dangling.yaml"
+    dangling.symlink_to(tmp_path / "gone.yaml")
+    with pytest.raises(BoardError, match="is a symbolic link to a missing file"):
+        load_board(str(dangling))
+    good = tmp_path / "good.yaml"
+    good.symlink_to(DATA / "valid_minimal.yaml")
+    assert load_board(str(good)).name == "x"

@@ -204,6 +204,7 @@ def describe_schema_error(error: jsonschema.ValidationError) -> tuple[str, str, 
         hint = f"the keys here are {', '.join(schema.get('properties', {}))}"
     elif kind == "pattern":
         problem = f"{brief(got)} does not match {want}"
+        hint = schema.get("description", hint)
     elif kind == "maxLength":
         problem = f"is longer than {want} characters"
     elif kind == "minItems":

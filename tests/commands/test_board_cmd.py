@@ -131,3 +131,59 @@ def test_show(capsys: pytest.CaptureFixture[str]) -> None:
 def test_board_without_action_is_usage(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "board")
     assert code == 2 and "new or show" in err
+
+
+def test_new_quotes_values_with_yaml_syntax(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    # Issue 16: these gave a YAML traceback; they are written quoted and load back as given.
+    out = tmp_path / "q.yaml"
+    odd = {"vendor": "*x", "description": "a: {b} [c], #d & 'e' \"f\" | g > h % @i `j`",
+           "pyocd_target": "@target", "openocd_config": "!cfg"}
+    code, _, err = run_cli(
+        capsys, "board", "new", "q_board", "--like", "disco_f746", "--vendor", odd["vendor"],
+        "--description", odd["description"], "--pyocd-target", odd["pyocd_target"],
+        "--openocd-config", odd["openocd_config"], "--source", "- x: *y", "--out", str(out))
+    assert code == 0, err
+    board = load_board(str(out))
+    assert (board.vendor, board.description, board.pyocd_target, board.openocd_config) == (
+        odd["vendor"], odd["description"], odd["pyocd_target"], odd["openocd_config"])
+    assert board.sources[0] == "- x: *y"
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--description", "two\nlines"), ("--vendor", "tab\there"), ("--description", "x\n- y: *z"),
+])
+def test_new_refuses_text_that_is_not_one_line(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path, option: str, value: str) -> None:
+    out = tmp_path / "n.yaml"
+    code, _, err = run_cli(capsys, "board", "new", "n_board", "--like", "disco_f746", option,
+                           value, "--out", str(out))
+    assert code == 3
+    assert "must be one line of printable text" in err and f"fix {option}" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("fixture", "fragment"), [
+    ("invalid_baud_zero.yaml", "uart.baud: must be >= 1, not 0"),
+    ("invalid_float_origin.yaml", "memory[1].origin: must be a whole number"),
+    ("invalid_alias_bomb.yaml", "not valid YAML (line 16): anchor &a0 is not allowed"),
+    ("invalid_not_utf8.yaml", "not UTF-8 text"),
+])
+def test_bad_board_files_exit_3(capsys: pytest.CaptureFixture[str], fixture: str,
+                                fragment: str) -> None:
+    path = Path(__file__).parents[1] / "data" / "boards" / fixture
+    for argv in (["board", "show", str(path)], ["board", "new", "c", "--like", str(path),
+                                                "--out", "/nonexistent/c.yaml"]):
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 3 and f"{path}: {fragment}" in err and "hint:" in err
+
+
+def test_board_path_that_is_a_folder_or_a_loop(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    folder = tmp_path / "f.yaml"
+    folder.mkdir()
+    loop = tmp_path / "l.yaml"
+    loop.symlink_to(loop)
+    for path, what in ((folder, "is a folder"), (loop, "is a symbolic link loop")):
+        code, _, err = run_cli(capsys, "board", "show", str(path))
+        assert code == 3 and f"board file {path} {what}" in err and "does not exist" not in err
