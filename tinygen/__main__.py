@@ -1,7 +1,5 @@
 """Entry point for ``python -m tinygen``."""
 
-import sys
+from tinygen import run
 
-from tinygen.cli import main
-
-sys.exit(main())
+run()
