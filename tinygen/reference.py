@@ -18,7 +18,8 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
     """What th_load_tensor makes of ``payload`` (templates/model/th_model.cc.j2), in numpy."""
     expected = payload_bytes(info, benchmark)
     if len(payload) != expected:
-        raise InputError(f"input is {len(payload)} bytes, {benchmark} expects {expected}")
+        raise InputError(f"input is {len(payload)} bytes, {benchmark} expects {expected}",
+                         hint="is the input for another model, or truncated?")
     tensor = info.inputs[0]
     shape = tensor.shape
     if benchmark in ("vww01", "ic01"):
@@ -27,6 +28,7 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
     if benchmark == "ad01":
         assert tensor.scale is not None and tensor.zero_point is not None
         x = np.frombuffer(payload, dtype="<f4")
+        _check_ad_input(x, tensor.scale)
         # float32 division as in C, then round half away from zero (lround) in float64, where
         # adding 0.5 to a float32 value is exact.
         v = (x / np.float32(tensor.scale)).astype(np.float64)
@@ -54,6 +56,21 @@ def _check_float_input(info: ModelInfo, values: np.ndarray) -> None:
             "float-to-int conversion is undefined (the host and a device differ)",
             hint=f"send finite float32 values within the model's input range, about "
                  f"{low:.4g} to {high:.4g}")
+
+
+def _check_ad_input(values: np.ndarray, scale: float) -> None:
+    """Refuse log-mel values the AD port's lround(x / scale) leaves undefined (NaN, infinity,
+    a quotient beyond a 32-bit long): the host and a device would differ there."""
+    with np.errstate(all="ignore"):  # the quotient of a bad value is what is checked
+        quotient = values.astype(np.float64) / scale
+    bad = ~np.isfinite(quotient) | (np.abs(quotient) >= 2.0 ** 31)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(
+            f"input value {i} is {values[i]}: quantizing it (lround(x / {scale:g})) is "
+            "undefined in C, so the host and a device differ",
+            hint=f"send finite float32 log-mel values, each below {2.0 ** 31 * scale:.4g} in "
+                 "magnitude")
 
 
 def host_output_bytes(model_path: Path, info: ModelInfo, benchmark: str,

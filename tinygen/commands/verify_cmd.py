@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinygen.codegen import payload_bytes
 from tinygen.commands import build_cmd
-from tinygen.errors import DeviceError, InputError, UsageError
+from tinygen.errors import BuildError, DeviceError, InputError, UsageError
 from tinygen.firmware import build_firmware
-from tinygen.model import load_model
-from tinygen.reference import random_payload
+from tinygen.model import ModelInfo, load_model
+from tinygen.reference import input_tensor, random_payload
 from tinygen.report import emit_json, format_table, progress
 from tinygen.verify import InputCheck, verify_firmware
 
@@ -28,6 +29,28 @@ def register(sub: Any) -> None:
                    budget_ram=None)
 
 
+def _read_input(path: Path, info: ModelInfo, benchmark: str | None) -> bytes:
+    """An --input file's bytes, checked against the model's payload before the build."""
+    if not path.is_file():
+        raise InputError(f"--input {path} is not a file",
+                         hint="give a file of the bytes the host sends for one input")
+    data = path.read_bytes()
+    benchmark = benchmark or info.benchmark or "generic"
+    try:
+        expected = payload_bytes(info, benchmark)
+    except BuildError:
+        return data  # the model does not fit the benchmark's port: the build says so
+    if len(data) != expected:
+        raise InputError(f"--input {path} is {len(data)} bytes; one input of this model "
+                         f"({benchmark}) is {expected} bytes",
+                         hint="is the file for another model, or truncated?")
+    try:
+        input_tensor(info, benchmark, data)  # float values the port cannot quantize
+    except InputError as exc:
+        raise InputError(f"--input {path}: {exc.message}", hint=exc.hint) from exc
+    return data
+
+
 def run(args: argparse.Namespace) -> int:
     opts = build_cmd.options_from(args)
     # Everything that can be wrong with the request is checked before the (long) build.
@@ -36,15 +59,12 @@ def run(args: argparse.Namespace) -> int:
                          "in QEMU", hint="pick an emulated board with the same core "
                          "(see 'tinygen boards')")
     if args.random < 0 or (args.random == 0 and not args.input):
-        raise UsageError("nothing to verify: give --input FILE or --random N with N > 0")
-    inputs = []
-    for path in args.input:
-        if not path.is_file():
-            raise InputError(f"--input {path} is not a file")
-        inputs.append((path.name, path.read_bytes()))
-    result = build_firmware(opts, progress)
+        raise UsageError("nothing to verify: give --input FILE or --random N with N > 0",
+                         hint="e.g. --random 3, or --input sample.bin")
     assert opts.model_path is not None
     info = load_model(opts.model_path)
+    inputs = [(path.name, _read_input(path, info, opts.benchmark)) for path in args.input]
+    result = build_firmware(opts, progress)
     inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
                for seed in range(args.random)]
 
@@ -65,5 +85,7 @@ def run(args: argparse.Namespace) -> int:
              for c in checks], align_right=(1, 3)))
     if bad:
         raise DeviceError(f"{len(bad)} of {len(checks)} outputs differ from the host "
-                          f"interpreter (first: {bad[0].label})")
+                          f"interpreter (first: {bad[0].label})",
+                          hint="a bug in tinygen's port or kernels: please report it with the "
+                               "model and the input")
     return 0
