@@ -63,7 +63,7 @@ def test_the_users_files_and_input_model_are_never_deleted(capsys: Capture, buil
 def test_a_folder_from_before_manifests_is_refused(capsys: Capture, built: Path) -> None:
     (built / outdir.MANIFEST).unlink()  # what tinygen 0.1 wrote: tinygen_project.json only
     code, _, err = _bringup(capsys, built)
-    assert code == ExitCode.BAD_INPUT
+    assert code == ExitCode.BAD_INPUT, err
     assert (built / "tinygen_project.json").is_file() and (built / "firmware.elf").is_file()
 
 
@@ -95,8 +95,9 @@ def test_a_failed_build_is_kept_with_a_manifest_and_replaced_next_time(
 def _start(out: Path, cache: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tinygen", "build", "--board", "mps2_an386", "--runtime",
-         "native", "--model", str(KWS), "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "TINYGEN_CACHE": str(cache)},
+         "native", "--model", str(KWS), "--out", str(out)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TINYGEN_CACHE": str(cache)},
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 

@@ -61,7 +61,7 @@ def _wait_for_qemu(proc: subprocess.Popen[str], seconds: float = 300) -> list[in
         if qemu := _qemu_children(proc.pid):
             return qemu
         time.sleep(0.02)
-    out, err = proc.communicate() if proc.poll() is not None else ("", "")
+    _, err = proc.communicate() if proc.poll() is not None else ("", "")
     pytest.fail(f"QEMU did not start under tinygen (exit {proc.poll()}): {err[-2000:]}")
 
 
