@@ -175,10 +175,18 @@ def benchmark_port(benchmark: str) -> tuple[str, str]:
 
 
 _TFLM_HEADERS = (
+    "tensorflow/lite/micro/micro_context.h",
     "tensorflow/lite/micro/micro_interpreter.h",
     "tensorflow/lite/micro/micro_mutable_op_resolver.h",
     "tensorflow/lite/schema/schema_generated.h",
 )
+
+
+def tflm_headers(op_headers: list[str]) -> list[str]:
+    """The includes of th_model.cc: TFLM's framework first, then the kernel headers that
+    declare int8 registrations. Some kernel headers (kernels/transpose.h) use MicroContext
+    without including its header, so they compile only after the framework's."""
+    return [*_TFLM_HEADERS, *sorted(set(op_headers) - set(_TFLM_HEADERS))]
 
 
 def payload_bytes(info: ModelInfo, benchmark: str) -> int:
@@ -248,8 +256,9 @@ def render_tflm(board: Board, spec: TflmSpec, dep_include_dirs: list[tuple[str, 
         lines=_hex_lines(spec.model_bytes))
     files["src/th_model.cc"] = render(
         "model/th_model.cc.j2", banner=text_banner, benchmark=spec.benchmark, ops=ops,
-        headers=sorted(set(_TFLM_HEADERS) | set(op_headers)), arena_size=spec.arena_size,
-        payload_bytes=payload, preprocess=preprocess, postprocess=postprocess)
+        headers=tflm_headers(op_headers), arena_size=spec.arena_size,
+        payload_bytes=payload, preprocess=preprocess, postprocess=postprocess,
+        stateful=any(t.is_variable for t in info.tensors))
     all_defines = list(defines) + (["TINYGEN_ARENA_PROBE=1"] if spec.arena_probe else [])
     files["tinygen_project.json"] = project_config(
         board, _sources(files), all_defines, dep_include_dirs)

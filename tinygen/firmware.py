@@ -48,8 +48,10 @@ from tinygen.probe import (
 from tinygen.resources import sconstruct_path
 from tinygen.toolchain import board_cpu_flags, compiler_version, require_toolchain
 
-# The probe firmware's arena: large enough for any MLPerf Tiny model, small enough for MPS2 RAM.
-_PROBE_ARENA = 2 * 1024 * 1024
+# What the probe board's arena region keeps for .data and .bss besides the input buffer
+# (the harness, TFLM's statics, the interpreter's storage: under 16 KiB today), with room to
+# spare; the rest of the region, less the stack and heap, is the arena the probe searches.
+_PROBE_RESERVE = 64 * 1024
 # tflm: the TFLM interpreter and its kernels; native: plain C calls into tinygen's own kernels,
 # with the arena planned at generation time (tinygen/native).
 RUNTIMES = ("tflm", "native")
@@ -113,6 +115,24 @@ class BuildResult:
         }
 
 
+def check_flash_fits(opts: BuildOptions, model_flash: int, what: str) -> None:
+    """Refuse, before anything is compiled or run, a model whose constant data alone is larger
+    than the flash the firmware may use: the code region, or the flash budget if smaller."""
+    board = opts.board
+    region = next(r for r in board.memory if r.name == board.code_region)
+    budget = min(region.size, opts.budget_flash or board.flash_budget)
+    if model_flash <= budget:
+        return
+    source = ("--budget-flash" if opts.budget_flash else
+              "the board's flash budget" if budget < region.size else
+              f"flash region '{region.name}'")
+    raise OverBudgetError(
+        f"{what} takes {model_flash:,} bytes; {board.name} has {budget:,} bytes of flash for "
+        f"code and model ({source}): {model_flash - budget:,} bytes over before any code",
+        hint="use a smaller model (fewer parameters, or pruned and re-quantized), or a board "
+             "with more flash (tinygen boards lists them)")
+
+
 @dataclass(frozen=True)
 class _Prepared:
     info: ModelInfo
@@ -128,6 +148,7 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
     assert opts.model_path is not None
     info = load_model(opts.model_path)
     check_buildable(info)
+    check_flash_fits(opts, info.size_bytes, "the model (TFLM keeps the whole .tflite in flash)")
     benchmark = opts.benchmark or info.benchmark or "generic"
     kernels = opts.kernels or opts.board.default_kernels
     if kernels not in KERNEL_SETS:
@@ -169,6 +190,7 @@ def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
         versions = tuple(sorted((n, c.version) for n, c in resolved.items()))
     info = load_model(opts.model_path)
     check_buildable(info)
+    check_flash_fits(opts, info.weights_bytes, "the model's weights")
     model = prepare_native(opts.model_path, kernels, opts.board.has_dsp)
     return NativeSpec(info, model, opts.benchmark or info.benchmark or "generic", opts.optimize,
                       kernels, checkouts, versions)
@@ -244,6 +266,18 @@ def _payload(prep: _Prepared | None, native: NativeSpec | None) -> int:
     return payload_bytes(prep.info, prep.benchmark)
 
 
+def probe_arena_size(probe_board: Board, payload: int) -> int:
+    """The arena the probe searches: its board's whole arena region, less what else lives
+    there when that is also the data region (the stack with its guard, the heap, the input
+    buffer and the other statics)."""
+    region = next(r for r in probe_board.memory if r.name == probe_board.arena_region)
+    others = 0
+    if probe_board.arena_region == probe_board.data_region:
+        others = ((probe_board.stack_size or PROBE_STACK_SIZE) + 64
+                  + (probe_board.heap_size or 0) + payload + _PROBE_RESERVE)
+    return (region.size - others) // 16 * 16
+
+
 def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None, work: Path,
             progress: Progress | None) -> tuple[Measured, str]:
     """Build the probe firmware for a same-core emulated board and run it in QEMU: the smallest
@@ -253,8 +287,10 @@ def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | Non
     given = opts.arena_size
     # The probe is a performance-mode firmware whatever the target's mode: it has to answer
     # `infer` with timestamps (energy mode differs only in how the timestamps leave the board).
+    searched = (probe_arena_size(probe_board, _payload(prep, native))
+                if prep is not None and not given else None)
     project = _project(dataclasses.replace(opts, energy=False), prep, native, probe_board,
-                       given or _PROBE_ARENA, probe=prep is not None and not given)
+                       given or searched or 0, probe=searched is not None)
     cached = cache_root() / "probe" / f"{_project_key(project, prep, native)}.json"
     if cached.is_file() and (found := Measured.from_json(cached.read_text())) is not None:
         return found, "cached"
@@ -264,7 +300,7 @@ def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | Non
     folder = work / "probe"
     _write_project(project, folder, prep, native)
     run_scons(folder, total=None, label="probe firmware", progress=None)
-    found = run_probe(probe_board, folder / "firmware.elf", _payload(prep, native))
+    found = run_probe(probe_board, folder / "firmware.elf", _payload(prep, native), searched)
     if prep is not None and not given and found.arena_min is None:
         raise DeviceError("the probe firmware printed no m-arena-min line")
     shutil.rmtree(folder, ignore_errors=True)

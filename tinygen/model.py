@@ -61,6 +61,7 @@ class TensorInfo:
     num_scales: int
     nbytes: int
     is_constant: bool
+    is_variable: bool = False  # state a kernel keeps from one Invoke to the next (SVDF, LSTM)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -366,6 +367,7 @@ def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
         num_scales=num_scales,
         nbytes=(elements * _DTYPE_BITS.get(dtype, 0) + 7) // 8,
         is_constant=buffer > 0 and buffer_sizes[buffer] > 0,
+        is_variable=bool(t.IsVariable()),
     )
     return info, buffer
 
