@@ -135,7 +135,11 @@ def clone(pin: Pin, dest: Path) -> None:
         ["-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"],
     )
     for step in steps:
-        result = _git(step, cwd=tmp)
+        try:
+            result = _git(step, cwd=tmp)
+        except BaseException:  # Ctrl-C, SIGTERM: git is stopped by subprocess.run; no half clone
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         if result.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             detail = result.stderr.strip().splitlines()[-1:] or ["(no output)"]
