@@ -4,6 +4,9 @@ from datasheet numbers load, and build the bring-up firmware with no code change
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +190,18 @@ def test_board_path_that_is_a_folder_or_a_loop(capsys: pytest.CaptureFixture[str
     for path, what in ((folder, "is a folder"), (loop, "is a symbolic link loop")):
         code, _, err = run_cli(capsys, "board", "show", str(path))
         assert code == 3 and f"board file {path} {what}" in err and "does not exist" not in err
+
+
+def test_new_writes_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    # Board files are UTF-8 whatever the locale: under an ASCII locale a board with a non-ASCII
+    # value is read and its copy written as UTF-8 (reading it gave a UnicodeDecodeError).
+    like = tmp_path / "like.yaml"
+    like.write_text((Path(__file__).parents[1] / "data" / "boards" / "valid_minimal.yaml")
+                    .read_text().replace("vendor: t", "vendor: Café µ"), encoding="utf-8")
+    out = tmp_path / "copy.yaml"
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    result = subprocess.run([sys.executable, "-X", "utf8=0", "-m", "tinygen", "board", "new",
+                             "copy_b", "--like", str(like), "--out", str(out)],
+                            capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert load_board(str(out)).vendor == "Café µ"

@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     board, text = new_board(_request(args), out)
     with writing(out, "the board file"):
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        out.write_text(text, encoding="utf-8")  # board files are read as UTF-8, whatever the locale
     if args.json:
         emit_json({"path": str(out), "board": describe(board)})
     else:
