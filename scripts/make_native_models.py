@@ -106,6 +106,36 @@ FUNCTION_MODELS: tuple[FunctionModel, ...] = (
                   int8_io=False, std=3.0),
 )
 
+# One model per data-movement kernel (int8 I/O); the operator is applied to the int8 input or
+# to a convolution's output, so it keeps its place in the converted graph.
+MOVE_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_strided_slice", (1, 8, 9, 4),
+                  lambda x, c: conv(x, c, 1, 4)[:, 1:7:2, ::-1, 1:3]),
+    FunctionModel("op_strided_slice_shrink", (2, 6, 10), lambda x, c: x[1, 2:, ::3]),
+    FunctionModel("op_slice", (1, 6, 7, 5),
+                  lambda x, c: tf.slice(conv(x, c, 1, 5), [0, 1, 2, 0], [1, 4, 3, -1])),
+    FunctionModel("op_split", (1, 4, 5, 6),
+                  lambda x, c: (lambda a, b, d: tf.concat([d, a], axis=3))(
+                      *tf.split(conv(x, c, 1, 6), 3, axis=3))),
+    FunctionModel("op_split_v", (1, 8, 3, 2),
+                  lambda x, c: (lambda a, b, d: tf.concat([d, a], axis=1))(
+                      *tf.split(conv(x, c, 1, 2), [2, 5, 1], axis=1))),
+    FunctionModel("op_transpose", (1, 3, 5, 4),
+                  lambda x, c: tf.transpose(conv(x, c, 1, 4), [0, 2, 3, 1])),
+    FunctionModel("op_transpose_3d", (4, 6, 3), lambda x, c: tf.transpose(x, [2, 0, 1])),
+    FunctionModel("op_unpack", (1, 3, 8),
+                  lambda x, c: (lambda a, b, d: tf.concat([d, a], axis=1))(
+                      *tf.unstack(x, axis=1))),
+    FunctionModel("op_pack", (1, 4, 6),
+                  lambda x, c: tf.stack([x[:, 0], x[:, 3], x[:, 1]], axis=2)),
+    FunctionModel("op_resize_nearest_half_pixel", (1, 5, 4, 3),
+                  lambda x, c: tf.image.resize(conv(x, c, 1, 3), [10, 7], "nearest")),
+    FunctionModel("op_resize_nearest_align_corners", (1, 4, 6, 2),
+                  lambda x, c: tf.compat.v1.image.resize_nearest_neighbor(
+                      x, [9, 11], align_corners=True)),
+    FunctionModel("op_resize_nearest_2x", (1, 3, 4, 5),
+                  lambda x, c: tf.compat.v1.image.resize_nearest_neighbor(x, [6, 8])),
+)
 KERAS_MODELS: tuple[KerasModel, ...] = (
     KerasModel("keras_flatten_dynamic_batch", (8, 8, 3), _flatten_dense),
     KerasModel("keras_reshape_dynamic_batch", (9, 9, 2), _reshape_dense),
@@ -165,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     differ = 0
     makers: list[tuple[str, Callable[[int], bytes]]] = [
-        *((m.name, lambda s, m=m: convert_function(m, s)) for m in FUNCTION_MODELS),
+        *((m.name, lambda s, m=m: convert_function(m, s))
+          for m in (*FUNCTION_MODELS, *MOVE_MODELS)),
         *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
     ]
     for name, make in makers:

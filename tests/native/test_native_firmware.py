@@ -96,6 +96,20 @@ def test_keras_dynamic_batch_models_bit_exact(name: str, tmp_path: Path) -> None
     _assert_bit_exact(result, model, randoms=3)
 
 
+# The kernels added for exported models (scripts/make_native_models.py; the host tests in
+# test_native_move.py and test_native_elementwise.py say which operator each holds).
+NEW_KERNELS = ("op_strided_slice", "op_strided_slice_shrink", "op_slice", "op_split",
+               "op_split_v", "op_transpose", "op_transpose_3d", "op_unpack", "op_pack",
+               "op_resize_nearest_half_pixel", "op_resize_nearest_align_corners",
+               "op_resize_nearest_2x")
+
+
+@pytest.mark.parametrize("name", NEW_KERNELS)
+def test_new_kernels_bit_exact(name: str, tmp_path: Path) -> None:
+    model = NATIVE_DATA / f"{name}.tflite"
+    _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
+
+
 def test_portable_kernels_on_a_dsp_core(tmp_path: Path) -> None:
     """--kernels native-portable: the plain C loops on a core that has the DSP extension."""
     model = MODELS / "kws_tiny.tflite"

@@ -38,7 +38,7 @@ class ConstArray:
 class Arg:
     """A runtime argument: a tensor's data, the op's scratch buffer, or a list of tensors."""
 
-    kind: str  # "tensor" | "scratch" | "tensors"
+    kind: str  # "tensor" | "scratch" | "tensors" (inputs) | "outputs"
     ctype: str
     tensors: tuple[int, ...] = ()
     const: bool = False  # read-only (an input)
@@ -73,8 +73,9 @@ class Call:
 
     @property
     def output(self) -> int:
-        """The tensor the call writes."""
-        return next(a.tensors[0] for a in self.args if a.kind == "tensor" and not a.const)
+        """The tensor the call writes (the first one, for several outputs)."""
+        return next(a.tensors[0] for a in self.args
+                    if (a.kind == "tensor" and not a.const) or a.kind == "outputs")
 
 
 def c_int_array(values: Sequence[int]) -> str:

@@ -29,7 +29,7 @@ from tinygen.native.plan import MemoryPlan, plan_arena
 from tinygen.resources import templates_dir
 
 # Bumped whenever the kernels' parameter structs change; generated headers check it.
-KERNELS_ABI = 2
+KERNELS_ABI = 3
 KERNEL_HEADERS = ("tg_kernels.h", "tg_arith.h", "tg_dot.h", "tg_fixedpoint.h")
 # The kernels are compiled for speed, as TFLM's are (-O2), whatever the rest of the firmware.
 KERNEL_OPT = {"speed": "-O2", "size": "-Os"}
@@ -116,21 +116,27 @@ def _step(model: NativeModel, call: Call) -> dict[str, str]:
     if call.arg_format:
         return {"comment": comment, "code": _library_call(model, call)}
     args: list[str] = []
-    prelude = ""
+    prelude: list[str] = []
     for arg in call.args:
         if arg.kind == "scratch":
             at = model.plan.scratch_offsets.get(call.op_index)
             args.append("NULL" if at is None else f"TG_AT({arg.ctype}, {at})")
         elif arg.kind == "tensors":
             items = ", ".join(_pointer(model, t, arg.ctype, True) for t in arg.tensors)
-            prelude = f"const void *const in{call.op_index}[{len(arg.tensors)}] = {{{items}}};"
+            prelude.append(
+                f"const void *const in{call.op_index}[{len(arg.tensors)}] = {{{items}}};")
             args.append(f"in{call.op_index}")
+        elif arg.kind == "outputs":
+            items = ", ".join(_pointer(model, t, arg.ctype, False) for t in arg.tensors)
+            prelude.append(f"void *const out{call.op_index}[{len(arg.tensors)}] = {{{items}}};")
+            args.append(f"out{call.op_index}")
         else:
             args.append(_pointer(model, arg.tensors[0], arg.ctype, arg.const))
     params = [f"&tg_op{call.op_index}"] if call.struct else []
     code = f"{call.function}({', '.join([*params, *args, *call.trailing])});"
     if prelude:
-        code = f"{{\n        {prelude}\n        {code}\n    }}"
+        lines = "".join(f"\n        {line}" for line in prelude)
+        code = f"{{{lines}\n        {code}\n    }}"
     if call.op_index in model.plan.inplace:
         comment += " (in place)"
     return {"comment": comment, "code": code}

@@ -27,6 +27,7 @@ from tinygen.native.calls import (
 from tinygen.native.graph import Graph, Op, Tensor
 from tinygen.native.layout import interleave_rows, padded_depth
 from tinygen.native.lowering_data import lower_data_op
+from tinygen.native.lowering_move import MOVE_LOWERINGS
 
 PADDING_SAME = 0
 PADDING_VALID = 1
@@ -352,7 +353,7 @@ _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "RELU6": _relu,
 }
 DATA_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD", "PADV2", "CONCATENATION", "MEAN")
-SUPPORTED = tuple(sorted((*_LOWERINGS, *DATA_OPS)))
+SUPPORTED = tuple(sorted((*_LOWERINGS, *DATA_OPS, *MOVE_LOWERINGS)))
 
 
 def lower_op(graph: Graph, op: Op) -> Call:
@@ -363,6 +364,8 @@ def lower_op(graph: Graph, op: Op) -> Call:
             raise Checker(graph, op).fail(f"quantization TFLM refuses too: {exc}") from exc
     if op.kind in DATA_OPS:
         return lower_data_op(graph, op, Checker(graph, op))
+    if op.kind in MOVE_LOWERINGS:
+        return MOVE_LOWERINGS[op.kind](graph, op, Checker(graph, op))
     raise UnsupportedOpError(
         f"{graph.describe(op)}: the native runtime has no kernel for {op.kind} "
         f"(it has {', '.join(SUPPORTED)})")

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 /* The parameter structs' version; generated model_data.h checks it. */
-#define TG_KERNELS_ABI 2
+#define TG_KERNELS_ABI 3
 
 #define TG_MAX_DIMS 6
 
@@ -94,6 +94,24 @@ typedef struct {
     int32_t in_zp, out_zp, mult, shift;
 } tg_mean_t;
 
+/* A strided gather over six dimensions (leading ones of count 1): element
+ * base + sum(i[d] * step[d]) of the input for each index i, in order; steps in elements, may be
+ * negative. STRIDED_SLICE, SLICE, TRANSPOSE. */
+typedef struct {
+    int32_t count[TG_MAX_DIMS], step[TG_MAX_DIMS];
+    int32_t base, itemsize;
+} tg_strided_t;
+
+typedef struct {
+    int32_t outer, outputs;                /* the inverse of tg_concat_t */
+    const int32_t *out_row;                /* bytes per outer step of each output */
+} tg_split_t;
+
+typedef struct {
+    int32_t batches, in_h, in_w, depth, out_h, out_w, itemsize;
+    const int32_t *ys, *xs;                /* the input row / column of each output one */
+} tg_resize_t;
+
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
@@ -111,5 +129,8 @@ void tg_pad(const tg_pad_t *p, const void *in, void *out);
 void tg_concat(const tg_concat_t *p, const void *const *in, void *out);
 void tg_mean_s8(const tg_mean_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
 void tg_copy(const void *in, void *out, size_t bytes);
+void tg_strided_copy(const tg_strided_t *p, const void *in, void *out);
+void tg_split(const tg_split_t *p, const void *in, void *const *out);
+void tg_resize_nearest(const tg_resize_t *p, const void *in, void *out);
 
 #endif
