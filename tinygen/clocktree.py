@@ -273,22 +273,27 @@ def plan_clock(family: str, target_hz: int, source: str | None = None,
         lo, hi = fam.external_range
         if not lo <= external_hz <= hi:
             raise BoardError(f"clock.hse_hz: {_mhz(external_hz)} is outside the {family} "
-                             f"oscillator input range {_mhz(lo)}..{_mhz(hi)}")
+                             f"oscillator input range {_mhz(lo)}..{_mhz(hi)}",
+                             hint="set hse_hz to the crystal or clock the board actually has (its "
+                                  "user manual)")
         source_hz = external_hz
     elif external_hz is not None:
         raise BoardError(f"clock.hse_hz: given, but the source is {source}",
                          hint="set source: hse, or drop hse_hz")
     if bypass and source != "hse":
-        raise BoardError("clock.hse_bypass: only an external source can be bypassed")
+        raise BoardError("clock.hse_bypass: only an external source can be bypassed",
+                         hint="drop hse_bypass, or set source: hse")
 
     level = next((lv for lv in fam.levels if target_hz <= lv.max_sysclk), None)
     if level is None:
         raise BoardError(f"clock_hz: {_mhz(target_hz)} is above the {family} maximum of "
-                         f"{_mhz(fam.levels[-1].max_sysclk)}")
+                         f"{_mhz(fam.levels[-1].max_sysclk)}",
+                         hint="lower clock_hz to the family's maximum or below")
     pll: Pll | None = None
     if fam.pll is None:
         if target_hz != source_hz:
-            raise BoardError(f"clock_hz: {family} runs at {_mhz(source_hz)} only")
+            raise BoardError(f"clock_hz: {family} runs at {_mhz(source_hz)} only",
+                             hint=f"set clock_hz: {source_hz}")
     elif target_hz != source_hz:
         pll = _search_pll(fam.pll, source_hz, target_hz)
         if pll is None:

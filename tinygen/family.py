@@ -174,9 +174,11 @@ def parse_pin(family: Family, text: str) -> Pin:
         pin = Pin(int(m.group(1)), int(m.group(2))) if m else None
         limit, example = 32, "P0.06"
     else:
-        raise BoardError(f"{family.name} has no pin multiplexing to configure")
+        raise BoardError(f"{family.name} has no pin multiplexing to configure",
+                         hint="leave out the pin settings for this family")
     if pin is None or pin.pin >= limit or pin.port >= family.gpio_ports:
-        raise BoardError(f"{text!r} is not a {family.name} pin (for example {example})")
+        raise BoardError(f"{text!r} is not a {family.name} pin (for example {example})",
+                         hint=f"name a pin like {example}")
     return pin
 
 

@@ -78,11 +78,15 @@ def _kernel_sources(tflm: Path) -> list[str]:
     """The kernel list TFLM's own Makefile compiles (sources.inc), so both stay in step."""
     inc = tflm / "tensorflow/lite/micro/tools/make/sources.inc"
     if not inc.is_file():
-        raise DependencyError(f"{tflm} has no {inc.relative_to(tflm)}; not a TFLM checkout?")
+        raise DependencyError(f"{tflm} has no {inc.relative_to(tflm)}; not a TFLM checkout?",
+                              hint="point --deps-dir at a TFLM checkout, or let tinygen fetch the "
+                                   "pinned one (tinygen deps)")
     text = inc.read_text()
     start = text.find("MICROLITE_CC_KERNEL_SRCS :=")
     if start < 0:
-        raise DependencyError(f"{inc}: no MICROLITE_CC_KERNEL_SRCS list (TFLM layout changed?)")
+        raise DependencyError(f"{inc}: no MICROLITE_CC_KERNEL_SRCS list (TFLM layout changed?)",
+                              hint="use the TFLM commit pinned in third_party/manifest.yaml "
+                                   "(tinygen deps)")
     block = text[start:].split("\n\n", 1)[0]
     return sorted(set(_KERNEL_LINE.findall(block)))
 
@@ -109,7 +113,8 @@ def _framework_sources(tflm: Path) -> list[str]:
 def library_spec(checkouts: dict[str, Checkout], cpu: list[str], kernels: str,
                  optimize: str = "speed") -> LibrarySpec:
     if kernels not in KERNEL_SETS:
-        raise DependencyError(f"unknown kernel set {kernels!r}; use one of {KERNEL_SETS}")
+        raise DependencyError(f"unknown kernel set {kernels!r}; use one of {KERNEL_SETS}",
+                              hint=f"use one of {', '.join(KERNEL_SETS)}")
     tflm = checkouts["tflite-micro"].path
     kernel_srcs = _kernel_sources(tflm)
     defines = list(COMMON_DEFINES)

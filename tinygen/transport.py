@@ -113,7 +113,9 @@ class SerialTransport:
             self._port.write(data)
             self._port.flush()
         except (self._serial_error, OSError) as exc:
-            raise DeviceError(f"lost serial port {self.port}: {exc}") from exc
+            raise DeviceError(f"lost serial port {self.port}: {exc}",
+                              hint="check the cable and that no other program holds the port, "
+                                   "then run again") from exc
 
     def readline(self, timeout: float) -> str | None:
         deadline = time.monotonic() + timeout
@@ -127,7 +129,9 @@ class SerialTransport:
                 waiting = self._port.in_waiting
                 chunk = self._port.read(max(1, waiting))
             except (self._serial_error, OSError) as exc:
-                raise DeviceError(f"lost serial port {self.port}: {exc}") from exc
+                raise DeviceError(f"lost serial port {self.port}: {exc}",
+                                  hint="check the cable and that no other program holds the port, "
+                                       "then run again") from exc
             if chunk:
                 self._buffer.feed(bytes(chunk))
 

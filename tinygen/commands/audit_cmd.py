@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from tinygen.errors import UsageError
 
     if args.top is not None and args.top < 0:
-        raise UsageError("--top must be >= 0")
+        raise UsageError("--top must be >= 0",
+                         hint="e.g. --top 20, or --top 0 for no symbol list")
     board = load_board(args.board) if args.board else None
     if args.html is not None:
         check_writable(args.html, "the treemap")

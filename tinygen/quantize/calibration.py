@@ -52,12 +52,14 @@ class Decoding:
     def check(self) -> None:
         if self.bin_dtype not in BIN_DTYPES:
             raise InputError(f"--bin-dtype: {self.bin_dtype!r} is not one of "
-                             f"{', '.join(BIN_DTYPES)}")
+                             f"{', '.join(BIN_DTYPES)}",
+                             hint="name the type of the .bin samples, e.g. --bin-dtype int8")
         if self.zero_point is not None and self.scale is None:
             raise InputError("--input-zero-point needs --input-scale",
                              hint="integer data is dequantized as scale * (q - zero_point)")
         if self.scale is not None and not (math.isfinite(self.scale) and self.scale > 0):
-            raise InputError(f"--input-scale: must be a finite number > 0, not {self.scale}")
+            raise InputError(f"--input-scale: must be a finite number > 0, not {self.scale}",
+                             hint="e.g. --input-scale 0.0039 (1/255)")
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def scan_samples(data: Path, labels: Path | None = None) -> SampleSet:
         return _scan_stack(data, labels)
     if labels is not None and labels.suffix.lower() == ".npy":
         raise InputError(f"--labels {labels}: a .npy of labels goes with a stacked .npy; for a "
-                         f"folder, give a CSV like {LABELS_FILE}")
+                         f"folder, give a CSV like {LABELS_FILE}",
+                         hint="give --labels a CSV, or pass the samples as one stacked .npy")
     if labels is None and (data / LABELS_FILE).is_file():
         labels = data / LABELS_FILE
     if labels is not None:
@@ -119,7 +122,8 @@ def _npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype[Any]]:
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: not a readable .npy file ({exc})") from exc
+        raise InputError(f"{path}: not a readable .npy file ({exc})",
+                         hint="save it with np.save (no pickled objects)") from exc
     return tuple(array.shape), array.dtype
 
 
@@ -127,7 +131,8 @@ def _scan_stack(data: Path, labels: Path | None) -> SampleSet:
     shape, _ = _npy_header(data)
     if not shape or shape[0] == 0:
         raise InputError(f"{data}: no samples (shape {shape}); a stack of samples has shape "
-                         "(N, *input shape)")
+                         "(N, *input shape)",
+                         hint="stack at least 2 samples along the first axis (np.stack)")
     count = shape[0]
     values: list[int | None] = [None] * count
     if labels is not None:
@@ -140,17 +145,21 @@ def _scan_stack(data: Path, labels: Path | None) -> SampleSet:
 def _npy_labels(path: Path, count: int) -> list[int]:
     if path.suffix.lower() != ".npy":
         raise InputError(f"--labels {path}: for a stacked .npy, labels are a .npy of {count} "
-                         "class numbers")
+                         "class numbers",
+                         hint="save the labels with np.save(path, np.array(classes))")
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: not a readable .npy file ({exc})") from exc
+        raise InputError(f"{path}: not a readable .npy file ({exc})",
+                         hint="save it with np.save (no pickled objects)") from exc
     flat = array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array
     if flat.ndim != 1 or len(flat) != count or array.dtype.kind not in "iu":
         raise InputError(f"{path}: expected {count} integer class numbers, found "
-                         f"{array.dtype} values of shape {array.shape}")
+                         f"{array.dtype} values of shape {array.shape}",
+                         hint="one integer class per sample, in the order of the stack")
     if len(flat) and flat.min() < 0:
-        raise InputError(f"{path}: class numbers must be >= 0")
+        raise InputError(f"{path}: class numbers must be >= 0",
+                         hint="classes count from 0")
     return [int(v) for v in flat]
 
 
@@ -160,7 +169,8 @@ def _scan_labelled(folder: Path, labels: Path) -> SampleSet:
         with labels.open(newline="") as f:
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{labels}: cannot read: {exc}") from exc
+        raise InputError(f"{labels}: cannot read: {exc}",
+                         hint="save the labels as UTF-8 CSV text") from exc
     samples: list[SampleRef] = []
     classes: set[int] = set()
     for lineno, row in enumerate(rows, start=1):
@@ -169,18 +179,21 @@ def _scan_labelled(folder: Path, labels: Path) -> SampleSet:
         where = f"{labels}:{lineno}"
         if len(row) not in (2, 3, 5):
             raise InputError(f"{where}: expected file, class (2 columns) or file, n_classes, "
-                             f"class[, window_bytes, stride_bytes] (3 or 5), found {len(row)}")
+                             f"class[, window_bytes, stride_bytes] (3 or 5), found {len(row)}",
+                             hint=f"rows of {LABELS_FILE}: file, class (or file, n_classes, class)")
         name = row[0].strip()
         path = folder / name
         if not name or not path.is_file():
-            raise InputError(f"{where}: file {name!r} does not exist in {folder}")
+            raise InputError(f"{where}: file {name!r} does not exist in {folder}",
+                             hint=f"file names are relative to the folder of {LABELS_FILE}")
         if len(row) == 2:
             label = int_cell(row[1], where, "class", 0)
         else:
             n = int_cell(row[1], where, "n_classes", 1)
             label = int_cell(row[2], where, "class", 0)
             if label >= n:
-                raise InputError(f"{where}: class: {label} is not below n_classes {n}")
+                raise InputError(f"{where}: class: {label} is not below n_classes {n}",
+                                 hint="classes count from 0: a row's class is 0 .. n_classes - 1")
             classes.add(n)
         if len(row) == 5:
             samples.extend(_windows(path, row, where, label))
@@ -189,7 +202,8 @@ def _scan_labelled(folder: Path, labels: Path) -> SampleSet:
     if not samples:
         raise InputError(f"{labels}: no rows", hint="each row names one sample file")
     if len(classes) > 1:
-        raise InputError(f"{labels}: rows disagree on n_classes ({sorted(classes)})")
+        raise InputError(f"{labels}: rows disagree on n_classes ({sorted(classes)})",
+                         hint="every row of one labels file has the same n_classes")
     n_classes = classes.pop() if classes else None
     return SampleSet(folder, "mlperf", tuple(samples), n_classes, labels)
 
@@ -211,11 +225,13 @@ def split_samples(samples: Sequence[SampleRef], calibration: int, held_back: int
     """A seeded shuffle: the first ``calibration`` samples calibrate, the next (at most
     ``held_back``) are held back to compare the float and int8 models on."""
     if calibration < 1 or held_back < 1:
-        raise InputError("--samples and --eval-samples must be >= 1")
+        raise InputError("--samples and --eval-samples must be >= 1",
+                         hint="e.g. --samples 100 --eval-samples 20")
     n = len(samples)
     if n < 2:
         raise InputError(f"{source}: {n} sample; at least 2 are needed (one to calibrate, one "
-                         "held back to compare the models on)")
+                         "held back to compare the models on)",
+                         hint="give more samples (a folder or a stacked .npy)")
     if n <= calibration:
         raise InputError(
             f"{source}: {n} samples, and --samples {calibration} for calibration would hold "
@@ -255,12 +271,14 @@ def _read_npy(ref: SampleRef, shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
     try:
         array = np.load(ref.path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{ref.path}: not a readable .npy file ({exc})") from exc
+        raise InputError(f"{ref.path}: not a readable .npy file ({exc})",
+                         hint="save it with np.save (no pickled objects)") from exc
     if ref.row is not None:
         if array.shape[1:] not in _accepted_shapes(shape):
             raise InputError(
                 f"{ref.path}: shape {tuple(array.shape)}, but a stack of samples for the input "
-                f"{list(shape)} has shape (N, {', '.join(str(d) for d in shape[1:])})")
+                f"{list(shape)} has shape (N, {', '.join(str(d) for d in shape[1:])})",
+                hint="stack samples of the model's input shape along a new first axis")
         array = array[ref.row]
     elif tuple(array.shape) not in _accepted_shapes(shape):
         raise InputError(f"{ref.path}: shape {tuple(array.shape)}, but the model's input is "
@@ -279,7 +297,8 @@ def _read_raw(ref: SampleRef, shape: tuple[int, ...], dtype: str) -> np.ndarray[
             f.seek(ref.offset)
             data = f.read() if ref.length is None else f.read(ref.length)
     except OSError as exc:
-        raise InputError(f"{ref.path}: cannot read: {exc.strerror}") from exc
+        raise InputError(f"{ref.path}: cannot read: {exc.strerror}",
+                         hint="check the path and its permissions") from exc
     elements = math.prod(shape)
     itemsize = np.dtype(dtype).itemsize
     if len(data) != elements * itemsize:
@@ -306,11 +325,14 @@ def _to_float(values: np.ndarray[Any, Any], ref: SampleRef, decoding: Decoding) 
                              "integer data", hint="leave out --input-scale/--input-zero-point")
         result: Floats = values.astype(np.float32)
         if not np.all(np.isfinite(result)):
-            raise InputError(f"{ref.name}: holds NaN or infinite values")
+            raise InputError(f"{ref.name}: holds NaN or infinite values",
+                             hint="replace or drop the samples with NaN or infinite values")
         return result
     if kind not in _INT_KINDS:
         raise InputError(f"{ref.name}: holds {kind} values; samples are float, int8, uint8 or "
-                         "int16")
+                         "int16",
+                         hint="convert the samples to float32 (or int8, uint8, int16 with "
+                              "--input-scale)")
     if decoding.scale is None:
         raise InputError(f"{ref.name}: holds {kind} values, but the float model takes float32",
                          hint=_SCALE_HINT)

@@ -75,7 +75,9 @@ def run_tflm(model: bytes, info: ModelInfo, inputs: Floats) -> Floats:
     for t in (inp, out):
         if t.dtype != "float32" and (t.dtype not in _INT_RANGES or t.scale is None):
             raise ModelError(f"{info.path}: the quantized model's {t.name} is {t.dtype} without "
-                             "one scale and zero point")
+                             "one scale and zero point",
+                             hint="quantize the model again (tinygen quantize), with int8 input "
+                                  "and output")
     results = np.empty((len(inputs), *out.shape), dtype=np.float32)
     try:
         interpreter = runtime.Interpreter.from_bytes(model, arena_size=_arena_size(info))

@@ -37,7 +37,8 @@ def pin_input_quantization(data: bytes, scale: float, zero_point: int) -> bytes:
     does (compared as float32, as the flatbuffer stores them)."""
     current = input_quantization(data)
     if current is None:
-        raise ModelError("the quantized model's input is not int8 with one scale")
+        raise ModelError("the quantized model's input is not int8 with one scale",
+                         hint="quantize the model again (tinygen quantize)")
     if np.float32(current[0]) == np.float32(scale) and current[1] == zero_point:
         return data
     if not -128 <= zero_point <= 127:

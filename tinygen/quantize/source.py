@@ -54,7 +54,8 @@ def find_source(path: Path) -> SourceModel:
         with path.open("rb") as f:
             head = f.read(8)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise ModelError(f"{path}: cannot read: {exc.strerror}",
+                         hint="check the path and its permissions") from exc
     if head[4:8] == b"TFL3" or path.suffix.lower() == ".tflite":
         raise _tflite_error(path)
     suffix = path.suffix.lower()
