@@ -302,7 +302,9 @@ def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | Non
     run_scons(folder, total=None, label="probe firmware", progress=None)
     found = run_probe(probe_board, folder / "firmware.elf", _payload(prep, native), searched)
     if prep is not None and not given and found.arena_min is None:
-        raise DeviceError("the probe firmware printed no m-arena-min line")
+        raise DeviceError("the probe firmware printed no m-arena-min line",
+                          hint="the probe firmware runs TFLM's arena planner; give --arena-size "
+                               "BYTES to skip it")
     shutil.rmtree(folder, ignore_errors=True)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(found.to_json())
@@ -370,7 +372,8 @@ def check_out_dir(out_dir: Path) -> Path:
         raise InputError(f"--out {out_dir} is a file, not a folder",
                          hint="name a new folder, or one an earlier tinygen build wrote")
     if out.parent == out:
-        raise InputError(f"--out {out_dir} cannot be the file system's root")
+        raise InputError(f"--out {out_dir} cannot be the file system's root",
+                         hint="name a folder below the root, e.g. --out build/fw")
     return out
 
 
