@@ -187,7 +187,8 @@ def load_model(path: Path) -> ModelInfo:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise ModelError(f"{path}: cannot read: {exc.strerror}",
+                         hint="check the path and its permissions") from exc
     return parse_model(data, path)
 
 

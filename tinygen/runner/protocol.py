@@ -186,7 +186,9 @@ class DutClient:
         cmd = f"db load {len(data)}"
         (m,) = self._match(f"{cmd}%", self.command(cmd), [_EXPECTING])
         if int(m.group(1)) != len(data):
-            raise DeviceError(f"the device answered 'db load {len(data)}%' with {m.group(0)!r}")
+            raise DeviceError(f"the device answered 'db load {len(data)}%' with {m.group(0)!r}",
+                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                   "records every line exchanged")
         for start in range(0, len(data), CHUNK_BYTES):
             chunk = data[start:start + CHUNK_BYTES]
             cmd = f"db {chunk.hex()}"
@@ -200,7 +202,9 @@ class DutClient:
             m = _BUFFER.fullmatch(line)
             if m is None:
                 if self.strict or line.startswith("m-buffer"):
-                    raise DeviceError(f"malformed answer to 'db print%': {line!r}")
+                    raise DeviceError(f"malformed answer to 'db print%': {line!r}",
+                                      hint="is it an MLPerf Tiny harness firmware? --log "
+                                           "SESSION.log records every line exchanged")
                 self.ignored_lines.append(line)
                 continue
             data += bytes.fromhex(m.group(1).replace("-", ""))
@@ -224,7 +228,9 @@ class DutClient:
                                _INFER_DONE, _RESULTS])
         if int(ws.group(1)) != w or int(ns.group(1)) != n:
             raise DeviceError(f"the device ran a different 'infer' than '{cmd}%': "
-                              f"{ws.group(0)!r}, {ns.group(0)!r}")
+                              f"{ws.group(0)!r}, {ns.group(0)!r}",
+                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                   "records every line exchanged")
         return InferResult(iterations=n, warmup=w, t0_us=self._counter(f"{cmd}%", t0),
                            t1_us=self._counter(f"{cmd}%", t1),
                            scores=self._scores(f"{cmd}%", res))
@@ -239,7 +245,9 @@ class DutClient:
         digits = m.group(1)
         if len(digits) % 2:
             raise DeviceError(f"odd number of hex digits in the answer to 'outbytes%': "
-                              f"{m.group(0)!r}")
+                              f"{m.group(0)!r}",
+                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                   "records every line exchanged")
         return bytes.fromhex(digits)
 
     def memory(self) -> MemoryUsage:
@@ -305,13 +313,17 @@ class DutClient:
                 wanted = (f"; expected {expected[len(found)][1]}" if len(found) < len(expected)
                           else "")
                 raise DeviceError(f"malformed answer to '{shown}': unexpected line "
-                                  f"{line!r}{wanted}")
+                                  f"{line!r}{wanted}",
+                                  hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                       "records every line exchanged")
             else:
                 self.ignored_lines.append(line)
         if len(found) < len(expected):
             got = "; ".join(lines) or "nothing but m-ready"
             raise DeviceError(f"incomplete answer to '{shown}': no "
-                              f"{expected[len(found)][1]} line (got: {got})")
+                              f"{expected[len(found)][1]} line (got: {got})",
+                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                   "records every line exchanged")
         return found
 
     @staticmethod
@@ -319,7 +331,9 @@ class DutClient:
         value = int(m.group(1))
         if value >= COUNTER_MODULUS:
             raise DeviceError(f"timestamp beyond 32 bits in the answer to '{shown}': "
-                              f"{m.group(0)!r}")
+                              f"{m.group(0)!r}",
+                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                   "records every line exchanged")
         return value
 
     @staticmethod
@@ -332,5 +346,7 @@ class DutClient:
         except ValueError:
             scores = [math.nan]
         if not all(math.isfinite(s) for s in scores):
-            raise DeviceError(f"unreadable scores in the answer to '{shown}': {m.group(0)!r}")
+            raise DeviceError(f"unreadable scores in the answer to '{shown}': {m.group(0)!r}",
+                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
+                                   "records every line exchanged")
         return scores
