@@ -82,7 +82,9 @@ class QemuTransport:
         try:
             self._sock.sendall(data)
         except OSError as exc:
-            raise DeviceError(f"lost the emulated UART: {exc}") from exc
+            raise DeviceError(f"lost the emulated UART: {exc}",
+                              hint="QEMU stopped under tinygen; run again (and check the firmware "
+                                   "with tinygen audit)") from exc
 
     def readline(self, timeout: float) -> str | None:
         """One line without its CR LF, or None if nothing complete arrived within ``timeout``."""
@@ -97,7 +99,9 @@ class QemuTransport:
             except TimeoutError:
                 return None
             except OSError as exc:
-                raise DeviceError(f"lost the emulated UART: {exc}") from exc
+                raise DeviceError(f"lost the emulated UART: {exc}",
+                                  hint="QEMU stopped under tinygen; run again (and check the "
+                                       "firmware with tinygen audit)") from exc
             if not chunk:
                 raise DeviceError("QEMU closed the UART (the emulator exited)")
             self._buffer += chunk
