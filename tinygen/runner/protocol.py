@@ -58,7 +58,9 @@ class DeviceReplyError(DeviceError):
     answer ended with m-ready), so the next command can be sent."""
 
     def __init__(self, command: str, line: str) -> None:
-        super().__init__(f"the device rejected '{command}': {line}")
+        super().__init__(f"the device rejected '{command}': {line}",
+                         hint="the e- line is the firmware's reason; --log SESSION.log records "
+                              "the whole session")
         self.command = command
         self.line = line
 
