@@ -166,7 +166,7 @@ def parse_board(raw: object, path: Path) -> Board:
     return _check_meaning(raw, path)
 
 
-def _fail(path: Path, key: str, problem: str, hint: str | None = None) -> BoardError:
+def _fail(path: Path, key: str, problem: str, hint: str) -> BoardError:
     return BoardError(f"{path}: {key}: {problem}", hint=hint)
 
 

@@ -20,11 +20,12 @@ class ExitCode(IntEnum):
 
 
 class TinygenError(Exception):
-    """Root of every error tinygen raises on purpose; carries a hint for the user."""
+    """Root of every error tinygen raises on purpose: a message naming the problem and a hint
+    naming the fix, both required (tests/test_errors.py holds every raise site to it)."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
