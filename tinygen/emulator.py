@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +16,7 @@ from tinygen.board import Board
 from tinygen.errors import DeviceError, InputError, ToolMissingError
 from tinygen.process import start as start_child
 from tinygen.process import stop as stop_child
+from tinygen.runner.fault import describe_qemu_exit
 
 QEMU = "qemu-system-arm"
 
@@ -58,6 +61,12 @@ class QemuTransport:
         self._buffer = b""
         self._proc = start_child(self.command, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # QEMU's own output (a lockup, a fatal error) is read all along, so a full pipe never
+        # stalls it and a stop can be explained.
+        self.elf = elf
+        self._output: list[bytes] = []
+        self._watcher = threading.Thread(target=self._read_output, daemon=True)
+        self._watcher.start()
         try:
             self._connect(sock_path, start_timeout)
         except BaseException:
@@ -73,9 +82,11 @@ class QemuTransport:
                 break
             except (FileNotFoundError, ConnectionRefusedError) as exc:
                 if self._proc.poll() is not None or time.monotonic() > deadline:
-                    out = self._proc.stdout.read().decode(errors="replace") if (
-                        self._proc.stdout and self._proc.poll() is not None) else ""
-                    raise DeviceError(f"QEMU did not start: {out.strip() or exc}") from exc
+                    out = self.output() if self._proc.poll() is not None else ""
+                    raise DeviceError(f"QEMU did not start: {out.strip() or exc}",
+                                      hint="run the qemu-system-arm command by hand to see why; "
+                                           "is the QEMU installed new enough for this machine "
+                                           "(qemu-system-arm -machine help)?") from exc
                 time.sleep(0.02)
 
     def write(self, data: bytes) -> None:
@@ -103,16 +114,43 @@ class QemuTransport:
                                   hint="QEMU stopped under tinygen; run again (and check the "
                                        "firmware with tinygen audit)") from exc
             if not chunk:
-                raise DeviceError("QEMU closed the UART (the emulator exited)")
+                raise self._exit_error()
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line.rstrip(b"\r").decode(errors="replace")
+
+    def _read_output(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self._output.append(line)
+            del self._output[:-400]  # a register dump fits; a flood does not grow memory
+
+    def output(self, wait: float = 5.0) -> str:
+        """What QEMU printed, once it has exited (waits up to ``wait`` seconds for that)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=wait)
+        self._watcher.join(timeout=wait)
+        return b"".join(self._output).decode(errors="replace")
+
+    def _exit_error(self) -> DeviceError:
+        """Why the UART closed: QEMU's lockup or fatal error in words, else its exit."""
+        output = self.output()
+        found = describe_qemu_exit(output, self.elf)
+        if found is not None:
+            return found
+        code = self._proc.poll()
+        status = f" with status {code}" if code else ""
+        return DeviceError(f"QEMU closed the UART (the emulator exited{status})",
+                           hint="the firmware may have crashed or been built for another board: "
+                                "tinygen audit FIRMWARE.elf --board BOARD, or --log to see its "
+                                "last lines")
 
     def close(self) -> None:
         try:
             self._sock.close()
         finally:
             stop_child(self._proc)
+            self._watcher.join(timeout=5.0)
             if self._proc.stdout:
                 self._proc.stdout.close()
             self._tmp.cleanup()

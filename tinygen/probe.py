@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
 from tinygen.emulator import QemuTransport
-from tinygen.errors import BuildError, OverBudgetError
-from tinygen.runner.protocol import DutClient
+from tinygen.errors import BuildError, OverBudgetError, TinygenError
+from tinygen.runner.protocol import DeviceBootError, DutClient
 
 # The probe firmware's own stack and heap: room for any MLPerf Tiny model, measured from there.
 PROBE_STACK_SIZE = 16 * 1024
@@ -52,22 +52,22 @@ class Measured:
             return None
 
 
-def run_probe(board: Board, elf: Path, payload: int) -> Measured:
-    """Boot the probe firmware in QEMU, run one inference on a zero input, read its usage."""
+def run_probe(board: Board, elf: Path, payload: int, searched: int | None = None) -> Measured:
+    """Boot the probe firmware in QEMU, run one inference on a zero input, read its usage.
+
+    ``searched``: the arena the probe searched for the smallest size that works (None: the
+    user gave the size). A fault (or a lockup) ends the run at once with a DeviceFaultError
+    naming the code."""
     arena_min: int | None = None
     with QemuTransport(board, elf) as uart:
-        dut = DutClient(uart)
-        for line in dut.start(boot_timeout=BOOT_TIMEOUT):
+        dut = DutClient(uart, elf=elf)
+        try:
+            boot_lines = dut.start(boot_timeout=BOOT_TIMEOUT)
+        except DeviceBootError as exc:
+            raise _boot_error(exc.line, searched) from exc
+        for line in boot_lines:
             if line.startswith("m-arena-min-"):
                 arena_min = int(line.removeprefix("m-arena-min-"))
-            elif line.startswith("e-[AllocateTensors failed"):
-                raise BuildError(f"the tensor arena is too small for the model: {line}",
-                                 hint="leave out --arena-size: the build measures the "
-                                      "smallest arena that works")
-            elif line.startswith("e-"):
-                raise BuildError(f"the model does not initialise on the target: {line}",
-                                 hint="run 'tinygen inspect' on the model; the line above is "
-                                      "the firmware's own error")
         dut.load(bytes(payload))
         dut.infer(1, 0, timeout=INFER_TIMEOUT)
         usage = dut.memory()
@@ -78,6 +78,24 @@ def run_probe(board: Board, elf: Path, payload: int) -> Measured:
                  f"then reserves that much")
     return Measured(stack_peak=usage.stack_peak, heap_used=usage.heap_used,
                     probe_board=board.name, arena_min=arena_min)
+
+
+def _boot_error(line: str, searched: int | None) -> TinygenError:
+    """The probe firmware's own error while booting, as a build error; an arena too small even
+    at the size searched is over the board's RAM."""
+    if line.startswith("e-[AllocateTensors failed") and searched is not None:
+        return OverBudgetError(
+            f"the model needs a tensor arena larger than the {searched:,} bytes the probe "
+            f"board's RAM leaves for it: {line}",
+            hint="use a smaller model (smaller activations: a lower input resolution or fewer "
+                 "channels), or a board with more RAM")
+    if line.startswith("e-[AllocateTensors failed"):
+        return BuildError(f"the tensor arena is too small for the model: {line}",
+                          hint="leave out --arena-size: the build measures the smallest arena "
+                               "that works")
+    return BuildError(f"the model does not initialise on the target: {line}",
+                      hint="run 'tinygen inspect' on the model; the line above is the "
+                           "firmware's own error")
 
 
 def sized_stack(peak: int) -> int:

@@ -35,7 +35,7 @@ def verify_firmware(board: Board, elf: Path, model_path: Path, info: ModelInfo, 
     """Load each input, ``infer 1 0``, read ``outbytes``; compare with the host TFLM bytes."""
     checks = []
     with QemuTransport(board, elf) as uart:
-        dut = DutClient(uart)
+        dut = DutClient(uart, elf=elf)
         dut.start()
         for label, payload in inputs:
             dut.load(payload)

@@ -12,6 +12,8 @@
 #define NULL_CALL 3      /* a call through a null function pointer, during `infer` */
 #define RECURSION 4      /* unbounded recursion until the stack overflows, during `infer` */
 #define HUGE_FRAME 5     /* one function with a local array larger than the stack */
+#define LOCKUP 6         /* the bad store with FAULTMASK set: no handler may run, the core locks up */
+#define BOOT_ERROR 7     /* no fault: the error line a TFLM port prints when its arena is too small */
 
 #ifndef TEST_FAULT
 #error "define TEST_FAULT"
@@ -54,6 +56,9 @@ static void fault_now(void)
     g_sink = recurse_forever(0u);
 #elif TEST_FAULT == HUGE_FRAME
     fill_huge_frame(sizeof(uint8_t[64 * 1024]));
+#elif TEST_FAULT == LOCKUP
+    __asm volatile("cpsid f" ::: "memory");
+    store_through_bad_pointer(0x12345678u);
 #endif
 }
 
@@ -61,6 +66,8 @@ void th_final_initialize(void)
 {
 #if TEST_FAULT == BOOT_WRITE
     fault_now();
+#elif TEST_FAULT == BOOT_ERROR
+    th_printf("e-[AllocateTensors failed with a 1024-byte arena]\r\n");
 #endif
 }
 

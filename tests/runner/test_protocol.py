@@ -11,8 +11,10 @@ import pytest
 
 from tinygen.errors import DeviceError
 from tinygen.runner.bringup import BRINGUP_NAME, bringup_outbytes, bringup_scores
+from tinygen.runner.fault import DeviceFaultError
 from tinygen.runner.protocol import (
     CHUNK_BYTES,
+    DeviceBootError,
     DeviceReplyError,
     DutClient,
     InferResult,
@@ -157,6 +159,46 @@ def test_a_silent_device_at_boot(silent: DutClient) -> None:
     # a resync does not help a device that says nothing at all
     with pytest.raises(DeviceError, match="did not answer '%'"):
         silent.start(0.2, resync=True)
+
+
+FAULT_LINE = ("e-[BusFault: pc=0x00000d7c lr=0x0000074f psr=0x61000000 sp=0x200034e0 "
+              "cfsr=0x00008200 hfsr=0x00000000 bfar=0x86667fe4]")
+
+
+@pytest.mark.parametrize("error", [FAULT_LINE, "e-[HardFault]"])
+def test_a_fault_at_boot_ends_the_wait_at_once(error: str) -> None:
+    """The boot wait is 60 s here and the device never sends m-init-done: only the fault
+    line can end the wait (before, it ran to the timeout and said 'it sent nothing')."""
+    banner = f"m-timestamp-mode-performance\r\nm-lap-us-1\r\n\r\n{error}\r\n".encode()
+    with FakeDevice(lambda c: b"") as fake, SerialTransport(fake.path) as port:
+        fake.send(banner)  # after the port opened: opening it drops what came before
+        with pytest.raises(DeviceFaultError) as err:
+            DutClient(port).start(60.0)
+    assert err.value.message.startswith("the firmware faulted")
+    assert err.value.exit_code == 6
+
+
+def test_an_error_line_at_boot_ends_the_wait_with_the_line() -> None:
+    banner = b"m-timestamp-mode-performance\r\ne-[Model schema 2, TFLM expects 3]\r\n"
+    with FakeDevice(lambda c: b"") as fake, SerialTransport(fake.path) as port:
+        fake.send(banner)
+        with pytest.raises(DeviceBootError) as err:
+            DutClient(port).start(60.0)
+    assert err.value.line == "e-[Model schema 2, TFLM expects 3]"
+    assert "e-[Model schema 2, TFLM expects 3]" in err.value.message
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    (FAULT_LINE, DeviceFaultError), ("e-[exit]", DeviceError),
+    ("e-[unexpected interrupt]", DeviceError)])
+def test_a_fault_during_a_command_ends_the_wait_at_once(line: str,
+                                                       error: type[DeviceError]) -> None:
+    """No m-ready follows a fault; the 60 s line timeout must not be waited out."""
+    with session(lambda c: answer("m-warmup-start-0", line, ready=False),
+                 timeout=60.0) as client, pytest.raises(error) as err:
+        client.infer(1, 0, timeout=60.0)
+    assert not isinstance(err.value, DeviceReplyError)
+    assert line in err.value.message + (err.value.hint or "")
 
 
 def test_a_running_board_is_resynchronised_with_a_bare_percent() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from tinygen.errors import DeviceError
+from tinygen.runner.fault import describe_fault, parse_fault
 from tinygen.transport import Transport
 
 COUNTER_MODULUS = 1 << 32  # the device's free-running microsecond counter is 32 bits wide
@@ -65,6 +67,20 @@ class DeviceReplyError(DeviceError):
         self.line = line
 
 
+class DeviceBootError(DeviceError):
+    """The device printed an ``e-`` line while booting: the wait ends there, with that line."""
+
+    def __init__(self, line: str, boot_lines: list[str]) -> None:
+        super().__init__(f"the device reported an error while booting: {line}",
+                         hint="the line is the firmware's own; the boot log before it: "
+                              + ("; ".join(boot_lines[:-1][-5:]) or "nothing"))
+        self.line = line
+        self.boot_lines = boot_lines
+
+
+# board_panic() (templates/board/board.c.j2) ends a firmware with one of these, then hangs.
+_PANIC = re.compile(r"e-\[(unexpected interrupt|exit)\]")
+
 # (pattern, what a reader should see) for each line an answer must hold, in order.
 _Expect = tuple[re.Pattern[str], str]
 
@@ -105,11 +121,16 @@ class DutClient:
 
     ``strict``: an answer may hold no line beyond the ones the protocol defines (smoke mode);
     otherwise extra ``m-`` lines (a port's own diagnostics) are kept in ``ignored_lines``.
+    ``elf``: the firmware the device runs, to name the code of a fault report.
+
+    A fault report from the device ends any wait at once with a DeviceFaultError.
     """
 
     def __init__(self, transport: Transport, *, timeout: float = DEFAULT_TIMEOUT,
-                 recorder: SessionRecorder | None = None, strict: bool = False) -> None:
+                 recorder: SessionRecorder | None = None, strict: bool = False,
+                 elf: Path | None = None) -> None:
         self.transport = transport
+        self.elf = elf
         self.timeout = timeout
         self.recorder = recorder
         self.strict = strict
@@ -122,6 +143,9 @@ class DutClient:
     def start(self, boot_timeout: float = 10.0, *, resync: bool = False) -> list[str]:
         """Wait for ``m-init-done`` and ``m-ready`` after a reset; return the boot lines.
 
+        An ``e-`` line ends the wait at once: a DeviceFaultError for a fault report, else a
+        DeviceBootError.
+
         ``resync``: a board on a serial port may have booted before the port was opened; if
         no banner arrives, send a bare ``%`` (it ends any half-received command; the answer
         ends with m-ready) and carry on from there.
@@ -133,11 +157,14 @@ class DutClient:
             if line is None:
                 break
             self.boot_lines.append(line)
+            if line.startswith("e-"):
+                self._check_fatal(line)
+                raise DeviceBootError(line, list(self.boot_lines))
             if line == "m-init-done":
                 saw_init = True
             elif line == "m-ready" and saw_init:
                 return self.boot_lines
-            elif line and not line.startswith(("m-", "e-")):
+            elif line and not line.startswith("m-"):
                 noise.append(line)  # boot-loader chatter or line noise before the firmware
         if resync:
             self._note("no boot banner; resynchronising with a bare '%'")
@@ -292,6 +319,7 @@ class DutClient:
             if not line:
                 continue  # a bare CR LF carries nothing
             if line.startswith("e-"):
+                self._check_fatal(line)
                 error = error or line
             elif line.startswith("m-") or free_text:
                 lines.append(line)
@@ -303,6 +331,16 @@ class DutClient:
         if error is not None and not allow_errors:
             raise DeviceReplyError(shown, error)
         return lines
+
+    def _check_fatal(self, line: str) -> None:
+        """Raise at once for a line after which the firmware answers nothing more."""
+        fault = parse_fault(line)
+        if fault is not None:
+            raise describe_fault(fault, self.elf)
+        if _PANIC.fullmatch(line):
+            raise DeviceError(f"the firmware stopped: {line}",
+                              hint="'exit' is abort() or exit() in the firmware; 'unexpected "
+                                   "interrupt' an interrupt enabled without a handler")
 
     def _match(self, shown: str, lines: list[str], expected: list[_Expect]) -> list[re.Match[str]]:
         """Find the expected lines in order; other lines are errors in strict mode."""
