@@ -136,6 +136,35 @@ MOVE_MODELS: tuple[FunctionModel, ...] = (
     FunctionModel("op_resize_nearest_2x", (1, 3, 4, 5),
                   lambda x, c: tf.compat.v1.image.resize_nearest_neighbor(x, [6, 8])),
 )
+
+
+def _two_convs(x: Any, c: Consts) -> tuple[Any, Any]:
+    return conv(x, c, 1, int(x.shape[-1])), conv(x, c, 3, int(x.shape[-1]))
+
+
+def _channel_mean(x: Any) -> Any:
+    return tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+
+
+ELEMENTWISE_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_sub", (1, 6, 6, 4), lambda x, c: tf.subtract(*_two_convs(x, c))),
+    FunctionModel("op_sub_relu", (1, 5, 5, 3),
+                  lambda x, c: tf.nn.relu(tf.subtract(*_two_convs(x, c)))),
+    FunctionModel("op_sub_broadcast", (1, 5, 4, 6),
+                  lambda x, c: conv(x, c, 1, 6) - _channel_mean(conv(x, c, 3, 6))),
+    FunctionModel("op_squared_difference", (1, 6, 5, 3),
+                  lambda x, c: tf.math.squared_difference(*_two_convs(x, c))),
+    FunctionModel("op_squared_difference_broadcast", (1, 4, 4, 8),
+                  lambda x, c: tf.math.squared_difference(x, _channel_mean(x)), std=2.0),
+    FunctionModel("op_maximum", (1, 6, 6, 4), lambda x, c: tf.maximum(*_two_convs(x, c))),
+    FunctionModel("op_maximum_broadcast", (1, 5, 5, 3),
+                  lambda x, c: tf.maximum(x, _channel_mean(conv(x, c, 3, 3)))),
+    FunctionModel("op_minimum", (1, 6, 6, 4), lambda x, c: tf.minimum(*_two_convs(x, c))),
+    FunctionModel("op_leaky_relu", (1, 6, 6, 4),
+                  lambda x, c: tf.nn.leaky_relu(conv(x, c, 3, 4), alpha=0.2)),
+    FunctionModel("op_leaky_relu_input", (1, 64), lambda x, c: tf.nn.leaky_relu(x, alpha=0.01),
+                  std=3.0),
+)
 KERAS_MODELS: tuple[KerasModel, ...] = (
     KerasModel("keras_flatten_dynamic_batch", (8, 8, 3), _flatten_dense),
     KerasModel("keras_reshape_dynamic_batch", (9, 9, 2), _reshape_dense),
@@ -196,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     differ = 0
     makers: list[tuple[str, Callable[[int], bytes]]] = [
         *((m.name, lambda s, m=m: convert_function(m, s))
-          for m in (*FUNCTION_MODELS, *MOVE_MODELS)),
+          for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS)),
         *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
     ]
     for name, make in makers:

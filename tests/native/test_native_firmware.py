@@ -101,7 +101,9 @@ def test_keras_dynamic_batch_models_bit_exact(name: str, tmp_path: Path) -> None
 NEW_KERNELS = ("op_strided_slice", "op_strided_slice_shrink", "op_slice", "op_split",
                "op_split_v", "op_transpose", "op_transpose_3d", "op_unpack", "op_pack",
                "op_resize_nearest_half_pixel", "op_resize_nearest_align_corners",
-               "op_resize_nearest_2x")
+               "op_resize_nearest_2x", "op_sub", "op_sub_relu", "op_sub_broadcast",
+               "op_squared_difference", "op_squared_difference_broadcast", "op_maximum",
+               "op_maximum_broadcast", "op_minimum", "op_leaky_relu", "op_leaky_relu_input")
 
 
 @pytest.mark.parametrize("name", NEW_KERNELS)

@@ -231,6 +231,10 @@ def broadcast_fields(a: Tensor, b: Tensor, y: Tensor) -> dict[str, int | tuple[i
             "strides1": strides(a), "strides2": strides(b)}
 
 
+_RESCALED = {"ADD": quant.add_params, "SUB": quant.sub_params,
+             "SQUARED_DIFFERENCE": quant.squared_difference_params}
+
+
 def _binary(graph: Graph, op: Op) -> Call:
     ck = Checker(graph, op)
     a = ck.tensor(0, constant=None)
@@ -239,11 +243,14 @@ def _binary(graph: Graph, op: Op) -> Call:
     ck.require(len(y.shape) <= 6, "more than 6 dimensions")
     act_min, act_max = ck.activation(y)
     shape = broadcast_fields(a, b, y)
-    if op.kind == "ADD":
-        left, (m1, s1), (m2, s2), (mo, so) = quant.add_params(a.scale, b.scale, y.scale)
+    if op.kind in _RESCALED:
+        left, (m1, s1), (m2, s2), (mo, so) = _RESCALED[op.kind](a.scale, b.scale, y.scale)
         arith = {"left_shift": left, "mult1": m1, "shift1": s1, "mult2": m2, "shift2": s2,
                  "mult": mo, "shift": so}
-        function = "tg_add_s8"
+        function = f"tg_{op.kind.lower()}_s8"
+    elif op.kind in ("MAXIMUM", "MINIMUM"):
+        arith = {}  # TFLM compares the stored values, whatever their quantization
+        function = f"tg_{op.kind.lower()}_s8"
     else:
         mo, so = quant.quantize_multiplier(float(a.scale) * float(b.scale) / float(y.scale))
         arith = {"mult": mo, "shift": so}
@@ -336,6 +343,21 @@ def _relu(graph: Graph, op: Op) -> Call:
                  Arg("tensor", "int8_t", (y.index,))), source="tg_quantize.c", inplace=x.index)
 
 
+def _leaky_relu(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    x = ck.tensor(0)
+    y = ck.tensor(-1)
+    ck.require(x.elements == y.elements, "input and output sizes differ")
+    (mi, si), (ma, sa) = quant.leaky_relu_params(x.scale, y.scale,
+                                                 float(op.options.get("alpha", 0.0)))
+    fields = fields_of(size=x.elements, in_zp=x.zero_point, out_zp=y.zero_point,
+                       identity_mult=mi, identity_shift=si, alpha_mult=ma, alpha_shift=sa)
+    return Call(op.index, op.kind, "tg_leaky_relu_s8", "tg_leaky_relu_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))), source="tg_elementwise.c",
+                inplace=x.index)
+
+
 _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _conv,
@@ -344,6 +366,11 @@ _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "MAX_POOL_2D": _pool,
     "ADD": _binary,
     "MUL": _binary,
+    "SUB": _binary,
+    "SQUARED_DIFFERENCE": _binary,
+    "MAXIMUM": _binary,
+    "MINIMUM": _binary,
+    "LEAKY_RELU": _leaky_relu,
     "SOFTMAX": _activation_op,
     "LOGISTIC": _activation_op,
     "TANH": _activation_op,

@@ -232,3 +232,39 @@ def tame_channel(bias: int, reach: int, multiplier: int, shift: int, zero_point:
             lo, hi = (mid, hi) if out(mid) <= act_min else (lo, mid - 1)
         return lo - reach, multiplier, shift
     return bias, multiplier, shift
+
+
+def sub_params(scale1: float, scale2: float, output_scale: float,
+               ) -> tuple[int, tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(left_shift, input1, input2, output (multiplier, shift)) of int8 SUB (sub_common.cc):
+    ADD's parameters, but the divisions are made in float32 before widening to double."""
+    left_shift = 20
+    twice_max = f32(2) * max(f32(scale1), f32(scale2))
+    real1 = float(f32(scale1) / twice_max)
+    real2 = float(f32(scale2) / twice_max)
+    real_out = float(twice_max / (f32(1 << left_shift) * f32(output_scale)))
+    return (left_shift, quantize_multiplier_smaller_than_one(real1),
+            quantize_multiplier_smaller_than_one(real2),
+            quantize_multiplier_smaller_than_one(real_out))
+
+
+def squared_difference_params(scale1: float, scale2: float, output_scale: float,
+                              ) -> tuple[int, tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """int8 SQUARED_DIFFERENCE's PrepareQuantized: left shift 7, the inputs scaled to twice the
+    larger scale in double, the output multiplier (a general one) over 2^14 * output scale."""
+    left_shift = 7
+    twice_max = 2.0 * float(max(f32(scale1), f32(scale2)))
+    real1 = float(f32(scale1)) / twice_max
+    real2 = float(f32(scale2)) / twice_max
+    # (1 << 14) * float scale is a float32 product in TFLM.
+    real_out = twice_max * twice_max / float(f32(1 << (2 * left_shift)) * f32(output_scale))
+    return (left_shift, quantize_multiplier_smaller_than_one(real1),
+            quantize_multiplier_smaller_than_one(real2), quantize_multiplier(real_out))
+
+
+def leaky_relu_params(input_scale: float, output_scale: float, alpha: float,
+                      ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(identity, alpha) (multiplier, shift) of int8 LEAKY_RELU, from float32 quotients."""
+    alpha_real = float(f32(input_scale) * f32(alpha) / f32(output_scale))
+    identity_real = float(f32(input_scale) / f32(output_scale))
+    return quantize_multiplier(identity_real), quantize_multiplier(alpha_real)

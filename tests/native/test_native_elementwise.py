@@ -1,0 +1,65 @@
+"""The elementwise kernels added for exported models (SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM,
+LEAKY_RELU, ...) compiled for the host, byte for byte against the TFLM interpreter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.native.native_host import CC, compare
+from tinygen.native import quant
+from tinygen.native.graph import read_graph
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "native"
+pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
+# Each model (scripts/make_native_models.py) and the operators (/fused activation) it holds.
+ELEMENTWISE_MODELS: dict[str, tuple[str, ...]] = {
+    "op_sub": ("SUB/0",),
+    "op_sub_relu": ("SUB/1",),
+    "op_sub_broadcast": ("SUB/0", "MEAN"),
+    "op_squared_difference": ("SQUARED_DIFFERENCE",),
+    "op_squared_difference_broadcast": ("SQUARED_DIFFERENCE", "MEAN"),
+    "op_maximum": ("MAXIMUM",),
+    "op_maximum_broadcast": ("MAXIMUM", "MEAN"),
+    "op_minimum": ("MINIMUM",),
+    "op_leaky_relu": ("LEAKY_RELU",),
+    "op_leaky_relu_input": ("LEAKY_RELU",),
+}
+
+
+def _kinds(path: Path) -> set[str]:
+    kinds = set()
+    for op in read_graph(path).ops:
+        kinds.add(op.kind)
+        act = op.options.get("fusedActivationFunction")
+        if act is not None:
+            kinds.add(f"{op.kind}/{act}")
+    return kinds
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE_MODELS))
+def test_elementwise_model_bit_exact(name: str, tmp_path: Path) -> None:
+    path = DATA / f"{name}.tflite"
+    assert set(ELEMENTWISE_MODELS[name]) <= _kinds(path), "the model lacks its operator"
+    native, host = compare(path, tmp_path, count=6, seed=len(name))
+    assert native == host
+    assert len(set(host)) > 1
+
+
+def test_leaky_relu_on_every_int8_value(tmp_path: Path) -> None:
+    values = np.arange(-128, 128, dtype=np.int8)
+    inputs = [values[:64].reshape(1, 64), values[64:128].reshape(1, 64),
+              values[128:192].reshape(1, 64), values[192:].reshape(1, 64)]
+    native, host = compare(DATA / "op_leaky_relu_input.tflite", tmp_path, inputs)
+    assert native == host
+
+
+def test_sub_divides_in_float32_where_add_uses_double() -> None:
+    """sub_common.cc divides the scales in float32 before widening; the parameters must come
+    from that arithmetic (they differ from ADD's for some scales)."""
+    scales = np.random.default_rng(1).uniform(0.001, 0.2, size=(400, 3)).astype(np.float32)
+    differ = sum(quant.sub_params(*map(float, s)) != quant.add_params(*map(float, s))
+                 for s in scales)
+    assert differ > 0
