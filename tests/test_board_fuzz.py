@@ -11,18 +11,20 @@ import random
 import re
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.commands.cli_support import needs_gcc
 from tinygen.board import Board, load_board, parse_board
 from tinygen.boardgen import BoardRequest, new_board
 from tinygen.codegen import BringupSpec, render_bringup
 from tinygen.commands.board_cmd import describe
 from tinygen.errors import BoardError, ExitCode, TinygenError
+from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.resources import boards_dir
 from tinygen.toolchain import board_cpu_flags
 
@@ -178,11 +180,10 @@ def _check_usable(board: Board, path: Path, out: Path) -> None:
         assert exc.exit_code in (ExitCode.USAGE, ExitCode.BAD_INPUT), exc
 
 
-def run_fuzzer(folder: Path, seed: int, count: int) -> Tally:
+def mutants(folder: Path, seed: int, count: int) -> Iterator[tuple[Path, bytes]]:
+    """``count`` mutant board files written to ``folder``, the same ones for the same seed."""
     rng = random.Random(seed)
-    sources = {p.stem: yaml.safe_load(p.read_text()) for p in sorted(boards_dir().glob("*.yaml"))}
-    originals = list(sources.values())
-    tally = Tally()
+    originals = [yaml.safe_load(p.read_text()) for p in sorted(boards_dir().glob("*.yaml"))]
     for i in range(count):
         raw = copy.deepcopy(rng.choice(originals))
         for _ in range(rng.randint(1, 3)):
@@ -191,6 +192,12 @@ def run_fuzzer(folder: Path, seed: int, count: int) -> Tally:
         data = _mutate_text(text, rng) if rng.random() < 0.25 else text.encode()
         path = folder / f"mutant_{i:04d}.yaml"
         path.write_bytes(data)
+        yield path, data
+
+
+def run_fuzzer(folder: Path, seed: int, count: int) -> Tally:
+    tally = Tally()
+    for path, data in mutants(folder, seed, count):
         tally.mutants += 1
         try:
             board = load_board(str(path))
@@ -231,3 +238,23 @@ def test_shipped_boards_pass_the_usability_checks(tmp_path: Path) -> None:
     for path in sorted(boards_dir().glob("*.yaml")):
         _check_usable(parse_board(yaml.safe_load(path.read_text()), path), path,
                       tmp_path / "copy.yaml")
+
+
+@needs_gcc
+def test_loaded_mutants_build(tmp_path: Path) -> None:
+    """'Loaded' means usable: the first mutants that load build the bring-up firmware with the
+    real compiler and linker (exit 5 at most, for a board too small for it; never exit 4)."""
+    built = 0
+    for path, _ in mutants(tmp_path, SEED + 1, 200):
+        try:
+            board = load_board(str(path))
+        except BoardError:
+            continue
+        try:
+            build_firmware(BuildOptions(board=board, out_dir=tmp_path / f"fw_{path.stem}"))
+        except TinygenError as exc:
+            assert exc.exit_code == ExitCode.OVER_BUDGET, f"{path.name}: {exc.message}"
+        built += 1
+        if built == 3:
+            return
+    raise AssertionError(f"only {built} of 200 mutants loaded")
