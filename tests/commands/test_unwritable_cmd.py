@@ -85,3 +85,12 @@ def test_cache_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("TINYGEN_CACHE", str(afile))
     err = _refused(capsys, "deps")
     assert "TINYGEN_CACHE" in err
+
+
+def test_quantize_out_unwritable_refused_before_calibrating(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = Path(__file__).resolve().parents[1] / "data" / "float_model.tflite"
+    for out in [p for p in _unwritable(tmp_path, ".tflite") if p.parent.name != "missing"]:
+        err = _refused(capsys, "quantize", str(model), "--calibration",
+                       str(tmp_path), "--out", str(out))
+        assert "cannot write the quantized model" in err

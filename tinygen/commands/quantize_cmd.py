@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.commands.inspect_cmd import format_report
+from tinygen.outputs import check_writable
 from tinygen.quantize import Decoding, QuantizeOptions, QuantizeResult, quantize_model
 from tinygen.quantize.calibration import BIN_DTYPES, LABELS_FILE
 from tinygen.report import emit_json, format_bytes, progress
@@ -132,6 +133,8 @@ def format_summary(result: QuantizeResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out.parent.exists():  # (a missing parent is created when the model is written)
+        check_writable(args.out, "the quantized model")  # before minutes of calibration
     result = quantize_model(options_from(args), progress)
     if args.json:
         emit_json(result.to_json())
