@@ -164,10 +164,34 @@ ELEMENTWISE_MODELS: tuple[FunctionModel, ...] = (
                   lambda x, c: tf.nn.leaky_relu(conv(x, c, 3, 4), alpha=0.2)),
     FunctionModel("op_leaky_relu_input", (1, 64), lambda x, c: tf.nn.leaky_relu(x, alpha=0.01),
                   std=3.0),
+    FunctionModel("op_hard_swish", (1, 6, 6, 4),
+                  lambda x, c: (lambda y: y * tf.nn.relu6(y + 3.0) / 6.0)(conv(x, c, 3, 4)),
+                  std=2.0),
+    FunctionModel("op_hard_swish_input", (1, 128),
+                  lambda x, c: x * tf.nn.relu6(x + 3.0) / 6.0, std=3.0),
+    FunctionModel("op_rsqrt", (1, 64),
+                  lambda x, c: tf.math.rsqrt(tf.nn.relu(x) + 0.25), std=2.0),
 )
+
+
+def _prelu() -> list[Any]:
+    k = tf.keras.layers
+    return [k.Conv2D(5, 3, padding="same"), k.PReLU(shared_axes=[1, 2],
+                                                    alpha_initializer="random_uniform"),
+            k.Flatten(), k.Dense(4)]
+
+
+def _prelu_full() -> list[Any]:
+    k = tf.keras.layers
+    return [k.Conv2D(3, 1), k.PReLU(alpha_initializer=tf.keras.initializers.RandomUniform(
+        -0.5, 0.9))]
+
+
 KERAS_MODELS: tuple[KerasModel, ...] = (
     KerasModel("keras_flatten_dynamic_batch", (8, 8, 3), _flatten_dense),
     KerasModel("keras_reshape_dynamic_batch", (9, 9, 2), _reshape_dense),
+    KerasModel("op_prelu", (6, 6, 3), _prelu),
+    KerasModel("op_prelu_full_alpha", (4, 5, 2), _prelu_full),
 )
 
 

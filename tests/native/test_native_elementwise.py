@@ -26,6 +26,11 @@ ELEMENTWISE_MODELS: dict[str, tuple[str, ...]] = {
     "op_minimum": ("MINIMUM",),
     "op_leaky_relu": ("LEAKY_RELU",),
     "op_leaky_relu_input": ("LEAKY_RELU",),
+    "op_hard_swish": ("HARD_SWISH",),
+    "op_hard_swish_input": ("HARD_SWISH",),
+    "op_rsqrt": ("RSQRT",),
+    "op_prelu": ("PRELU",),
+    "op_prelu_full_alpha": ("PRELU",),
 }
 
 
@@ -48,11 +53,22 @@ def test_elementwise_model_bit_exact(name: str, tmp_path: Path) -> None:
     assert len(set(host)) > 1
 
 
-def test_leaky_relu_on_every_int8_value(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "width"), [("op_leaky_relu_input", 64),
+                                           ("op_hard_swish_input", 128)])
+def test_unary_ops_on_every_int8_value(name: str, width: int, tmp_path: Path) -> None:
     values = np.arange(-128, 128, dtype=np.int8)
-    inputs = [values[:64].reshape(1, 64), values[64:128].reshape(1, 64),
-              values[128:192].reshape(1, 64), values[192:].reshape(1, 64)]
-    native, host = compare(DATA / "op_leaky_relu_input.tflite", tmp_path, inputs)
+    inputs = [values[i:i + width].reshape(1, width) for i in range(0, 256, width)]
+    inputs += [x[:, ::-1].copy() for x in inputs]
+    native, host = compare(DATA / f"{name}.tflite", tmp_path, inputs)
+    assert native == host
+
+
+def test_rsqrt_on_every_int8_value_it_accepts(tmp_path: Path) -> None:
+    """RSQRT's input (after RELU and ADD) is never below its zero point, where TFLM stops
+    with an error: feed the model every int8 input; the RSQRT sees the values above."""
+    values = np.arange(-128, 128, dtype=np.int8)
+    inputs = [values[i:i + 64].reshape(1, 64) for i in range(0, 256, 64)]
+    native, host = compare(DATA / "op_rsqrt.tflite", tmp_path, inputs)
     assert native == host
 
 

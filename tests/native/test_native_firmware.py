@@ -103,7 +103,9 @@ NEW_KERNELS = ("op_strided_slice", "op_strided_slice_shrink", "op_slice", "op_sp
                "op_resize_nearest_half_pixel", "op_resize_nearest_align_corners",
                "op_resize_nearest_2x", "op_sub", "op_sub_relu", "op_sub_broadcast",
                "op_squared_difference", "op_squared_difference_broadcast", "op_maximum",
-               "op_maximum_broadcast", "op_minimum", "op_leaky_relu", "op_leaky_relu_input")
+               "op_maximum_broadcast", "op_minimum", "op_leaky_relu", "op_leaky_relu_input",
+               "op_hard_swish", "op_hard_swish_input", "op_rsqrt", "op_prelu",
+               "op_prelu_full_alpha")
 
 
 @pytest.mark.parametrize("name", NEW_KERNELS)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinygen.native import quant
+from tinygen.native import lut, quant
 from tinygen.native.calls import (
     CTYPES,
     Arg,
@@ -358,6 +358,44 @@ def _leaky_relu(graph: Graph, op: Op) -> Call:
                 inplace=x.index)
 
 
+def _lut(graph: Graph, op: Op) -> Call:
+    """HARD_SWISH, RSQRT: a 256-entry table of TFLM's results (tinygen.native.lut)."""
+    ck = Checker(graph, op)
+    x = ck.tensor(0)
+    y = ck.tensor(-1)
+    ck.require(x.elements == y.elements, "input and output sizes differ")
+    make = lut.hard_swish_table if op.kind == "HARD_SWISH" else lut.rsqrt_table
+    table = make(x.scale, x.zero_point, y.scale, y.zero_point)
+    name = f"{params_name(op)}_table"
+    # Stored by the input byte read as uint8: 0..127, then -128..-1.
+    consts = (ConstArray(name, "int8_t", table[128:] + table[:128]),)
+    return Call(op.index, op.kind, "tg_lut_s8", "tg_lut_t",
+                fields_of(size=x.elements, table=name),
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))), consts, source="tg_elementwise.c",
+                inplace=x.index)
+
+
+def _prelu(graph: Graph, op: Op) -> Call:
+    ck = Checker(graph, op)
+    x = ck.tensor(0)
+    alpha = ck.tensor(1, constant=None)
+    y = ck.tensor(-1)
+    ck.require(len(y.shape) <= 4, "more than 4 dimensions")
+    ck.require(len(alpha.scales) == 1, "alpha needs per-tensor quantization")
+    # prelu_common.cc: both multipliers in double.
+    identity = quant.quantize_multiplier(float(x.scale) / float(y.scale))
+    scaled = quant.quantize_multiplier(float(x.scale) * float(alpha.scale) / float(y.scale))
+    fields = fields_of(**broadcast_fields(x, alpha, y), in1_offset=-x.zero_point,
+                       in2_offset=-alpha.zero_point, out_zp=y.zero_point,
+                       mult1=identity[0], shift1=identity[1], mult2=scaled[0],
+                       shift2=scaled[1])
+    return Call(op.index, op.kind, "tg_prelu_s8", "tg_binary_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (alpha.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))), source="tg_elementwise.c")
+
+
 _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _conv,
@@ -371,6 +409,9 @@ _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "MAXIMUM": _binary,
     "MINIMUM": _binary,
     "LEAKY_RELU": _leaky_relu,
+    "PRELU": _prelu,
+    "HARD_SWISH": _lut,
+    "RSQRT": _lut,
     "SOFTMAX": _activation_op,
     "LOGISTIC": _activation_op,
     "TANH": _activation_op,

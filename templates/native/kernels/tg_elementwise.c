@@ -127,3 +127,23 @@ void tg_leaky_relu_s8(const tg_leaky_relu_t *p, const int8_t *in, int8_t *out)
         out[i] = (int8_t)tg_clamp(v, -128, 127);
     }
 }
+
+/* int8 -> int8 operators of one value (HARD_SWISH, RSQRT): TFLM's arithmetic replayed at
+ * generation time for all 256 inputs (tinygen/native/lut.py), looked up here. */
+void tg_lut_s8(const tg_lut_t *p, const int8_t *in, int8_t *out)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        out[i] = p->table[(uint8_t)in[i]];
+    }
+}
+
+/* PRELU: the input rescaled where it is >= 0, else times the (broadcast) alpha (prelu.h). */
+static inline int8_t tg_prelu_one(const tg_binary_t *p, int32_t a, int32_t alpha)
+{
+    const int32_t x = a + p->in1_offset;
+    const int32_t v = x >= 0 ? tg_requant(x, p->mult1, p->shift1)
+                             : tg_requant(x * (alpha + p->in2_offset), p->mult2, p->shift2);
+    return (int8_t)tg_clamp(v + p->out_zp, -128, 127);
+}
+
+TG_BINARY_KERNEL(tg_prelu_s8, tg_prelu_one)

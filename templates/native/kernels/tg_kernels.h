@@ -49,7 +49,7 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_pool_t;
 
-/* Binary elementwise ops (ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM) with
+/* Binary elementwise ops (ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU) with
  * broadcasting: when broadcast is 0 the inputs and output are flat arrays of `size` elements;
  * else out_shape (TG_MAX_DIMS, leading 1s) and each input's strides (0 along a broadcast
  * dimension). */
@@ -58,7 +58,7 @@ typedef struct {
     int32_t out_shape[TG_MAX_DIMS], strides1[TG_MAX_DIMS], strides2[TG_MAX_DIMS];
     int32_t in1_offset, in2_offset, out_zp, act_min, act_max;
     int32_t left_shift;            /* ADD, SUB, SQUARED_DIFFERENCE */
-    int32_t mult1, shift1, mult2, shift2;  /* the same */
+    int32_t mult1, shift1, mult2, shift2;  /* the same; PRELU: x >= 0, x < 0 */
     int32_t mult, shift;           /* output rescaling */
 } tg_binary_t;
 
@@ -118,6 +118,11 @@ typedef struct {
     int32_t identity_mult, identity_shift, alpha_mult, alpha_shift;  /* alpha_mult may be < 0 */
 } tg_leaky_relu_t;
 
+typedef struct {
+    int32_t size;
+    const int8_t *table;           /* indexed by the input byte as uint8 (-128 at 128) */
+} tg_lut_t;
+
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
@@ -131,6 +136,8 @@ void tg_squared_difference_s8(const tg_binary_t *p, const int8_t *in1, const int
 void tg_maximum_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tg_minimum_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tg_leaky_relu_s8(const tg_leaky_relu_t *p, const int8_t *in, int8_t *out);
+void tg_prelu_s8(const tg_binary_t *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+void tg_lut_s8(const tg_lut_t *p, const int8_t *in, int8_t *out);
 void tg_softmax_s8(const tg_softmax_t *p, const int8_t *in, int8_t *out);
 void tg_logistic_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out);
 void tg_tanh_s8(const tg_sigmoid_t *p, const int8_t *in, int8_t *out);
