@@ -169,6 +169,11 @@ ELEMENTWISE_MODELS: tuple[FunctionModel, ...] = (
                   std=2.0),
     FunctionModel("op_hard_swish_input", (1, 128),
                   lambda x, c: x * tf.nn.relu6(x + 3.0) / 6.0, std=3.0),
+    FunctionModel("op_sum_hw", (1, 5, 6, 4),
+                  lambda x, c: tf.reduce_sum(conv(x, c, 1, 4), axis=[1, 2], keepdims=True)),
+    FunctionModel("op_sum_last_axis", (1, 4, 3, 10), lambda x, c: tf.reduce_sum(x, axis=[3])),
+    FunctionModel("op_sum_all_but_channels", (2, 3, 4), lambda x, c: tf.reduce_sum(x, axis=[0, 1]),
+                  std=0.5),
     FunctionModel("op_rsqrt", (1, 64),
                   lambda x, c: tf.math.rsqrt(tf.nn.relu(x) + 0.25), std=2.0),
 )

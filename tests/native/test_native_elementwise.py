@@ -1,5 +1,6 @@
-"""The elementwise kernels added for exported models (SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM,
-LEAKY_RELU, ...) compiled for the host, byte for byte against the TFLM interpreter."""
+"""The elementwise and reduction kernels added for exported models (SUB, SQUARED_DIFFERENCE,
+MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, HARD_SWISH, RSQRT, SUM) compiled for the host, byte for
+byte against the TFLM interpreter."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ ELEMENTWISE_MODELS: dict[str, tuple[str, ...]] = {
     "op_rsqrt": ("RSQRT",),
     "op_prelu": ("PRELU",),
     "op_prelu_full_alpha": ("PRELU",),
+    "op_sum_hw": ("SUM",),
+    "op_sum_last_axis": ("SUM",),
+    "op_sum_all_but_channels": ("SUM",),
 }
 
 

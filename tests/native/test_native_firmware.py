@@ -105,7 +105,8 @@ NEW_KERNELS = ("op_strided_slice", "op_strided_slice_shrink", "op_slice", "op_sp
                "op_squared_difference", "op_squared_difference_broadcast", "op_maximum",
                "op_maximum_broadcast", "op_minimum", "op_leaky_relu", "op_leaky_relu_input",
                "op_hard_swish", "op_hard_swish_input", "op_rsqrt", "op_prelu",
-               "op_prelu_full_alpha")
+               "op_prelu_full_alpha", "op_sum_hw", "op_sum_last_axis",
+               "op_sum_all_but_channels")
 
 
 @pytest.mark.parametrize("name", NEW_KERNELS)

@@ -420,7 +420,8 @@ _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "RELU": _relu,
     "RELU6": _relu,
 }
-DATA_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD", "PADV2", "CONCATENATION", "MEAN")
+DATA_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD", "PADV2", "CONCATENATION", "MEAN",
+            "SUM")
 SUPPORTED = tuple(sorted((*_LOWERINGS, *DATA_OPS, *MOVE_LOWERINGS)))
 
 

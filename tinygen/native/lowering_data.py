@@ -1,4 +1,4 @@
-"""Lowering of the operators that move data (RESHAPE, PAD, CONCATENATION) and of MEAN."""
+"""Lowering of the operators that move data (RESHAPE, PAD, CONCATENATION) and of MEAN, SUM."""
 
 from __future__ import annotations
 
@@ -97,7 +97,11 @@ def _mean(graph: Graph, op: Op, ck: Checker) -> Call:
         if d not in axes:
             strides[d] = step
             step *= x.shape[d]
-    mult, shift = quant.mean_multiplier(x.scale, y.scale, count)
+    if op.kind == "SUM":
+        # The same reduction without the 1/count folded in (compute_sum in reduce.h).
+        mult, shift = quant.quantize_multiplier(float(x.scale) / float(y.scale))
+    else:
+        mult, shift = quant.mean_multiplier(x.scale, y.scale, count)
     fields = fields_of(in_dims=rank, out_size=y.elements, count=count,
                        in_shape=tuple(x.shape) + (1,) * (6 - rank),
                        out_strides=tuple(strides) + (0,) * (6 - rank),
