@@ -192,6 +192,15 @@ def _prelu_full() -> list[Any]:
         -0.5, 0.9))]
 
 
+RESIZE_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_resize_bilinear_half_pixel", (1, 5, 4, 3),
+                  lambda x, c: tf.image.resize(conv(x, c, 1, 3), [9, 11], "bilinear")),
+    FunctionModel("op_resize_bilinear_align_corners", (1, 4, 6, 2),
+                  lambda x, c: tf.compat.v1.image.resize_bilinear(x, [7, 13],
+                                                                  align_corners=True)),
+    FunctionModel("op_resize_bilinear_down", (1, 9, 8, 4),
+                  lambda x, c: tf.compat.v1.image.resize_bilinear(x, [4, 5])),
+)
 KERAS_MODELS: tuple[KerasModel, ...] = (
     KerasModel("keras_flatten_dynamic_batch", (8, 8, 3), _flatten_dense),
     KerasModel("keras_reshape_dynamic_batch", (9, 9, 2), _reshape_dense),
@@ -254,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     differ = 0
     makers: list[tuple[str, Callable[[int], bytes]]] = [
         *((m.name, lambda s, m=m: convert_function(m, s))
-          for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS)),
+          for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS, *RESIZE_MODELS)),
         *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
     ]
     for name, make in makers:

@@ -1,5 +1,6 @@
 """The data-movement kernels (STRIDED_SLICE, SLICE, TRANSPOSE, SPLIT, SPLIT_V, UNPACK, PACK,
-RESIZE_NEAREST_NEIGHBOR) compiled for the host, byte for byte against the TFLM interpreter."""
+RESIZE_NEAREST_NEIGHBOR) and RESIZE_BILINEAR compiled for the host, byte for byte against the
+TFLM interpreter."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ MOVE_MODELS: dict[str, tuple[str, ...]] = {
     "op_resize_nearest_half_pixel": ("RESIZE_NEAREST_NEIGHBOR",),
     "op_resize_nearest_align_corners": ("RESIZE_NEAREST_NEIGHBOR",),
     "op_resize_nearest_2x": ("RESIZE_NEAREST_NEIGHBOR",),
+    "op_resize_bilinear_half_pixel": ("RESIZE_BILINEAR",),
+    "op_resize_bilinear_align_corners": ("RESIZE_BILINEAR",),
+    "op_resize_bilinear_down": ("RESIZE_BILINEAR",),
 }
 
 

@@ -1,5 +1,5 @@
 """Lowering of the operators that only move elements: STRIDED_SLICE, SLICE, TRANSPOSE, SPLIT,
-SPLIT_V, UNPACK, PACK and RESIZE_NEAREST_NEIGHBOR.
+SPLIT_V, UNPACK, PACK, RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR.
 
 The indices are computed as TFLM computes them (tinygen.native.slicing for STRIDED_SLICE,
 GetNearestNeighbor's float32 arithmetic for the resize), and TFLM's Prepare checks are made.
@@ -184,6 +184,48 @@ def _resize_nearest(graph: Graph, op: Op, ck: Checker) -> Call:
                  Arg("tensor", "void", (y.index,))), consts, source="tg_move.c")
 
 
+def _c_div(a: int, b: int) -> int:
+    """C's integer division (truncating toward zero) for b > 0."""
+    return a // b if a >= 0 else -((-a) // b)
+
+
+def bilinear_indices(in_size: int, out_size: int, align_corners: bool,
+                     half_pixel: bool) -> tuple[int, ...]:
+    """(first index, second index, 10-bit weight of the second) per output index, as TFLM's
+    ResizeBilinearInteger and ComputeInterpolationValuesInteger compute them."""
+    scale = (1024 * in_size + out_size // 2) // out_size
+    if align_corners and out_size > 1:
+        scale = (1024 * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+    found: list[int] = []
+    for i in range(out_size):
+        scaled = i * scale + scale // 2 - 512 if half_pixel else i * scale
+        lower = max(_c_div(scaled, 1024), 0)
+        upper = min(_c_div(scaled + 1023, 1024), in_size - 1)
+        found += (lower, upper, scaled - 1024 * lower)
+    return tuple(found)
+
+
+def _resize_bilinear(graph: Graph, op: Op, ck: Checker) -> Call:
+    x = ck.tensor(0, ("int8",), rank=4)
+    y = ck.tensor(-1, ("int8",), rank=4)
+    size = _ints(ck.tensor(1, ("int32",), constant=True))
+    ck.require(len(size) == 2, "size must hold 2 values")
+    batches, in_h, in_w, depth = x.shape
+    ck.require(tuple(y.shape) == (batches, size[0], size[1], depth),
+               "output shape differs from the size")
+    align = bool(op.options.get("alignCorners", False))
+    half = bool(op.options.get("halfPixelCenters", False))
+    ck.require(not (align and half), "If half_pixel_centers is True, align_corners must be False.")
+    name = params_name(op)
+    consts = (ConstArray(f"{name}_ys", "int32_t", bilinear_indices(in_h, size[0], align, half)),
+              ConstArray(f"{name}_xs", "int32_t", bilinear_indices(in_w, size[1], align, half)))
+    fields = fields_of(batches=batches, in_h=in_h, in_w=in_w, depth=depth, out_h=size[0],
+                       out_w=size[1], itemsize=1, ys=f"{name}_ys", xs=f"{name}_xs")
+    return Call(op.index, op.kind, "tg_resize_bilinear_s8", "tg_resize_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,))), consts, source="tg_move.c")
+
+
 MOVE_LOWERINGS: dict[str, Callable[[Graph, Op, Checker], Call]] = {
     "STRIDED_SLICE": _strided_slice,
     "SLICE": _slice,
@@ -193,4 +235,5 @@ MOVE_LOWERINGS: dict[str, Callable[[Graph, Op, Checker], Call]] = {
     "UNPACK": _split,
     "PACK": _pack,
     "RESIZE_NEAREST_NEIGHBOR": _resize_nearest,
+    "RESIZE_BILINEAR": _resize_bilinear,
 }

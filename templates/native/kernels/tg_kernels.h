@@ -110,7 +110,9 @@ typedef struct {
 
 typedef struct {
     int32_t batches, in_h, in_w, depth, out_h, out_w, itemsize;
-    const int32_t *ys, *xs;                /* the input row / column of each output one */
+    /* nearest: the input row / column of each output one; bilinear: three values each (the
+     * two source indices, the 10-bit weight of the second) */
+    const int32_t *ys, *xs;
 } tg_resize_t;
 
 typedef struct {
@@ -151,5 +153,6 @@ void tg_copy(const void *in, void *out, size_t bytes);
 void tg_strided_copy(const tg_strided_t *p, const void *in, void *out);
 void tg_split(const tg_split_t *p, const void *in, void *const *out);
 void tg_resize_nearest(const tg_resize_t *p, const void *in, void *out);
+void tg_resize_bilinear_s8(const tg_resize_t *p, const int8_t *in, int8_t *out);
 
 #endif

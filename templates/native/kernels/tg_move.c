@@ -64,3 +64,33 @@ void tg_resize_nearest(const tg_resize_t *p, const void *in, void *out)
         src += (size_t)p->in_h * (size_t)p->in_w * pixel;
     }
 }
+
+/* RESIZE_BILINEAR, int8: TFLM's ResizeBilinearInteger. Each output row and column has its two
+ * source indices and the 10-bit fraction of the second (may be negative with half-pixel
+ * centres), computed at generation time; the sum stays below 2^30 in magnitude. */
+void tg_resize_bilinear_s8(const tg_resize_t *p, const int8_t *in, int8_t *out)
+{
+    const int32_t depth = p->depth;
+    const int32_t row = p->in_w * depth;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = in + (size_t)b * (size_t)p->in_h * (size_t)row;
+        for (int32_t y = 0; y < p->out_h; ++y) {
+            const int8_t *r0 = image + p->ys[3 * y] * row;
+            const int8_t *r1 = image + p->ys[3 * y + 1] * row;
+            const int32_t wy = p->ys[3 * y + 2];
+            for (int32_t x = 0; x < p->out_w; ++x) {
+                const int32_t c0 = p->xs[3 * x] * depth;
+                const int32_t c1 = p->xs[3 * x + 1] * depth;
+                const int32_t wx = p->xs[3 * x + 2];
+                const int32_t w00 = (1024 - wy) * (1024 - wx), w10 = wy * (1024 - wx);
+                const int32_t w01 = (1024 - wy) * wx, w11 = wy * wx;
+                for (int32_t c = 0; c < depth; ++c) {
+                    const int32_t sum = r0[c0 + c] * w00 + r1[c0 + c] * w10
+                                        + r0[c1 + c] * w01 + r1[c1 + c] * w11;
+                    const int32_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+                    *out++ = (int8_t)((sum + round) / (1 << 20));
+                }
+            }
+        }
+    }
+}
