@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REFERENCE
+from tests.native.test_native_elementwise import ELEMENTWISE_MODELS
+from tests.native.test_native_move import MOVE_MODELS
 from tinygen.board import load_board
 from tinygen.emulator import QemuTransport
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
@@ -96,18 +98,9 @@ def test_keras_dynamic_batch_models_bit_exact(name: str, tmp_path: Path) -> None
     _assert_bit_exact(result, model, randoms=3)
 
 
-# The kernels added for exported models (scripts/make_native_models.py; the host tests in
-# test_native_move.py and test_native_elementwise.py say which operator each holds).
-NEW_KERNELS = ("op_strided_slice", "op_strided_slice_shrink", "op_slice", "op_split",
-               "op_split_v", "op_transpose", "op_transpose_3d", "op_unpack", "op_pack",
-               "op_resize_nearest_half_pixel", "op_resize_nearest_align_corners",
-               "op_resize_nearest_2x", "op_resize_bilinear_half_pixel",
-               "op_resize_bilinear_align_corners", "op_resize_bilinear_down", "op_sub", "op_sub_relu", "op_sub_broadcast",
-               "op_squared_difference", "op_squared_difference_broadcast", "op_maximum",
-               "op_maximum_broadcast", "op_minimum", "op_leaky_relu", "op_leaky_relu_input",
-               "op_hard_swish", "op_hard_swish_input", "op_rsqrt", "op_prelu",
-               "op_prelu_full_alpha", "op_sum_hw", "op_sum_last_axis",
-               "op_sum_all_but_channels")
+# The kernels added for exported models: every model of the host tests of the data-movement,
+# elementwise and reduction kernels (scripts/make_native_models.py).
+NEW_KERNELS = (*MOVE_MODELS, *ELEMENTWISE_MODELS)
 
 
 @pytest.mark.parametrize("name", NEW_KERNELS)
