@@ -192,6 +192,23 @@ def _prelu_full() -> list[Any]:
         -0.5, 0.9))]
 
 
+def transpose_conv(x: Any, c: Consts, k: int, out: int, stride: int, padding: str) -> Any:
+    _, h, w, cin = (int(d) for d in x.shape)
+    size = (h * stride, w * stride) if padding == "SAME" else (
+        (h - 1) * stride + k, (w - 1) * stride + k)
+    kernel = c.kernel((k, k, out, cin), k * k * cin)
+    y = tf.nn.conv2d_transpose(x, kernel, (1, *size, out), stride, padding)
+    return y + c.bias(out)
+
+
+CONV_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_transpose_conv_same", (1, 4, 5, 3),
+                  lambda x, c: tf.nn.relu(transpose_conv(x, c, 3, 4, 2, "SAME"))),
+    FunctionModel("op_transpose_conv_valid", (1, 3, 3, 5),
+                  lambda x, c: transpose_conv(x, c, 4, 2, 2, "VALID")),
+    FunctionModel("op_transpose_conv_stride1", (1, 6, 4, 2),
+                  lambda x, c: transpose_conv(x, c, 3, 3, 1, "SAME")),
+)
 RESIZE_MODELS: tuple[FunctionModel, ...] = (
     FunctionModel("op_resize_bilinear_half_pixel", (1, 5, 4, 3),
                   lambda x, c: tf.image.resize(conv(x, c, 1, 3), [9, 11], "bilinear")),
@@ -263,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     differ = 0
     makers: list[tuple[str, Callable[[int], bytes]]] = [
         *((m.name, lambda s, m=m: convert_function(m, s))
-          for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS, *RESIZE_MODELS)),
+          for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS, *RESIZE_MODELS,
+                    *CONV_MODELS)),
         *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
     ]
     for name, make in makers:

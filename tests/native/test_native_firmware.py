@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import REFERENCE
 from tests.native.test_native_elementwise import ELEMENTWISE_MODELS
+from tests.native.test_native_layers import LAYER_MODELS
 from tests.native.test_native_move import MOVE_MODELS
 from tinygen.board import load_board
 from tinygen.emulator import QemuTransport
@@ -99,8 +100,8 @@ def test_keras_dynamic_batch_models_bit_exact(name: str, tmp_path: Path) -> None
 
 
 # The kernels added for exported models: every model of the host tests of the data-movement,
-# elementwise and reduction kernels (scripts/make_native_models.py).
-NEW_KERNELS = (*MOVE_MODELS, *ELEMENTWISE_MODELS)
+# elementwise, reduction and layer kernels (scripts/make_native_models.py).
+NEW_KERNELS = (*MOVE_MODELS, *ELEMENTWISE_MODELS, *LAYER_MODELS)
 
 
 @pytest.mark.parametrize("name", NEW_KERNELS)

@@ -142,6 +142,45 @@ def _conv(graph: Graph, op: Op) -> Call:
                 consts, scratch_bytes=scratch, source="tg_conv.c")
 
 
+def _transpose_conv(graph: Graph, op: Op) -> Call:
+    """TRANSPOSE_CONV (output_shape, filter, input, bias): TFLM's Prepare (padding from the
+    output size, per-channel multipliers as for CONV_2D) and its reference scatter."""
+    ck = Checker(graph, op)
+    ck.tensor(0, ("int32",), constant=True)
+    w = ck.tensor(1, constant=True, rank=4)
+    x = ck.tensor(2, rank=4)
+    y = ck.tensor(-1, rank=4)
+    b_id = ck.optional(3)
+    bias = ck.tensor(3, ("int32",), constant=True) if b_id is not None else None
+    batches, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    w_o, k_h, k_w, w_c = w.shape
+    ck.require(w_o == out_c and w_c == in_c,
+               f"filter {list(w.shape)} does not match input {in_c} / output {out_c}")
+    ck.require(len(w.scales) in (1, out_c), "filter scales do not match the output channels")
+    ck.require(bias is None or bias.elements == out_c, "bias size does not match the output")
+    o = op.options
+    stride_h, stride_w = int(o["strideH"]), int(o["strideW"])
+    _, pad_h = out_size_and_padding(o["padding"], stride_h, 1, out_h, k_h)
+    _, pad_w = out_size_and_padding(o["padding"], stride_w, 1, out_w, k_w)
+    act_min, act_max = ck.activation(y)
+    multipliers = quant.conv_channel_multipliers(x.scale, w.scales, y.scale, out_c)
+    name = params_name(op)
+    biases = (0,) * out_c if bias is None else tuple(int(v) for v in bias.array().reshape(-1))
+    consts = (ConstArray(f"{name}_weights", "int8_t", tuple(w.array().reshape(-1).tolist())),
+              ConstArray(f"{name}_bias", "int32_t", biases), *_channel_consts(op, multipliers))
+    fields = fields_of(
+        batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
+        out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=1,
+        dil_w=1, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
+        act_min=act_min, act_max=act_max, weights=f"{name}_weights", bias=f"{name}_bias",
+        mult=f"{name}_mult", shift=f"{name}_shift", fast_requant=False)
+    return Call(op.index, op.kind, "tg_transpose_conv_s8", "tg_conv_t", fields,
+                (Arg("tensor", "int8_t", (x.index,), const=True),
+                 Arg("tensor", "int8_t", (y.index,)), Arg("scratch", "int32_t")),
+                consts, scratch_bytes=4 * y.elements, source="tg_transpose_conv.c")
+
+
 def _fully_connected(graph: Graph, op: Op) -> Call:
     ck = Checker(graph, op)
     x = ck.tensor(0)
@@ -399,6 +438,7 @@ def _prelu(graph: Graph, op: Op) -> Call:
 _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _conv,
+    "TRANSPOSE_CONV": _transpose_conv,
     "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool,
     "MAX_POOL_2D": _pool,

@@ -126,6 +126,9 @@ typedef struct {
 } tg_lut_t;
 
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+/* TRANSPOSE_CONV: tg_conv_t with the weights as stored ([out_c][k_h][k_w][in_c]), the bias
+ * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
+void tg_transpose_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int32_t *acc);
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
 void tg_avg_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);

@@ -1,0 +1,39 @@
+"""The layer kernels added for exported models (TRANSPOSE_CONV, ...) compiled for the host,
+byte for byte against the TFLM interpreter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.native.native_host import CC, compare
+from tinygen.native.graph import read_graph
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "native"
+pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
+# Each model (scripts/make_native_models.py) and the operators (/fused activation) it holds.
+LAYER_MODELS: dict[str, tuple[str, ...]] = {
+    "op_transpose_conv_same": ("TRANSPOSE_CONV/1",),
+    "op_transpose_conv_valid": ("TRANSPOSE_CONV/0",),
+    "op_transpose_conv_stride1": ("TRANSPOSE_CONV/0",),
+}
+
+
+def _kinds(path: Path) -> set[str]:
+    kinds = set()
+    for op in read_graph(path).ops:
+        kinds.add(op.kind)
+        act = op.options.get("fusedActivationFunction")
+        if act is not None:
+            kinds.add(f"{op.kind}/{act}")
+    return kinds
+
+
+@pytest.mark.parametrize("name", list(LAYER_MODELS))
+def test_layer_model_bit_exact(name: str, tmp_path: Path) -> None:
+    path = DATA / f"{name}.tflite"
+    assert set(LAYER_MODELS[name]) <= _kinds(path), "the model lacks its operator"
+    native, host = compare(path, tmp_path, count=6, seed=len(name))
+    assert native == host
+    assert len(set(host)) > 1
