@@ -209,6 +209,15 @@ CONV_MODELS: tuple[FunctionModel, ...] = (
     FunctionModel("op_transpose_conv_stride1", (1, 6, 4, 2),
                   lambda x, c: transpose_conv(x, c, 3, 3, 1, "SAME")),
 )
+MATMUL_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_batch_matmul_adj_y", (1, 4, 6),
+                  lambda x, c: tf.matmul(dense(x, c, 8), dense(x, c, 8), transpose_b=True)),
+    FunctionModel("op_batch_matmul_batched", (3, 4, 5),
+                  lambda x, c: tf.matmul(x, dense(x, c, 6), transpose_a=True)),
+    FunctionModel("op_batch_matmul_broadcast", (2, 3, 7),
+                  lambda x, c: tf.matmul(dense(x, c, 5), tf.reduce_mean(
+                      tf.reshape(dense(x, c, 10), [2, 5, 6]), axis=0, keepdims=True))),
+)
 RESIZE_MODELS: tuple[FunctionModel, ...] = (
     FunctionModel("op_resize_bilinear_half_pixel", (1, 5, 4, 3),
                   lambda x, c: tf.image.resize(conv(x, c, 1, 3), [9, 11], "bilinear")),
@@ -281,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     makers: list[tuple[str, Callable[[int], bytes]]] = [
         *((m.name, lambda s, m=m: convert_function(m, s))
           for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS, *RESIZE_MODELS,
-                    *CONV_MODELS)),
+                    *CONV_MODELS, *MATMUL_MODELS)),
         *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
     ]
     for name, make in makers:

@@ -1,4 +1,4 @@
-"""The layer kernels added for exported models (TRANSPOSE_CONV, ...) compiled for the host,
+"""The layer kernels added for exported models (TRANSPOSE_CONV, BATCH_MATMUL) compiled for the host,
 byte for byte against the TFLM interpreter."""
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ LAYER_MODELS: dict[str, tuple[str, ...]] = {
     "op_transpose_conv_same": ("TRANSPOSE_CONV/1",),
     "op_transpose_conv_valid": ("TRANSPOSE_CONV/0",),
     "op_transpose_conv_stride1": ("TRANSPOSE_CONV/0",),
+    "op_batch_matmul_adj_y": ("BATCH_MATMUL",),
+    "op_batch_matmul_batched": ("BATCH_MATMUL",),
+    "op_batch_matmul_broadcast": ("BATCH_MATMUL",),
 }
 
 

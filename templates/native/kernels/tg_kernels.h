@@ -125,11 +125,22 @@ typedef struct {
     const int8_t *table;           /* indexed by the input byte as uint8 (-128 at 128) */
 } tg_lut_t;
 
+/* BATCH_MATMUL: element (a, k) of a lhs matrix at a * lhs_row + k * lhs_depth, (k, c) of a rhs
+ * one at k * rhs_depth + c * rhs_col; three (broadcast) batch dimensions, strides 0 where an
+ * input is broadcast. */
+typedef struct {
+    int32_t batch[3], lhs_batch[3], rhs_batch[3];
+    int32_t rows, depth, cols, lhs_row, lhs_depth, rhs_depth, rhs_col;
+    int32_t lhs_zp, rhs_zp, out_zp, mult, shift;
+} tg_matmul_t;
+
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 /* TRANSPOSE_CONV: tg_conv_t with the weights as stored ([out_c][k_h][k_w][in_c]), the bias
  * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
 void tg_transpose_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int32_t *acc);
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+void tg_batch_matmul_s8(const tg_matmul_t *p, const int8_t *lhs, const int8_t *rhs,
+                        int8_t *out);
 void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
 void tg_avg_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
 void tg_max_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
