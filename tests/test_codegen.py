@@ -10,7 +10,7 @@ import pytest
 from tinygen import __version__
 from tinygen.board import load_board
 from tinygen.codegen import BringupSpec, TflmSpec, payload_bytes, render_bringup, render_tflm
-from tinygen.errors import BuildError
+from tinygen.errors import InputError
 from tinygen.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +70,9 @@ def test_benchmark_ports(model: str, bench_id: str, pre: str) -> None:
 
 def test_wrong_benchmark_for_model() -> None:
     info = load_model(ROOT / "models" / "kws_tiny.tflite")
-    with pytest.raises(BuildError, match="does not fit the vww01 port"):
+    with pytest.raises(InputError, match="does not fit the vww01 port") as exc:
         payload_bytes(info, "vww01")
+    assert exc.value.exit_code == 3 and exc.value.hint
     assert payload_bytes(info, "generic") == 490
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import struct
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 from tinygen import ops
 from tinygen.errors import ExitCode, ModelError
 from tinygen.model import ModelInfo, check_buildable, load_model, parse_model
+from tinygen.native.graph import read_graph
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -390,3 +392,175 @@ def test_is_int8_op_rejects_float_io_ops() -> None:
     assert not info.is_int8_op(quantize)
     assert info.is_int8_op(fc)
     assert not info.is_int8_op(dequantize)
+
+
+# --- corrupt contents in a valid flatbuffer (issue 16, section 4) -----------------------------
+
+
+def _tensor(model: Any, index: int) -> Any:
+    return model.subgraphs[0].tensors[index]
+
+
+def _set_quant(index: int, **fields: Any) -> Any:
+    def edit(model: Any) -> None:
+        q = _tensor(model, index).quantization
+        for name, value in fields.items():
+            setattr(q, name, value)
+    return edit
+
+
+def _set_option(op: int, **fields: Any) -> Any:
+    def edit(model: Any) -> None:
+        for name, value in fields.items():
+            setattr(model.subgraphs[0].operators[op].builtinOptions, name, value)
+    return edit
+
+
+def _truncate_buffer(index: int, keep: int) -> Any:
+    def edit(model: Any) -> None:
+        buf = model.buffers[_tensor(model, index).buffer]
+        buf.data = buf.data[:keep]
+    return edit
+
+
+def _set_shape(index: int, shape: list[int]) -> Any:
+    def edit(model: Any) -> None:
+        _tensor(model, index).shape = shape
+    return edit
+
+
+def _options_of(op: int, other: int) -> Any:
+    def edit(model: Any) -> None:
+        ops_ = model.subgraphs[0].operators
+        ops_[op].builtinOptionsType = ops_[other].builtinOptionsType
+        ops_[op].builtinOptions = ops_[other].builtinOptions
+    return edit
+
+
+def _no_options(op: int) -> Any:
+    def edit(model: Any) -> None:
+        model.subgraphs[0].operators[op].builtinOptionsType = 0
+        model.subgraphs[0].operators[op].builtinOptions = None
+    return edit
+
+
+def _short_bias(model: Any) -> None:
+    # ad_tiny's first FULLY_CONNECTED: 32 units, its bias (tensor 7) cut to 16 values, with
+    # a buffer that matches the new shape.
+    bias = _tensor(model, 7)
+    bias.shape = [16]
+    model.buffers[bias.buffer].data = model.buffers[bias.buffer].data[:64]
+    bias.quantization.scale = bias.quantization.scale[:16]
+    bias.quantization.zeroPoint = bias.quantization.zeroPoint[:16]
+
+
+def _constant_output(model: Any) -> None:
+    # ad_tiny: operator 0's output [1, 32] given a buffer of 32 bytes
+    buffer = schema.BufferT()
+    buffer.data = [1] * 32
+    model.buffers.append(buffer)
+    _tensor(model, 9).buffer = len(model.buffers) - 1
+
+
+# (model, edit, fragments of the message). kws_tiny: tensor 20 'Conv2D' is the first
+# convolution's filter [48, 10, 4, 1] (per-channel, 48 scales), tensor 21 its int8 output,
+# operator 0 that CONV_2D, operator 9 the AVERAGE_POOL_2D, 11 the SOFTMAX.
+CORRUPT: dict[str, tuple[str, Any, tuple[str, ...]]] = {
+    "weights shorter than their shape": (
+        "kws_tiny", _truncate_buffer(20, 1000),
+        ("tensor 20 (Conv2D)", "buffer holds 1,000 bytes", "[48, 10, 4, 1] of int8 needs 1,920")),
+    "weights longer than their shape": (
+        "kws_tiny", _set_shape(20, [48, 10, 2, 1]),
+        ("tensor 20 (Conv2D)", "holds 1,920", "needs 960")),
+    "a shape that no longer matches its weights": (
+        "ad_tiny", _set_shape(8, [32, 320]), ("tensor 8 (MatMul)", "buffer holds 20,480")),
+    "a negative dimension": (
+        "kws_tiny", _set_shape(21, [1, -25, 5, 48]), ("tensor 21", "negative dimension")),
+    "an absurd shape": (
+        "kws_tiny", _set_shape(21, [2**30, 2**30, 1, 48]), ("tensor 21", "would hold")),
+    "an unknown element type": (
+        "kws_tiny", lambda m: setattr(_tensor(m, 21), "type", 99),
+        ("tensor 21", "element type (type99)")),
+    "a scale of 0": (
+        "kws_tiny", _set_quant(21, scale=[0.0]), ("tensor 21", "scale is 0;", "> 0")),
+    "a NaN scale": ("kws_tiny", _set_quant(21, scale=[math.nan]), ("tensor 21", "nan")),
+    "an infinite scale": ("kws_tiny", _set_quant(0, scale=[math.inf]), ("tensor 0", "inf")),
+    "a negative per-channel scale": (
+        "kws_tiny", lambda m: _tensor(m, 20).quantization.scale.__setitem__(5, -0.01),
+        ("tensor 20 (Conv2D)", "scale 5 is -0.01")),
+    "an int8 zero point of -2**40": (
+        "kws_tiny", _set_quant(21, zeroPoint=[-(2**40)]),
+        ("tensor 21", "zero point is -1099511627776, outside int8's -128..127")),
+    "an int8 zero point of 128": (
+        "kws_tiny", _set_quant(0, zeroPoint=[128]), ("tensor 0", "outside int8's -128..127")),
+    "an int32 zero point beyond int32": (
+        "ad_tiny", lambda m: _tensor(m, 7).quantization.zeroPoint.__setitem__(3, 2**33),
+        ("tensor 7", "zero point 3 is 8589934592")),
+    "scales without zero points": (
+        "kws_tiny", _set_quant(21, zeroPoint=None), ("tensor 21", "1 quantization scales but 0")),
+    "zero points without scales": (
+        "kws_tiny", _set_quant(21, scale=None), ("tensor 21", "zero points but no scales")),
+    "a quantized dimension out of range": (
+        "kws_tiny", _set_quant(20, quantizedDimension=4),
+        ("tensor 20 (Conv2D)", "quantized dimension is 4, but it has 4 dimensions")),
+    "per-channel scales that do not match the dimension": (
+        "kws_tiny", _set_quant(20, quantizedDimension=1),
+        ("tensor 20 (Conv2D)", "48 per-channel scales, but dimension 1", "is 10")),
+    "a requantization multiplier TFLM cannot shift by": (
+        "kws_tiny", _set_quant(21, scale=[1e-30]),
+        ("operator 0 (CONV_2D)", "requantization multiplier", "below 2^30")),
+    "a CONV_2D without options": (
+        "kws_tiny", _no_options(0), ("operator 0 (CONV_2D)", "no Conv2DOptions")),
+    "a pool with a convolution's options": (
+        "kws_tiny", _options_of(9, 0),
+        ("operator 9 (AVERAGE_POOL_2D)", "options are Conv2DOptions", "takes Pool2DOptions")),
+    "a stride of 0": (
+        "kws_tiny", _set_option(0, strideH=0), ("operator 0 (CONV_2D)", "strideH is 0")),
+    "a filter height of 0": (
+        "kws_tiny", _set_option(9, filterHeight=0), ("operator 9", "filterHeight is 0")),
+    "a dilation of 0": (
+        "kws_tiny", _set_option(1, dilationWFactor=0), ("operator 1", "dilationWFactor is 0")),
+    "an unknown padding": ("kws_tiny", _set_option(0, padding=7), ("padding is 7",)),
+    "an unknown fused activation": (
+        "kws_tiny", _set_option(0, fusedActivationFunction=9), ("fusedActivationFunction is 9",)),
+    "a NaN softmax beta": (
+        "kws_tiny", _set_option(11, beta=math.nan), ("operator 11 (SOFTMAX)", "beta is nan")),
+    "a SOFTMAX without options": ("kws_tiny", _no_options(11), ("no SoftmaxOptions",)),
+    "a bias of the wrong length": (
+        "ad_tiny", _short_bias,
+        ("operator 0 (FULLY_CONNECTED)", "bias has 16 values for 32 output channels")),
+    "a missing filter": (
+        "ad_tiny", lambda m: m.subgraphs[0].operators[0].inputs.__setitem__(1, -1),
+        ("operator 0", "a required input is omitted")),
+    "an operator's output with constant data": (
+        "ad_tiny", _constant_output, ("tensor 9", "operator 0's output but holds constant")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT))
+def test_corrupt_contents_refused_at_load(tmp_path: Path, edit_model: Any, case: str) -> None:
+    source, edit, fragments = CORRUPT[case]
+    path = edit_model(MODELS / f"{source}.tflite", tmp_path / "corrupt.tflite", edit)
+    error = _expect_error(path, "the model is corrupt: ", *fragments)
+    assert "re-export the model" in (error.hint or "")
+
+
+def test_corrupt_contents_refused_by_the_native_reader(tmp_path: Path, edit_model: Any) -> None:
+    # The native runtime's reader relies on the same checks, made on the bytes it reads.
+    path = edit_model(MODELS / "kws_tiny.tflite", tmp_path / "corrupt.tflite",
+                      _truncate_buffer(20, 1000))
+    with pytest.raises(ModelError, match="the model is corrupt: tensor 20"):
+        read_graph(path)
+
+
+def test_valid_edits_still_load(tmp_path: Path, edit_model: Any) -> None:
+    # Values inside their ranges are not corrupt: a zero point at an end of int8, a weight
+    # scale that is tiny but positive, another changed, a larger stride.
+    def edit(model: Any) -> None:
+        _tensor(model, 21).quantization.zeroPoint = [127]
+        _tensor(model, 20).quantization.scale[3] = 1e-30
+        _tensor(model, 20).quantization.scale[4] *= 1.5
+        model.subgraphs[0].operators[9].builtinOptions.strideW = 3
+
+    info = load_model(edit_model(MODELS / "kws_tiny.tflite", tmp_path / "ok.tflite", edit))
+    assert info.tensors[21].zero_point == 127

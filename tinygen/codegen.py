@@ -12,7 +12,7 @@ import jinja2
 from tinygen import __version__
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
 from tinygen.board_support import board_support_context
-from tinygen.errors import BuildError
+from tinygen.errors import BuildError, InputError
 from tinygen.model import ModelInfo
 from tinygen.ops import SUPPORTED_OPS, resolver_call
 from tinygen.outputs import writing
@@ -206,7 +206,7 @@ def payload_bytes(info: ModelInfo, benchmark: str) -> int:
         "quantize_f32": tensor.dtype == "int8" and elements * 4 == expected,
     }[pre]
     if not fits:
-        raise BuildError(
+        raise InputError(
             f"the model's input ({tensor.dtype} {list(tensor.shape)}) does not fit the "
             f"{benchmark} port ({expected} bytes from the host)",
             hint="pass --benchmark generic to send the input tensor's raw bytes instead",

@@ -150,6 +150,7 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
     check_buildable(info)
     check_flash_fits(opts, info.size_bytes, "the model (TFLM keeps the whole .tflite in flash)")
     benchmark = opts.benchmark or info.benchmark or "generic"
+    payload_bytes(info, benchmark)  # a --benchmark the model does not fit: before any build
     kernels = opts.kernels or opts.board.default_kernels
     if kernels not in KERNEL_SETS:
         raise UsageError(f"unknown kernel set {kernels!r}", hint=f"use one of {KERNEL_SETS}")

@@ -13,6 +13,7 @@ from typing import Any
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from tinygen.errors import ModelError
+from tinygen.model_contents import DTYPE_BITS, operator_problem, tensor_problem
 from tinygen.ops import builtin_name, is_supported
 
 # The only flatbuffer schema version TFLM accepts (TFLITE_SCHEMA_VERSION).
@@ -22,13 +23,6 @@ _DTYPE_NAMES: dict[int, str] = {
     value: name.lower()
     for name, value in vars(schema.TensorType).items()
     if not name.startswith("_") and isinstance(value, int)
-}
-# Storage bits per element; types that have no fixed size in a buffer count as 0.
-_DTYPE_BITS = {
-    "float32": 32, "float16": 16, "bfloat16": 16, "float64": 64, "int64": 64, "uint64": 64,
-    "int32": 32, "uint32": 32, "int16": 16, "uint16": 16, "int8": 8, "uint8": 8, "bool": 8,
-    "int4": 4, "uint4": 4, "int2": 2, "complex64": 64, "complex128": 128,
-    "float8_e4m3fn": 8, "float8_e5m2": 8,
 }
 _FLOAT_TYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
 _QUANT_TYPES = frozenset({"int8", "int4", "uint8", "int16"})
@@ -213,6 +207,15 @@ def _corrupt(path: Path, detail: str) -> ModelError:
                       hint="copy or convert the model again; compare its sha256 with the source's")
 
 
+_CONTENT_HINT = ("re-export the model with TensorFlow's TFLiteConverter (or re-quantize it: "
+                 "'tinygen quantize'); if a tool edited the file, the edit broke it")
+
+
+def _bad_content(path: Path, what: str, problem: str) -> ModelError:
+    """A flatbuffer that parses but whose values are wrong (tinygen.model_contents)."""
+    return ModelError(f"{path}: the model is corrupt: {what}: {problem}", hint=_CONTENT_HINT)
+
+
 def _check_table(table: Any, size: int, path: Path, what: str) -> None:
     """Check that a table and its vtable lie inside the file.
 
@@ -220,7 +223,7 @@ def _check_table(table: Any, size: int, path: Path, what: str) -> None:
     corrupt offset would otherwise give garbage rather than an error. The generated classes
     keep their position only in ``_tab`` (a flatbuffers Table); there is no public accessor.
     """
-    tab = table._tab
+    tab = getattr(table, "_tab", table)  # a generated class, or a bare Table (a union)
     pos = tab.Pos
     if not 0 <= pos <= size - 4:
         raise _corrupt(path, f"{what} lies outside the file")
@@ -256,9 +259,9 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
 
     buffer_sizes = _buffer_sizes(model, size, path)
     read = [_tensor(sg, i, buffer_sizes, size, path) for i in range(sg.TensorsLength())]
-    tensors = tuple(t for t, _ in read)
+    tensors = tuple(t for t, _, _ in read)
     # Tensors may share a buffer (deduplicated weights): count each buffer once.
-    constant_buffers = {b for t, b in read if t.is_constant}
+    constant_buffers = {b for t, b, _ in read if t.is_constant}
     opcodes = _opcode_names(model, size, path)
 
     def checked(indices: Iterable[int], what: str, optional: bool = False) -> tuple[int, ...]:
@@ -269,6 +272,8 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
         return out
 
     operators = []
+    shapes = [t.shape for t in tensors]
+    scales = [s for _, _, s in read]
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
         _check_table(op, size, path, f"operator {i}")
@@ -278,11 +283,16 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
         name, version = opcodes[code]
         ins = checked(_ints(op.InputsAsNumpy()), f"operator {i}", optional=True)
         outs = checked(_ints(op.OutputsAsNumpy()), f"operator {i}")
+        options_type, options = _options(op, size, path, i)
+        problem = operator_problem(name, options_type, options, ins, outs, shapes, scales)
+        if problem:
+            raise _bad_content(path, f"operator {i} ({name})", problem)
         operators.append(OperatorInfo(i, name, version, ins, outs,
                                       count_macs(name, ins, outs, tensors)))
 
     inputs = tuple(tensors[i] for i in checked(_ints(sg.InputsAsNumpy()), "the input list"))
     outputs = tuple(tensors[i] for i in checked(_ints(sg.OutputsAsNumpy()), "the output list"))
+    _check_constants(path, tensors, operators, inputs)
     unsupported = tuple(dict.fromkeys(op.name for op in operators if not is_supported(op.name)))
     return ModelInfo(
         path=path,
@@ -320,6 +330,36 @@ def _buffer_sizes(model: Any, size: int, path: Path) -> list[int]:
     return sizes
 
 
+def _options(op: Any, size: int, path: Path, index: int) -> tuple[str, dict[str, Any] | None]:
+    """The name of an operator's builtin options type and their fields (None: no options)."""
+    kind = int(op.BuiltinOptionsType())
+    type_name = _OPTIONS_NAMES.get(kind, f"options type {kind}")
+    table = op.BuiltinOptions()
+    if kind == 0 or table is None:
+        return "NONE", None
+    _check_table(table, size, path, f"operator {index}'s options")
+    options = schema.BuiltinOptionsCreator(kind, table)
+    return type_name, (None if options is None else dict(vars(options)))
+
+
+_OPTIONS_NAMES: dict[int, str] = {
+    value: name for name, value in vars(schema.BuiltinOptions).items()
+    if not name.startswith("_") and isinstance(value, int)
+}
+
+
+def _check_constants(path: Path, tensors: Sequence[TensorInfo],
+                     operators: Sequence[OperatorInfo], inputs: Sequence[TensorInfo]) -> None:
+    """A tensor that the model's input or an operator writes cannot hold constant data."""
+    written = {t.index: "the model's input" for t in inputs}
+    written.update({i: f"operator {op.index}'s output" for op in operators for i in op.outputs})
+    for i, role in sorted(written.items()):
+        t = tensors[i]
+        if t.is_constant:
+            raise _bad_content(path, f"tensor {i} ({t.name})",
+                               f"it is {role} but holds constant data")
+
+
 def _opcode_names(model: Any, size: int, path: Path) -> list[tuple[str, int]]:
     names = []
     for i in range(model.OperatorCodesLength()):
@@ -336,8 +376,8 @@ def _opcode_names(model: Any, size: int, path: Path) -> list[tuple[str, int]]:
 
 
 def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
-            path: Path) -> tuple[TensorInfo, int]:
-    """Tensor ``index`` of subgraph ``sg`` and the index of its buffer."""
+            path: Path) -> tuple[TensorInfo, int, tuple[float, ...]]:
+    """Tensor ``index`` of subgraph ``sg``, the index of its buffer and its scales."""
     t = sg.Tensors(index)
     _check_table(t, size, path, f"tensor {index}")
     shape = _ints(t.ShapeAsNumpy())
@@ -347,30 +387,38 @@ def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
         raise _corrupt(path, f"tensor {index} refers to buffer {buffer} of {len(buffer_sizes)}")
     scale: float | None = None
     zero_point: int | None = None
-    num_scales = 0
+    scales: tuple[float, ...] = ()
+    zero_points: tuple[int, ...] = ()
+    quantized_dimension = 0
     q = t.Quantization()
     if q is not None:
         _check_table(q, size, path, f"tensor {index}'s quantization")
-        scales = q.ScaleAsNumpy()
+        raw_scales = q.ScaleAsNumpy()
+        scales = () if isinstance(raw_scales, int) else tuple(float(s) for s in raw_scales)
         zero_points = _ints(q.ZeroPointAsNumpy())
-        num_scales = 0 if isinstance(scales, int) else len(scales)
-        if num_scales == 1:
-            scale = float(scales[0])
+        quantized_dimension = int(q.QuantizedDimension())
+        if len(scales) == 1:
+            scale = scales[0]
             zero_point = zero_points[0] if zero_points else 0
-    elements = math.prod(max(d, 0) for d in shape)
+    name = _text(t.Name())
+    data = buffer_sizes[buffer] if buffer > 0 and buffer_sizes[buffer] > 0 else None
+    problem = tensor_problem(shape, dtype, data, scales, zero_points, quantized_dimension)
+    if problem:
+        raise _bad_content(path, f"tensor {index} ({name})", problem)
+    elements = math.prod(shape)
     info = TensorInfo(
         index=index,
-        name=_text(t.Name()),
+        name=name,
         shape=shape,
         dtype=dtype,
         scale=scale,
         zero_point=zero_point,
-        num_scales=num_scales,
-        nbytes=(elements * _DTYPE_BITS.get(dtype, 0) + 7) // 8,
+        num_scales=len(scales),
+        nbytes=(elements * DTYPE_BITS.get(dtype, 0) + 7) // 8,
         is_constant=buffer > 0 and buffer_sizes[buffer] > 0,
         is_variable=bool(t.IsVariable()),
     )
-    return info, buffer
+    return info, buffer, scales
 
 
 def count_macs(name: str, inputs: Sequence[int], outputs: Sequence[int],

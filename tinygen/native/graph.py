@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from tinygen.errors import ModelError
+from tinygen.model import parse_model
 from tinygen.ops import builtin_name
 
 _DTYPES: dict[int, str] = {
@@ -132,14 +132,16 @@ def _buffer_bytes(buf: Any, data: bytes) -> bytes | None:
 def read_graph(path: Path) -> Graph:
     """Read the main subgraph of the .tflite file at ``path``.
 
-    The file has been checked by tinygen.model.load_model first; this reads what code
-    generation needs on top: builtin options, per-channel quantization and constant bytes.
+    This reads what code generation needs on top of tinygen.model: builtin options,
+    per-channel quantization and constant bytes. It relies on the checks of
+    tinygen.model.parse_model, made here on the same bytes (so that a file changed since
+    load_model cannot slip through): every index is in range, every constant's bytes match its
+    shape and type, every scale and zero point is valid, every operator has the options it
+    needs, of its own type.
     """
     data = Path(path).read_bytes()
-    try:
-        model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-    except Exception as exc:  # the generated binding raises many kinds on corrupt input
-        raise ModelError(f"{path}: cannot read the model ({type(exc).__name__})") from exc
+    parse_model(data, Path(path))  # raises ModelError on a corrupt file
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
     sg = model.subgraphs[0]
     tensors = []
     for i, t in enumerate(sg.tensors or []):
