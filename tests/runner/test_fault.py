@@ -3,12 +3,13 @@ Thumb load/store classifier, QEMU's lockup output (tinygen/runner/fault.py, code
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tinygen.errors import DeviceError, ExitCode
-from tinygen.runner.codesite import CodeSite, thumb_access
+from tinygen.runner.codesite import CodeSite, demangle, thumb_access
 from tinygen.runner.fault import (
     DeviceFaultError,
     describe_fault,
@@ -138,6 +139,15 @@ def test_a_code_site_reads_as_function_and_line() -> None:
     assert str(CodeSite(0x100, "arm_svdf_s8", "svdf_s8.c", 123)) == "arm_svdf_s8 (svdf_s8.c:123)"
     assert str(CodeSite(0x100, "f")) == "f"
     assert str(CodeSite(0x100)) == "0x00000100"
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-c++filt") is None,
+                    reason="arm-none-eabi-c++filt is not installed")
+def test_cxx_names_are_demangled_without_their_parameters() -> None:
+    assert (demangle("_ZN6tflite12_GLOBAL__N_14EvalEP13TfLiteContextP10TfLiteNode")
+            == "tflite::(anonymous namespace)::Eval")
+    assert demangle("_ZN6tflite16MicroInterpreter6InvokeEv") == "tflite::MicroInterpreter::Invoke"
+    assert demangle("arm_svdf_s8") == "arm_svdf_s8"
 
 
 QEMU_LOCKUP = """\

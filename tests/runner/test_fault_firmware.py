@@ -4,7 +4,9 @@ overflow is caught and named, on every emulated core (M3, M4, M7, M33 and the ST
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,9 +15,12 @@ import pytest
 from tests.commands.cli_support import needs_qemu_and_gcc, run_cli
 from tests.runner.faulty import PORT, build_faulty
 from tinygen.board import load_board
+from tinygen.build import run_scons
+from tinygen.codegen import BringupSpec, render_bringup
 from tinygen.emulator import QemuTransport
 from tinygen.errors import BuildError, ExitCode, OverBudgetError
 from tinygen.probe import BOOT_TIMEOUT, run_probe
+from tinygen.resources import sconstruct_path
 from tinygen.runner.fault import DeviceFaultError
 from tinygen.runner.protocol import DutClient
 
@@ -124,3 +129,15 @@ def test_the_probe_turns_a_boot_error_into_a_build_error(faulty: Build) -> None:
     with pytest.raises(OverBudgetError, match="larger than the 4,096 bytes") as searched:
         run_probe(board, elf, 490, searched=4096)
     assert "--arena-size" not in (searched.value.hint or "")
+
+
+def test_the_armv6m_handlers_compile_without_warnings(tmp_path: Path) -> None:
+    """No emulated Cortex-M0+ here: its fault handler (no CFSR, the guard pattern) is compiled
+    for an MPS2 board with its core swapped, warnings being errors of this test."""
+    board = dataclasses.replace(load_board("mps2_an385"), core="cortex-m0plus", fpu="none")
+    project = render_bringup(board, BringupSpec("kws01"))
+    project.write(tmp_path)
+    shutil.copy(sconstruct_path(), tmp_path / "SConstruct")
+    (tmp_path / "tinygen_local.json").write_text("{}\n")
+    assert run_scons(tmp_path, total=None, label="firmware", progress=None) == []
+    assert "-mcpu=cortex-m0plus" in (tmp_path / "tinygen_project.json").read_text()
