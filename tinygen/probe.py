@@ -11,6 +11,7 @@ from pathlib import Path
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
 from tinygen.emulator import QemuTransport
 from tinygen.errors import BuildError, OverBudgetError, TinygenError
+from tinygen.runner.fault import DeviceFaultError
 from tinygen.runner.protocol import DeviceBootError, DutClient
 
 # The probe firmware's own stack and heap: room for any MLPerf Tiny model, measured from there.
@@ -57,20 +58,28 @@ def run_probe(board: Board, elf: Path, payload: int, searched: int | None = None
 
     ``searched``: the arena the probe searched for the smallest size that works (None: the
     user gave the size). A fault (or a lockup) ends the run at once with a DeviceFaultError
-    naming the code."""
+    naming the code; a stack overflow is over budget."""
     arena_min: int | None = None
     with QemuTransport(board, elf) as uart:
         dut = DutClient(uart, elf=elf)
         try:
             boot_lines = dut.start(boot_timeout=BOOT_TIMEOUT)
+            for line in boot_lines:
+                if line.startswith("m-arena-min-"):
+                    arena_min = int(line.removeprefix("m-arena-min-"))
+            dut.load(bytes(payload))
+            dut.infer(1, 0, timeout=INFER_TIMEOUT)
+            usage = dut.memory()
         except DeviceBootError as exc:
             raise _boot_error(exc.line, searched) from exc
-        for line in boot_lines:
-            if line.startswith("m-arena-min-"):
-                arena_min = int(line.removeprefix("m-arena-min-"))
-        dut.load(bytes(payload))
-        dut.infer(1, 0, timeout=INFER_TIMEOUT)
-        usage = dut.memory()
+        except DeviceFaultError as exc:
+            if exc.fault is None or not exc.fault.stack_overflow:
+                raise
+            size = board.stack_size or DEFAULT_STACK_SIZE
+            raise OverBudgetError(
+                f"the firmware overflowed the probe's {size:,}-byte stack: {exc.message}",
+                hint=f"set stack_size in the board file above {size:,}: the probe then "
+                     f"reserves that much") from exc
     if usage.stack_peak >= usage.stack_size:
         raise OverBudgetError(
             f"the firmware used all of the probe's {usage.stack_size:,}-byte stack",

@@ -120,6 +120,15 @@ def test_the_probe_reports_the_fault(faulty: Build, fault: str) -> None:
     assert STORE in err.value.message and err.value.exit_code == ExitCode.DEVICE
 
 
+def test_a_stack_overflow_in_the_probe_is_over_budget(faulty: Build) -> None:
+    board = load_board("mps2_an386")
+    with pytest.raises(OverBudgetError) as err:
+        run_probe(board, faulty("mps2_an386", "recursion"), 490)
+    assert err.value.message.startswith("the firmware overflowed the probe's 8,192-byte stack: "
+                                        "stack overflow: ")
+    assert "stack_size" in (err.value.hint or "")
+
+
 def test_the_probe_turns_a_boot_error_into_a_build_error(faulty: Build) -> None:
     board = load_board("mps2_an386")
     elf = faulty("mps2_an386", "boot_error")
