@@ -498,6 +498,9 @@ CORRUPT: dict[str, tuple[str, Any, tuple[str, ...]]] = {
         ("tensor 7", "zero point 3 is 8589934592")),
     "scales without zero points": (
         "kws_tiny", _set_quant(21, zeroPoint=None), ("tensor 21", "1 quantization scales but 0")),
+    "per-channel scales with two zero points": (
+        "kws_tiny", _set_quant(20, zeroPoint=[0, 0]),
+        ("tensor 20 (Conv2D)", "48 quantization scales but 2 zero points")),
     "zero points without scales": (
         "kws_tiny", _set_quant(21, scale=None), ("tensor 21", "zero points but no scales")),
     "a quantized dimension out of range": (
@@ -560,6 +563,7 @@ def test_valid_edits_still_load(tmp_path: Path, edit_model: Any) -> None:
         _tensor(model, 21).quantization.zeroPoint = [127]
         _tensor(model, 20).quantization.scale[3] = 1e-30
         _tensor(model, 20).quantization.scale[4] *= 1.5
+        _tensor(model, 18).quantization.zeroPoint = [0]  # one for all channels, as TFLM reads
         model.subgraphs[0].operators[9].builtinOptions.strideW = 3
 
     info = load_model(edit_model(MODELS / "kws_tiny.tflite", tmp_path / "ok.tflite", edit))

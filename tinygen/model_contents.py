@@ -67,7 +67,8 @@ def quantization_problem(shape: Sequence[int], dtype: str, scales: Sequence[floa
     for k, s in enumerate(scales):
         if not (math.isfinite(s) and s > 0):
             return f"quantization scale {_at(k, scales)}is {s:.7g}; scales must be finite and > 0"
-    if len(zero_points) != len(scales):
+    # TFLM reads the first zero point for every channel when there is only one.
+    if len(zero_points) not in (len(scales), 1):
         return f"it has {len(scales)} quantization scales but {len(zero_points)} zero points"
     low, high = ZERO_POINT_RANGE.get(dtype, _INT32)
     for k, z in enumerate(zero_points):
