@@ -115,16 +115,16 @@ MOVE_MODELS: tuple[FunctionModel, ...] = (
     FunctionModel("op_slice", (1, 6, 7, 5),
                   lambda x, c: tf.slice(conv(x, c, 1, 5), [0, 1, 2, 0], [1, 4, 3, -1])),
     FunctionModel("op_split", (1, 4, 5, 6),
-                  lambda x, c: (lambda a, b, d: tf.concat([d, a], axis=3))(
+                  lambda x, c: (lambda a, b, d: tf.concat([d, a, b], axis=3))(
                       *tf.split(conv(x, c, 1, 6), 3, axis=3))),
     FunctionModel("op_split_v", (1, 8, 3, 2),
-                  lambda x, c: (lambda a, b, d: tf.concat([d, a], axis=1))(
+                  lambda x, c: (lambda a, b, d: tf.concat([d, a, b], axis=1))(
                       *tf.split(conv(x, c, 1, 2), [2, 5, 1], axis=1))),
     FunctionModel("op_transpose", (1, 3, 5, 4),
                   lambda x, c: tf.transpose(conv(x, c, 1, 4), [0, 2, 3, 1])),
     FunctionModel("op_transpose_3d", (4, 6, 3), lambda x, c: tf.transpose(x, [2, 0, 1])),
     FunctionModel("op_unpack", (1, 3, 8),
-                  lambda x, c: (lambda a, b, d: tf.concat([d, a], axis=1))(
+                  lambda x, c: (lambda a, b, d: tf.concat([d, a, b], axis=1))(
                       *tf.unstack(x, axis=1))),
     FunctionModel("op_pack", (1, 4, 6),
                   lambda x, c: tf.stack([x[:, 0], x[:, 3], x[:, 1]], axis=2)),
