@@ -15,6 +15,7 @@ from tinygen.commands import (
     inspect_cmd,
     quantize_cmd,
     run_cmd,
+    sweep_cmd,
     verify_cmd,
 )
 
@@ -30,4 +31,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     run_cmd,
     flash_cmd,
     quantize_cmd,
+    sweep_cmd,
 )
