@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any, TextIO
 
 from tinygen import __version__
 from tinygen.errors import ExitCode, TinygenError
@@ -56,13 +57,30 @@ def _module_for(args: argparse.Namespace) -> ModuleType | None:
     return found
 
 
-def _report(argv: Sequence[str], code: int, message: str, hint: str | None) -> int:
+class _Stdout:
+    """stdout, noting whether a command wrote to it (then its JSON is the one document there)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.written = False
+
+    def write(self, text: str) -> int:
+        self.written = self.written or bool(text)
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _report(argv: Sequence[str], code: int, message: str, hint: str | None,
+            stdout_used: bool = False) -> int:
     """One ``error:`` line and a ``hint:`` line on stderr; with --json also the error as one
-    JSON object on stdout, where a tool driving tinygen reads the results."""
+    JSON object on stdout, where a tool driving tinygen reads the results, unless the command
+    already printed its own JSON there (an audit over budget, an inspected float model)."""
     print(f"error: {message}", file=sys.stderr)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)
-    if "--json" in argv:
+    if "--json" in argv and not stdout_used:
         # stdout may be the file that failed (full disk, closed pipe): stderr has the error.
         with contextlib.suppress(OSError):
             print(json.dumps({"error": message, "hint": hint, "exit_code": code}), flush=True)
@@ -72,6 +90,15 @@ def _report(argv: Sequence[str], code: int, message: str, hint: str | None) -> i
 def main(argv: Sequence[str] | None = None) -> int:
     """Run tinygen with ``argv``; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    stdout = _Stdout(sys.stdout)
+    sys.stdout = stdout
+    try:
+        return _main(argv, stdout)
+    finally:
+        sys.stdout = stdout.stream
+
+
+def _main(argv: list[str], stdout: _Stdout) -> int:
     try:
         with signals_handled():
             parser = build_parser()
@@ -89,10 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # the user's to fix, so one error with a hint, not a traceback.
                 raise os_error(exc) from exc
     except TinygenError as exc:
-        return _report(argv, int(exc.exit_code), exc.message, exc.hint)
+        return _report(argv, int(exc.exit_code), exc.message, exc.hint, stdout.written)
     except KeyboardInterrupt:
-        return _report(argv, 130, "interrupted", None)
+        return _report(argv, 130, "interrupted", None, stdout.written)
     except Terminated as exc:
-        return _report(argv, exc.exit_code, str(exc), None)
+        return _report(argv, exc.exit_code, str(exc), None, stdout.written)
     except BrokenPipeError:
         return int(ExitCode.OK)
