@@ -71,9 +71,12 @@ class DeviceBootError(DeviceError):
     """The device printed an ``e-`` line while booting: the wait ends there, with that line."""
 
     def __init__(self, line: str, boot_lines: list[str]) -> None:
-        super().__init__(f"the device reported an error while booting: {line}",
-                         hint="the line is the firmware's own; the boot log before it: "
-                              + ("; ".join(boot_lines[:-1][-5:]) or "nothing"))
+        hint = ("the model does not fit the firmware's tensor arena: rebuild it without "
+                "--arena-size ('tinygen build' measures the arena the model needs)"
+                if line.startswith("e-[AllocateTensors failed") else
+                "the line is the firmware's own error: check the model with 'tinygen inspect' "
+                "and rebuild the firmware; --log records the whole boot")
+        super().__init__(f"the device reported an error while booting: {line}", hint=hint)
         self.line = line
         self.boot_lines = boot_lines
 
