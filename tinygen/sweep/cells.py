@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.board import Board, load_board
-from tinygen.errors import InputError
+from tinygen.errors import BoardError, InputError
 from tinygen.model import load_model
 from tinygen.resources import third_party_dir
 from tinygen.sweep.spec import BenchStep, SweepSpec
@@ -94,7 +94,13 @@ def _cell_id(model: str, board: str, runtime: str | None, kernels: str | None, o
 
 def load_boards(spec: SweepSpec) -> list[Board]:
     """Every board of the sweep, loaded and validated (an unknown board stops the sweep here)."""
-    return [load_board(ref) for ref in spec.boards]
+    boards = []
+    for i, ref in enumerate(spec.boards):
+        try:
+            boards.append(load_board(ref))
+        except BoardError as exc:
+            raise BoardError(f"{spec.source}: boards[{i}]: {exc.message}", hint=exc.hint) from None
+    return boards
 
 
 def expand_cells(spec: SweepSpec) -> list[Cell]:

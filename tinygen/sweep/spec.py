@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -13,7 +14,6 @@ from typing import Any
 import jsonschema
 
 from tinygen.boardfile import describe_schema_error, parse_board_yaml
-from tinygen.commands.args import parse_size
 from tinygen.errors import InputError, ModelError, UsageError
 from tinygen.firmware import RUNTIMES
 from tinygen.library import KERNEL_SETS
@@ -22,6 +22,7 @@ from tinygen.native.codegen import NATIVE_KERNELS
 SCHEMA_PATH = Path(__file__).with_name("sweep.schema.json")
 MAX_SWEEP_FILE_BYTES = 256 * 1024
 # The kernel sets each runtime builds with (None: the board's default).
+_SIZE = re.compile(r"^(0x[0-9a-f]+|\d+) *(k|kb|kib|m|mb|mib)?$", re.IGNORECASE)
 RUNTIME_KERNELS: dict[str, tuple[str, ...]] = {"tflm": tuple(KERNEL_SETS),
                                                "native": tuple(NATIVE_KERNELS)}
 
@@ -189,10 +190,12 @@ def _sizes(value: object, where: str, key: str) -> tuple[int | None, ...]:
         if isinstance(v, int):
             out.append(v)
             continue
-        try:
-            out.append(parse_size(str(v)))
-        except Exception as exc:
-            raise _fail(where, key, str(exc), hint="e.g. 262144, 0x40000, 256K or 1M") from None
+        m = _SIZE.match(str(v).strip())  # the schema admits only sizes this matches
+        if m is None:
+            raise _fail(where, key, f"{v!r} is not a size", hint="e.g. 262144, 0x40000, 256K "
+                        "or 1M")
+        unit = (m.group(2) or " ")[0].lower()
+        out.append(int(m.group(1), 0) * {"k": 1024, "m": 1 << 20}.get(unit, 1))
     _unique(out, where, key)
     return tuple(out)
 
@@ -301,7 +304,7 @@ def spec_from_args(models: Sequence[str], boards: Sequence[str], runtime: str,
     try:
         kernel_table = _kernels(list(kernels) or None, [runtime], where)
     except InputError as exc:
-        raise UsageError(exc.message.replace("options.kernels", "--kernels"),
+        raise UsageError(exc.message.replace(f"{where}: options.kernels", "--kernels"),
                          hint=exc.hint) from None
     return SweepSpec(name="sweep", source=where, models=_models(models, cwd, where),
                      boards=_board_refs(boards, cwd), runtimes=(runtime,),
