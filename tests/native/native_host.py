@@ -59,6 +59,9 @@ def run_interpreter(model_path: Path, inputs: Sequence[np.ndarray]) -> list[byte
     interpreter = runtime.Interpreter.from_file(str(model_path))
     outputs = []
     for x in inputs:
+        # Variable tensors (SVDF, LSTM state) start from TFLM's reset values for every input,
+        # as the benchmark ports reset them before each inference.
+        interpreter.reset()
         interpreter.set_input(x, 0)
         interpreter.invoke()
         outputs.append(bytes(interpreter.get_output(0).tobytes()))

@@ -76,16 +76,16 @@ def test_benchmark_ports(model: str, bench_id: str, pre: str) -> None:
     assert "ee_print_output_bytes(TG_OUTPUT, TG_OUTPUT_BYTES)" in text
 
 
-def _to_hard_swish(model: Any) -> None:
+def _to_abs(model: Any) -> None:
     code = model.operatorCodes[0]
-    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.HARD_SWISH
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.ABS
 
 
 def test_an_op_without_native_kernel_suggests_tflm(edit_model: ModelEditor,
                                                    tmp_path: Path) -> None:
-    model = edit_model(REPO / "models" / "ad_tiny.tflite", tmp_path / "hs.tflite",
-                       _to_hard_swish)
-    with pytest.raises(UnsupportedOpError, match="no kernel for HARD_SWISH") as err:
+    model = edit_model(REPO / "models" / "ad_tiny.tflite", tmp_path / "abs.tflite",
+                       _to_abs)
+    with pytest.raises(UnsupportedOpError, match="no kernel for ABS") as err:
         prepare_native(model)
     assert err.value.hint is not None and "--runtime tflm" in err.value.hint
     assert isinstance(err.value, ModelError)
@@ -94,13 +94,13 @@ def test_an_op_without_native_kernel_suggests_tflm(edit_model: ModelEditor,
 @needs_arm_gcc
 def test_cli_names_the_op_and_the_fix(edit_model: ModelEditor, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    model = edit_model(REPO / "models" / "ad_tiny.tflite", tmp_path / "hs.tflite",
-                       _to_hard_swish)
+    model = edit_model(REPO / "models" / "ad_tiny.tflite", tmp_path / "abs.tflite",
+                       _to_abs)
     code = main(["build", "--board", "mps2_an386", "--model", str(model), "--runtime",
                  "native", "--out", str(tmp_path / "fw")])
     err = capsys.readouterr().err
     assert code == 3
-    assert "HARD_SWISH" in err and "hint:" in err and "--runtime tflm" in err
+    assert "ABS" in err and "hint:" in err and "--runtime tflm" in err
     assert not (tmp_path / "fw").exists()
 
 

@@ -110,6 +110,14 @@ def test_new_kernels_bit_exact(name: str, tmp_path: Path) -> None:
     _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
 
 
+def test_svdf_model_bit_exact(tmp_path: Path) -> None:
+    """Two SVDF layers (int16 state, reset before every inference as the TFLM port does)."""
+    model = REPO / "tests" / "data" / "sequence" / "svdf_kws.tflite"
+    if not model.is_file():
+        pytest.skip(f"{model.name} is not there")
+    _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
+
+
 def test_portable_kernels_on_a_dsp_core(tmp_path: Path) -> None:
     """--kernels native-portable: the plain C loops on a core that has the DSP extension."""
     model = MODELS / "kws_tiny.tflite"

@@ -1,5 +1,5 @@
-"""The layer kernels added for exported models (TRANSPOSE_CONV, BATCH_MATMUL) compiled for the host,
-byte for byte against the TFLM interpreter."""
+"""The layer kernels added for exported models (TRANSPOSE_CONV, BATCH_MATMUL, SVDF)
+compiled for the host, byte for byte against the TFLM interpreter."""
 
 from __future__ import annotations
 
@@ -38,5 +38,20 @@ def test_layer_model_bit_exact(name: str, tmp_path: Path) -> None:
     path = DATA / f"{name}.tflite"
     assert set(LAYER_MODELS[name]) <= _kinds(path), "the model lacks its operator"
     native, host = compare(path, tmp_path, count=6, seed=len(name))
+    assert native == host
+    assert len(set(host)) > 1
+
+
+SEQUENCE = Path(__file__).resolve().parents[1] / "data" / "sequence"
+
+
+def test_svdf_model_bit_exact(tmp_path: Path) -> None:
+    """SVDF of rank 1 and 2 (int8, int16 weights_time and state; made by
+    scripts/make_sequence_models.py); the state starts from TFLM's reset for every input."""
+    path = SEQUENCE / "svdf_kws.tflite"
+    if not path.is_file():
+        pytest.skip(f"{path.name} is not there")
+    assert [op.kind for op in read_graph(path).ops].count("SVDF") == 2
+    native, host = compare(path, tmp_path, count=6, seed=5)
     assert native == host
     assert len(set(host)) > 1

@@ -29,6 +29,7 @@ from tinygen.native.layout import interleave_rows, padded_depth
 from tinygen.native.lowering_data import lower_data_op
 from tinygen.native.lowering_matmul import batch_matmul
 from tinygen.native.lowering_move import MOVE_LOWERINGS
+from tinygen.native.lowering_svdf import svdf
 
 PADDING_SAME = 0
 PADDING_VALID = 1
@@ -441,6 +442,7 @@ _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "DEPTHWISE_CONV_2D": _conv,
     "TRANSPOSE_CONV": _transpose_conv,
     "BATCH_MATMUL": batch_matmul,
+    "SVDF": svdf,
     "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool,
     "MAX_POOL_2D": _pool,

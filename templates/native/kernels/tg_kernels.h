@@ -134,6 +134,15 @@ typedef struct {
     int32_t lhs_zp, rhs_zp, out_zp, mult, shift;
 } tg_matmul_t;
 
+typedef struct {
+    int32_t batches, inputs, filters, units, rank, memory;
+    int32_t in_zp, state_zp, out_zp, mult1, shift1, mult2, shift2;
+    int32_t state_reset;           /* what TFLM's Reset() writes into the state */
+    const int8_t *weights_feature; /* [filters][inputs] */
+    const int16_t *weights_time;   /* [filters][memory] */
+    const int32_t *bias;           /* [units], zeros when the model has none */
+} tg_svdf_t;
+
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 /* TRANSPOSE_CONV: tg_conv_t with the weights as stored ([out_c][k_h][k_w][in_c]), the bias
  * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
@@ -141,6 +150,8 @@ void tg_transpose_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 void tg_batch_matmul_s8(const tg_matmul_t *p, const int8_t *lhs, const int8_t *rhs,
                         int8_t *out);
+/* scratch: the int16 state (rounded up to a word), an int32 per filter and per unit. */
+void tg_svdf_s8(const tg_svdf_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
 void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
 void tg_avg_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
 void tg_max_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
