@@ -30,7 +30,7 @@ def _kind(error: str) -> str:
     """An error line without its file, numbers and names: what kind of refusal it is."""
     text = error.removeprefix("error: ").split(": ", 1)[-1]
     text = re.sub(r" \([^()]*\)", "", text)
-    return re.sub(r"(?<![A-Za-z_])-?[0-9][0-9.e+,x-]*", "N", text)[:90]
+    return re.sub(r"(?<![A-Za-z_0-9])-?[0-9][0-9.e+,x-]*", "N", text)[:90]
 
 
 def main() -> int:

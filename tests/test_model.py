@@ -535,6 +535,18 @@ CORRUPT: dict[str, tuple[str, Any, tuple[str, ...]]] = {
     "a missing filter": (
         "ad_tiny", lambda m: m.subgraphs[0].operators[0].inputs.__setitem__(1, -1),
         ("operator 0", "a required input is omitted")),
+    "a tensor read before any operator writes it": (
+        "kws_tiny", lambda m: setattr(m.subgraphs[0].operators[1], "outputs", [23]),
+        ("operator 2 (CONV_2D)", "it reads tensor 22", "nor an earlier operator writes")),
+    "a tensor written twice": (
+        "kws_tiny", lambda m: setattr(m.subgraphs[0].operators[8], "outputs", [26]),
+        ("tensor 26", "both operator 5 and operator 8 write it")),
+    "a model output that no operator writes": (
+        "kws_tiny", lambda m: setattr(m.subgraphs[0], "outputs", [15]),
+        ("tensor 15", "the model's output, but no operator writes it")),
+    "a pool that changes the quantization": (
+        "kws_tiny", lambda m: _tensor(m, 30).quantization.scale.__setitem__(0, 0.5),
+        ("operator 9 (AVERAGE_POOL_2D)", "a pool keeps its input's quantization")),
     "an operator's output with constant data": (
         "ad_tiny", _constant_output, ("tensor 9", "operator 0's output but holds constant")),
 }

@@ -8,7 +8,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
@@ -259,9 +259,9 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
 
     buffer_sizes = _buffer_sizes(model, size, path)
     read = [_tensor(sg, i, buffer_sizes, size, path) for i in range(sg.TensorsLength())]
-    tensors = tuple(t for t, _, _ in read)
+    tensors = tuple(r.info for r in read)
     # Tensors may share a buffer (deduplicated weights): count each buffer once.
-    constant_buffers = {b for t, b, _ in read if t.is_constant}
+    constant_buffers = {r.buffer for r in read if r.info.is_constant}
     opcodes = _opcode_names(model, size, path)
 
     def checked(indices: Iterable[int], what: str, optional: bool = False) -> tuple[int, ...]:
@@ -273,7 +273,8 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
 
     operators = []
     shapes = [t.shape for t in tensors]
-    scales = [s for _, _, s in read]
+    scales = [r.scales for r in read]
+    zero_points = [t.zero_point for t in tensors]
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
         _check_table(op, size, path, f"operator {i}")
@@ -284,7 +285,8 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
         ins = checked(_ints(op.InputsAsNumpy()), f"operator {i}", optional=True)
         outs = checked(_ints(op.OutputsAsNumpy()), f"operator {i}")
         options_type, options = _options(op, size, path, i)
-        problem = operator_problem(name, options_type, options, ins, outs, shapes, scales)
+        problem = operator_problem(name, options_type, options, ins, outs, shapes, scales,
+                                   zero_points)
         if problem:
             raise _bad_content(path, f"operator {i} ({name})", problem)
         operators.append(OperatorInfo(i, name, version, ins, outs,
@@ -292,7 +294,8 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
 
     inputs = tuple(tensors[i] for i in checked(_ints(sg.InputsAsNumpy()), "the input list"))
     outputs = tuple(tensors[i] for i in checked(_ints(sg.OutputsAsNumpy()), "the output list"))
-    _check_constants(path, tensors, operators, inputs)
+    _check_dataflow(path, tensors, operators, inputs, outputs,
+                    {r.info.index for r in read if r.is_variable})
     unsupported = tuple(dict.fromkeys(op.name for op in operators if not is_supported(op.name)))
     return ModelInfo(
         path=path,
@@ -348,16 +351,45 @@ _OPTIONS_NAMES: dict[int, str] = {
 }
 
 
-def _check_constants(path: Path, tensors: Sequence[TensorInfo],
-                     operators: Sequence[OperatorInfo], inputs: Sequence[TensorInfo]) -> None:
-    """A tensor that the model's input or an operator writes cannot hold constant data."""
+def _check_dataflow(path: Path, tensors: Sequence[TensorInfo],
+                    operators: Sequence[OperatorInfo], inputs: Sequence[TensorInfo],
+                    outputs: Sequence[TensorInfo], variables: set[int]) -> None:
+    """Operators run in file order (as in TFLM): every tensor an operator reads is a constant,
+    a variable, the model's input or an earlier operator's output; every tensor is written
+    once, never over a constant; every model output is written."""
     written = {t.index: "the model's input" for t in inputs}
-    written.update({i: f"operator {op.index}'s output" for op in operators for i in op.outputs})
-    for i, role in sorted(written.items()):
-        t = tensors[i]
+    for op in operators:
+        for i in op.inputs:
+            if i >= 0 and i not in written and i not in variables and not tensors[i].is_constant:
+                raise _bad_content(path, f"operator {op.index} ({op.name})",
+                                   f"it reads tensor {i} ({tensors[i].name}), which neither "
+                                   "the model's input nor an earlier operator writes")
+        for i in op.outputs:
+            t = tensors[i]
+            if t.is_constant:
+                raise _bad_content(path, f"tensor {i} ({t.name})",
+                                   f"it is operator {op.index}'s output but holds constant data")
+            if i in written:
+                raise _bad_content(path, f"tensor {i} ({t.name})",
+                                   f"both {written[i]} and operator {op.index} write it")
+            written[i] = f"operator {op.index}"
+    for t in inputs:
         if t.is_constant:
-            raise _bad_content(path, f"tensor {i} ({t.name})",
-                               f"it is {role} but holds constant data")
+            raise _bad_content(path, f"tensor {t.index} ({t.name})",
+                               "it is the model's input but holds constant data")
+    for t in outputs:
+        if t.index not in written:
+            raise _bad_content(path, f"tensor {t.index} ({t.name})",
+                               "it is the model's output, but no operator writes it")
+
+
+class _Read(NamedTuple):
+    """A tensor as read from the file: its TensorInfo and what only the checks need."""
+
+    info: TensorInfo
+    buffer: int
+    scales: tuple[float, ...]
+    is_variable: bool
 
 
 def _opcode_names(model: Any, size: int, path: Path) -> list[tuple[str, int]]:
@@ -376,8 +408,8 @@ def _opcode_names(model: Any, size: int, path: Path) -> list[tuple[str, int]]:
 
 
 def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
-            path: Path) -> tuple[TensorInfo, int, tuple[float, ...]]:
-    """Tensor ``index`` of subgraph ``sg``, the index of its buffer and its scales."""
+            path: Path) -> _Read:
+    """Tensor ``index`` of subgraph ``sg``, checked."""
     t = sg.Tensors(index)
     _check_table(t, size, path, f"tensor {index}")
     shape = _ints(t.ShapeAsNumpy())
@@ -418,7 +450,7 @@ def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
         is_constant=buffer > 0 and buffer_sizes[buffer] > 0,
         is_variable=bool(t.IsVariable()),
     )
-    return info, buffer, scales
+    return _Read(info, buffer, scales, bool(t.IsVariable()))
 
 
 def count_macs(name: str, inputs: Sequence[int], outputs: Sequence[int],

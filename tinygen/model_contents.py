@@ -10,6 +10,7 @@ is wrong, as a phrase, or None.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -121,11 +122,12 @@ _BIASED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 
 def operator_problem(kind: str, options_type: str, options: Mapping[str, Any] | None,
                      inputs: Sequence[int], outputs: Sequence[int],
-                     shapes: Sequence[tuple[int, ...]],
-                     scales: Sequence[tuple[float, ...]]) -> str | None:
+                     shapes: Sequence[tuple[int, ...]], scales: Sequence[tuple[float, ...]],
+                     zero_points: Sequence[int | None]) -> str | None:
     """What is wrong with one operator of ``kind``: its options (of the schema type named
     ``options_type``, 'NONE' for none, read into ``options``), the number and sizes of its
-    operands and their scales (``shapes``, ``scales``: every tensor's)."""
+    operands and their quantization (``shapes``, ``scales``, per-tensor ``zero_points``: every
+    tensor's)."""
     if kind not in OPTIONS:
         return None
     expected = OPTIONS[kind]
@@ -156,6 +158,11 @@ def operator_problem(kind: str, options_type: str, options: Mapping[str, Any] | 
         if len(weights) > dim and math.prod(bias) != weights[dim]:
             return (f"its bias has {math.prod(bias)} values for {weights[dim]} output "
                     f"channels (weights {list(weights)})")
+    if kind in _POOLS and inputs[0] >= 0:
+        problem = _pool_quantization_problem(scales[inputs[0]], scales[outputs[0]],
+                                             zero_points[inputs[0]], zero_points[outputs[0]])
+        if problem:
+            return problem
     return _multiplier_problem(kind, [scales[i] for i in inputs if i >= 0],
                                [scales[i] for i in outputs])
 
@@ -238,4 +245,25 @@ def _multiplier_problem(kind: str, ins: Sequence[tuple[float, ...]],
     if multiplier >= MAX_MULTIPLIER:
         return (f"its requantization multiplier ({what}) is {multiplier:.4g}; TFLM's integer "
                 "arithmetic needs it below 2^30")
+    return None
+
+
+_POOLS = frozenset({"AVERAGE_POOL_2D", "MAX_POOL_2D"})
+
+
+def _float32(value: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", value))[0])
+
+
+def _pool_quantization_problem(in_scales: tuple[float, ...], out_scales: tuple[float, ...],
+                               in_zp: int | None, out_zp: int | None) -> str | None:
+    """TFLM's pooling Prepare: a quantized pool keeps its input's scale (to 1e-6, the float32
+    difference) and zero point."""
+    if len(in_scales) != 1 or len(out_scales) != 1:
+        return None
+    diff = abs(_float32(in_scales[0] - out_scales[0]))
+    if diff > 1.0e-6 or in_zp != out_zp:
+        return (f"its input is quantized as (scale {in_scales[0]:.7g}, zero point {in_zp}) "
+                f"and its output as ({out_scales[0]:.7g}, {out_zp}); a pool keeps its input's "
+                "quantization")
     return None
