@@ -112,14 +112,14 @@ def test_reference_per_channel_weights(mlperf_models: Path) -> None:
     assert info.is_int8_op(conv)
 
 
-def test_dynamic_range_model_is_mixed_and_rejected(mlperf_models: Path) -> None:
+def test_dynamic_range_model_is_hybrid_and_rejected(mlperf_models: Path) -> None:
     # The "float32" KWS model stores int8 weights but computes in float (hybrid).
     info = load_model(mlperf_models / "kws_ref_model_float32.tflite")
-    assert info.quantization == "mixed"
+    assert info.quantization == "hybrid"
     assert info.inputs[0].dtype == "float32"
     assert info.benchmark is None
     assert round(info.macs / 1e6, 2) == 2.66
-    with pytest.raises(ModelError, match="mixes float and integer") as exc:
+    with pytest.raises(ModelError, match="dynamic-range") as exc:
         check_buildable(info)
     assert exc.value.hint and "int8" in exc.value.hint
 

@@ -175,6 +175,9 @@ def benchmark_port(benchmark: str) -> tuple[str, str]:
 
 
 _TFLM_HEADERS = (
+    "tensorflow/lite/micro/arena_allocator/single_arena_buffer_allocator.h",
+    "tensorflow/lite/micro/memory_planner/greedy_memory_planner.h",
+    "tensorflow/lite/micro/micro_allocator.h",
     "tensorflow/lite/micro/micro_context.h",
     "tensorflow/lite/micro/micro_interpreter.h",
     "tensorflow/lite/micro/micro_mutable_op_resolver.h",

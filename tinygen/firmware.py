@@ -28,6 +28,7 @@ from tinygen.errors import (
     BuildError,
     DeviceError,
     InputError,
+    ModelError,
     OverBudgetError,
     TinygenError,
     ToolMissingError,
@@ -55,6 +56,8 @@ _PROBE_RESERVE = 64 * 1024
 # tflm: the TFLM interpreter and its kernels; native: plain C calls into tinygen's own kernels,
 # with the arena planned at generation time (tinygen/native).
 RUNTIMES = ("tflm", "native")
+# The quantization verdicts (tinygen.quantization) the native runtime's kernels cover.
+NATIVE_QUANTIZATIONS = ("int8", "int8-float-io")
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,10 @@ def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
         versions = tuple(sorted((n, c.version) for n, c in resolved.items()))
     info = load_model(opts.model_path)
     check_buildable(info)
+    if info.quantization not in NATIVE_QUANTIZATIONS:
+        raise ModelError(f"{info.path}: the native runtime runs int8 models (or int8 with float "
+                         f"I/O); this one is {info.quantization}",
+                         hint="build it with --runtime tflm")
     check_flash_fits(opts, info.weights_bytes, "the model's weights")
     model = prepare_native(opts.model_path, kernels, opts.board.has_dsp)
     return NativeSpec(info, model, opts.benchmark or info.benchmark or "generic", opts.optimize,

@@ -15,6 +15,12 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 from tinygen.errors import ModelError
 from tinygen.model_contents import DTYPE_BITS, operator_problem, tensor_problem
 from tinygen.ops import builtin_name, is_supported
+from tinygen.quantization import (
+    FLOAT_TYPES,
+    QUANT_TYPES,
+    compute_dtypes,
+    quantization_verdict,
+)
 
 # The only flatbuffer schema version TFLM accepts (TFLITE_SCHEMA_VERSION).
 SCHEMA_VERSION = 3
@@ -24,10 +30,6 @@ _DTYPE_NAMES: dict[int, str] = {
     for name, value in vars(schema.TensorType).items()
     if not name.startswith("_") and isinstance(value, int)
 }
-_FLOAT_TYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
-_QUANT_TYPES = frozenset({"int8", "int4", "uint8", "int16"})
-# Integer types that carry biases, shapes and indices rather than activations or weights.
-_AUX_TYPES = frozenset({"int32", "int64", "bool", "string"})
 
 # MLPerf Tiny benchmark ids and the int8 I/O signature of their reference models.
 BENCHMARKS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
@@ -81,10 +83,9 @@ class OperatorInfo:
 class ModelInfo:
     """What tinygen needs to know about a model, read once from its file.
 
-    ``operators`` and ``tensors`` are those of the main subgraph (0). ``quantization`` is
-    'int8' (int8 I/O and int8 weights/activations), 'int8-float-io' (float32 I/O converted by a
-    QUANTIZE/DEQUANTIZE pair around int8 compute), 'float' (no quantized compute) or 'mixed'
-    (anything else: int16 activations, uint8 I/O, float activations with int8 weights, ...).
+    ``operators`` and ``tensors`` are those of the main subgraph (0). ``quantization`` is one
+    of tinygen.quantization.VERDICTS: 'int8' (full integer), 'int16x8', 'int8-float-io',
+    'int8-float-island', 'hybrid', 'float' or 'mixed'.
     ``benchmark`` is the MLPerf Tiny benchmark whose int8 I/O signature matches, or None.
     """
 
@@ -484,41 +485,6 @@ def count_macs(name: str, inputs: Sequence[int], outputs: Sequence[int],
     return 0
 
 
-def _compute_dtypes(operators: Sequence[OperatorInfo], tensors: Sequence[TensorInfo],
-                    inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> set[str]:
-    """Types of the weights and activations that the model computes with.
-
-    A QUANTIZE reading a model input and a DEQUANTIZE writing a model output only convert the
-    I/O, so their I/O side does not count; int32/int64 tensors (biases, shapes) do not either.
-    """
-    input_ids = {t.index for t in inputs}
-    output_ids = {t.index for t in outputs}
-    found: set[str] = set()
-    for op in operators:
-        ids = [i for i in op.inputs + op.outputs if i >= 0]
-        if op.name == "QUANTIZE" and set(op.inputs) <= input_ids:
-            ids = list(op.outputs)
-        elif op.name == "DEQUANTIZE" and set(op.outputs) <= output_ids:
-            ids = [i for i in op.inputs if i >= 0]
-        found.update(tensors[i].dtype for i in ids)
-    return found - _AUX_TYPES
-
-
-def quantization_verdict(operators: Sequence[OperatorInfo], tensors: Sequence[TensorInfo],
-                         inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> str:
-    """'int8', 'int8-float-io', 'float' or 'mixed' (see ModelInfo)."""
-    compute = _compute_dtypes(operators, tensors, inputs, outputs)
-    io_types = {t.dtype for t in (*inputs, *outputs)}
-    if compute and compute <= _FLOAT_TYPES:
-        return "float"
-    if compute <= {"int8"}:
-        if io_types <= {"int8"}:
-            return "int8"
-        if io_types <= {"float32"}:
-            return "int8-float-io"
-    return "mixed"
-
-
 def match_benchmark(inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo]) -> str | None:
     """The MLPerf Tiny benchmark whose int8 I/O signature the model has, if any."""
     if len(inputs) != 1 or len(outputs) != 1:
@@ -547,12 +513,16 @@ def check_buildable(info: ModelInfo) -> None:
     if info.quantization == "float":
         raise ModelError(f"{where}: the model is not quantized (it computes in float)",
                          hint=_QUANTIZE_HINT)
-    compute = _compute_dtypes(info.operators, info.tensors, info.inputs, info.outputs)
-    if compute & _FLOAT_TYPES and compute & _QUANT_TYPES:
+    if info.quantization == "hybrid":
         raise ModelError(
-            f"{where}: the model mixes float and integer computation "
-            "(dynamic-range or partial quantization), which TFLM does not run",
-            hint=_QUANTIZE_HINT)
+            f"{where}: the model is dynamic-range (hybrid) quantized: int8 weights, float "
+            "activations; TFLM has no kernels for that", hint=_QUANTIZE_HINT)
+    compute = compute_dtypes(info.operators, info.tensors, info.inputs, info.outputs)
+    if info.quantization == "mixed" and compute & FLOAT_TYPES and compute & QUANT_TYPES:
+        raise ModelError(
+            f"{where}: the model mixes float and integer computation in a way TFLM's kernels "
+            "do not (float parts are run only between DEQUANTIZE and QUANTIZE, on float "
+            "tensors alone)", hint=_QUANTIZE_HINT)
     if info.unsupported_ops:
         names = ", ".join(info.unsupported_ops)
         raise ModelError(

@@ -9,6 +9,7 @@ from typing import Any
 
 from tinygen.errors import ModelError
 from tinygen.model import ModelInfo, TensorInfo, check_buildable, load_model
+from tinygen.quantization import integer_internals
 from tinygen.report import emit_json, format_bytes, format_table
 
 
@@ -23,11 +24,24 @@ def register(sub: Any) -> None:
 
 
 _VERDICTS = {
-    "int8": "int8 (int8 I/O and int8 compute)",
+    "int8": "int8 (full integer: int8 weights and activations)",
+    "int16x8": "int16x8 (int16 activations, int8 weights: TFLM's 16x8 kernels)",
     "int8-float-io": "int8-float-io (float I/O, QUANTIZE/DEQUANTIZE around int8 compute)",
+    "int8-float-island": "int8-float-island (int8 compute with a float part between DEQUANTIZE "
+                         "and QUANTIZE, run by TFLM's float kernels)",
+    "hybrid": "hybrid (dynamic-range: int8 weights, float activations; TFLM does not run it)",
     "float": "float (not quantized)",
     "mixed": "mixed (computes with more than one numeric type)",
 }
+
+
+def _verdict(info: ModelInfo) -> str:
+    text = _VERDICTS.get(info.quantization, info.quantization)
+    internals = integer_internals(info.operators, info.tensors)
+    if internals:
+        text += f"; with the int16 internals (state) TFLM's int8 kernels keep in " \
+                f"{', '.join(internals)}"
+    return text
 
 
 def _mega(n: int) -> str:
@@ -58,7 +72,7 @@ def format_report(info: ModelInfo) -> str:
         ("size", _size(info.size_bytes)),
         ("schema", f"version {info.schema_version}, {info.num_subgraphs} subgraph"
                    + ("s" if info.num_subgraphs != 1 else "")),
-        ("quantization", _VERDICTS.get(info.quantization, info.quantization)),
+        ("quantization", _verdict(info)),
         ("benchmark", info.benchmark or "none (the I/O matches no MLPerf Tiny benchmark)"),
     ]
     width = max(len(k) for k, _ in header)
