@@ -560,6 +560,26 @@ def test_corrupt_contents_refused_at_load(tmp_path: Path, edit_model: Any, case:
     assert "re-export the model" in (error.hint or "")
 
 
+# The same for operators of tests/data/native: (model, edit, fragments of the message).
+CORRUPT_OPS: dict[str, tuple[str, Any, tuple[str, ...]]] = {
+    "a NaN LEAKY_RELU alpha": (
+        "op_leaky_relu", _set_option(1, alpha=math.nan),
+        ("operator 1 (LEAKY_RELU)", "alpha is nan")),
+    "a STRIDED_SLICE with a convolution's options": (
+        "op_strided_slice", _options_of(1, 0),
+        ("operator 1 (STRIDED_SLICE)", "options are Conv2DOptions; STRIDED_SLICE takes "
+                                       "StridedSliceOptions")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT_OPS))
+def test_corrupt_options_of_other_operators(tmp_path: Path, edit_model: Any, case: str) -> None:
+    source, edit, fragments = CORRUPT_OPS[case]
+    path = edit_model(TEST_DATA / "native" / f"{source}.tflite", tmp_path / "corrupt.tflite",
+                      edit)
+    _expect_error(path, "the model is corrupt: ", *fragments)
+
+
 def test_corrupt_contents_refused_by_the_native_reader(tmp_path: Path, edit_model: Any) -> None:
     # The native runtime's reader relies on the same checks, made on the bytes it reads.
     path = edit_model(MODELS / "kws_tiny.tflite", tmp_path / "corrupt.tflite",

@@ -104,11 +104,19 @@ OPTIONS: dict[str, str | None] = {
     "PADV2": "PadV2Options", "MEAN": "ReducerOptions", "SUM": "ReducerOptions",
     "SQUEEZE": "SqueezeOptions", "EXPAND_DIMS": "ExpandDimsOptions",
     "QUANTIZE": "QuantizeOptions", "DEQUANTIZE": "DequantizeOptions",
+    "BATCH_MATMUL": "BatchMatMulOptions", "STRIDED_SLICE": "StridedSliceOptions",
+    "SLICE": "SliceOptions", "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions",
+    "PACK": "PackOptions", "UNPACK": "UnpackOptions", "TRANSPOSE": "TransposeOptions",
+    "RESIZE_BILINEAR": "ResizeBilinearOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
+    "LEAKY_RELU": "LeakyReluOptions", "SVDF": "SVDFOptions", "HARD_SWISH": "HardSwishOptions",
+    "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
+    "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
     "LOGISTIC": None, "TANH": None, "RELU": None, "RELU6": None,
 }
-# Operators whose parameters TFLM leaves zeroed without options (a stride or beta of 0).
+# Operators whose parameters TFLM leaves zeroed without options (a stride, beta or rank of 0).
 REQUIRED_OPTIONS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV",
-                              "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D", "SOFTMAX"})
+                              "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D", "SOFTMAX", "SVDF"})
 # Operator -> (fewest inputs, most inputs, outputs) its kernel takes.
 ARITY: dict[str, tuple[int, int, int]] = {
     "CONV_2D": (2, 3, 1), "DEPTHWISE_CONV_2D": (2, 3, 1), "FULLY_CONNECTED": (2, 3, 1),
@@ -116,7 +124,8 @@ ARITY: dict[str, tuple[int, int, int]] = {
     "ADD": (2, 2, 1), "MUL": (2, 2, 1), "LOGISTIC": (1, 1, 1), "TANH": (1, 1, 1),
     "RELU": (1, 1, 1), "RELU6": (1, 1, 1), "QUANTIZE": (1, 1, 1), "DEQUANTIZE": (1, 1, 1),
 }
-# Operator -> (position of its weights, dimension of the weights that counts its outputs).
+# Operator -> the dimension of its weights (input 1) that counts its outputs, which its bias
+# (input 2) has one value for.
 _BIASED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 
 
@@ -170,7 +179,7 @@ def operator_problem(kind: str, options_type: str, options: Mapping[str, Any] | 
 def options_problem(options: Mapping[str, Any]) -> str | None:
     """Values out of range in builtin options (field names as the schema's object API)."""
     for name in ("strideW", "strideH", "dilationWFactor", "dilationHFactor", "filterWidth",
-                 "filterHeight"):
+                 "filterHeight", "rank"):
         if name in options and not options[name] >= 1:
             return f"{name} is {options[name]}; it must be at least 1"
     checks: tuple[tuple[str, Any, str], ...] = (
@@ -185,6 +194,8 @@ def options_problem(options: Mapping[str, Any]) -> str | None:
         beta = options["beta"]
         if not (math.isfinite(beta) and beta > 0):
             return f"beta is {beta:.7g}; it must be finite and > 0"
+    if "alpha" in options and not math.isfinite(options["alpha"]):
+        return f"alpha is {options['alpha']:.7g}; it must be finite"
     return None
 
 
