@@ -2,4 +2,5 @@
 
 from tinygen import run
 
-run()
+if __name__ == "__main__":  # not when a spawned worker (tinygen sweep) imports it
+    run()

@@ -122,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
 
     with SweepProgress(len(cells), len(rows)) as bar:
         def on_result(cell: Cell, row: dict[str, Any]) -> None:
-            write_json_atomic(cell_folder(out, cell) / RESULT_FILE, row)
+            folder = cell_folder(out, cell)  # made here too: a cluster worker may be remote
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(folder / RESULT_FILE, row)
             rows[cell.id] = row
             bar.advance(cell.id, row)
 

@@ -110,12 +110,17 @@ def expand_cells(spec: SweepSpec) -> list[Cell]:
     pins = _pins_text()
     dataset = _dataset_digest(spec.bench)
     cells: list[Cell] = []
+    axes = {"benchmark": len(spec.benchmarks) > 1, "arena": len(spec.arena_sizes) > 1,
+            "flash": len(spec.budgets_flash) > 1, "ram": len(spec.budgets_ram) > 1}
 
     def add(model: str, model_path: Path | None, sha: str | None, board: Board,
             runtime: str | None, kernels: str | None, optimize: str, benchmark: str | None,
             arena: int | None, flash: int | None, ram: int | None) -> None:
-        extra = [f"{benchmark}" if benchmark else "", f"arena{arena}" if arena else "",
-                 f"flash{flash}" if flash else "", f"ram{ram}" if ram else ""]
+        # An option with one value is no axis: it names no cell apart.
+        extra = [f"{benchmark}" if axes["benchmark"] and benchmark else "",
+                 f"arena{arena}" if axes["arena"] and arena else "",
+                 f"flash{flash}" if axes["flash"] and flash else "",
+                 f"ram{ram}" if axes["ram"] and ram else ""]
         cell_id = _cell_id(model, board.name, runtime, kernels, optimize,
                            [e for e in extra if e])
         verify = spec.verify

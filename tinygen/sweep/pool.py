@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.synchronize import Event
 from typing import Any
 
 from tinygen.errors import InputError, ToolMissingError
-from tinygen.process import signals_handled
+from tinygen.process import STOP_GRACE_SECONDS, Terminated, signals_handled
 from tinygen.sweep.cells import Cell
 from tinygen.sweep.execute import failed_row, run_cell
 
@@ -26,9 +28,14 @@ def _pool_task(cell: Cell, out_root: str) -> dict[str, Any] | None:
     if _stop is not None and _stop.is_set():
         return None
     # SIGTERM from the parent (it is stopping) unwinds the build: its children are stopped and
-    # its work folder removed, as for a tinygen command.
+    # its work folder removed, as for a tinygen command; then the worker ends.
     with signals_handled():
-        return run_cell(cell, out_root)
+        try:
+            return run_cell(cell, out_root)
+        except Terminated as exc:
+            os._exit(exc.exit_code)
+        except KeyboardInterrupt:
+            os._exit(130)
 
 
 def run_local(cells: Sequence[Cell], out_root: str, jobs: int, on_result: OnResult) -> None:
@@ -37,9 +44,9 @@ def run_local(cells: Sequence[Cell], out_root: str, jobs: int, on_result: OnResu
         for cell in cells:
             on_result(cell, run_cell(cell, out_root))
         return
-    # forkserver: the workers start from a clean process, not a fork of one with threads.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["tinygen.sweep.execute"])
+    # spawn: each worker starts as a fresh interpreter, not a fork of one with threads (and
+    # forkserver's workers cannot be reaped reliably once terminated).
+    context = multiprocessing.get_context("spawn")
     stop = context.Event()
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_init_worker, initargs=(stop,))
@@ -57,12 +64,24 @@ def run_local(cells: Sequence[Cell], out_root: str, jobs: int, on_result: OnResu
         stop.set()
         for future in pending:
             future.cancel()
-        for process in list(getattr(executor, "_processes", {}).values()):
-            if process.is_alive():
-                process.terminate()  # SIGTERM: the worker's build cleans up and ends
+        _stop_workers(list(getattr(executor, "_processes", {}).values()))
         executor.shutdown(wait=True, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+
+
+def _stop_workers(processes: list[Any]) -> None:
+    """SIGTERM every worker (its cell cleans up and it ends), SIGKILL what is left after the
+    grace time."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS * 3  # a build stops SCons, then QEMU
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def _dask() -> Any:
@@ -72,6 +91,10 @@ def _dask() -> Any:
         raise ToolMissingError("--cluster needs Dask distributed, which is not installed",
                                hint="pip install 'tinygen[cluster]'") from None
     return distributed
+
+
+def _same(data: bytes) -> bytes:
+    return data
 
 
 def resources_for(cell: Cell) -> dict[str, float] | None:
@@ -85,13 +108,15 @@ def run_cluster(cells: Sequence[Cell], out_root: str, address: str, on_result: O
     cells run again elsewhere by the scheduler (each cell starts from a fresh folder)."""
     distributed = _dask()
     try:
-        client = distributed.Client(address, timeout=timeout_s, set_as_default=False)
+        client = distributed.Client(address, timeout=timeout_s)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}",
                          hint="start one (dask scheduler) and workers (dask worker ADDRESS), "
                               "or drop --cluster to run here") from None
     try:
-        models = {sha: client.scatter(data, hash=True, broadcast=False)
+        # Each model's bytes as a task of their own, not scattered data: if the worker that
+        # holds them dies, the scheduler runs the task again instead of failing the cells.
+        models = {sha: client.submit(_same, data, key=f"tinygen-model-{sha[:24]}", pure=False)
                   for sha, data in model_bytes.items()}
         futures = {}
         for cell in cells:

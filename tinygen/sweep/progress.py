@@ -65,8 +65,10 @@ class SweepProgress:
                                          f" {row.get('error')}", markup=True, highlight=False)
             return
         eta = self.eta()
-        what = "ok" if row.get("status") == "ok" else (f"FAILED ({row.get('error_class')}: "
-                                                       f"{row.get('error')})")
+        error = str(row.get("error"))
+        error = error if len(error) <= 100 else error[:97] + "..."
+        what = ("ok" if row.get("status") == "ok"
+                else f"FAILED ({row.get('error_class')}: {error})")
         self._line(f"[{self.done}/{self.total}] {cell}: {what}; {self._state()}"
                    + (f", ETA {_duration(eta)}" if eta is not None and self.done < self.total
                       else ""))
