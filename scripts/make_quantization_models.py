@@ -109,6 +109,9 @@ def convert(model: QuantModel, seed: int) -> bytes:
 
     converter.representative_dataset = representative
     if model.scheme == "int16x8":
+        # CMSIS-NN's int16 FULLY_CONNECTED takes per-tensor weights only (TFLM's reference
+        # kernel takes both); the converter makes dense layers per-channel unless told.
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         converter.inference_input_type = tf.int16
