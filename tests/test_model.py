@@ -521,6 +521,10 @@ CORRUPT: dict[str, tuple[str, Any, tuple[str, ...]]] = {
         "kws_tiny", _set_option(0, strideH=0), ("operator 0 (CONV_2D)", "strideH is 0")),
     "a filter height of 0": (
         "kws_tiny", _set_option(9, filterHeight=0), ("operator 9", "filterHeight is 0")),
+    "a depth multiplier that does not match the channels": (
+        "kws_tiny", _set_option(1, depthMultiplier=2),
+        ("operator 1 (DEPTHWISE_CONV_2D)", "depthMultiplier is 2", "48 channels for an input "
+                                                                    "of 48")),
     "a dilation of 0": (
         "kws_tiny", _set_option(1, dilationWFactor=0), ("operator 1", "dilationWFactor is 0")),
     "an unknown padding": ("kws_tiny", _set_option(0, padding=7), ("padding is 7",)),

@@ -167,6 +167,13 @@ def operator_problem(kind: str, options_type: str, options: Mapping[str, Any] | 
         if len(weights) > dim and math.prod(bias) != weights[dim]:
             return (f"its bias has {math.prod(bias)} values for {weights[dim]} output "
                     f"channels (weights {list(weights)})")
+    if kind == "DEPTHWISE_CONV_2D" and options is not None:
+        x, w = shapes[inputs[0]], shapes[inputs[1]]
+        multiplier = options.get("depthMultiplier", 1)
+        # TFLM's kernels loop over depth_multiplier per input channel.
+        if len(x) == 4 and len(w) == 4 and multiplier * x[3] != w[3]:
+            return (f"its depthMultiplier is {multiplier}, but its filter {list(w)} has "
+                    f"{w[3]} channels for an input of {x[3]}")
     if kind in _POOLS and inputs[0] >= 0:
         problem = _pool_quantization_problem(scales[inputs[0]], scales[outputs[0]],
                                              zero_points[inputs[0]], zero_points[outputs[0]])
