@@ -86,3 +86,13 @@ def test_an_unknown_board_names_the_sweep_file_and_key() -> None:
 def test_a_board_farm_worker_reads_its_port_from_one_variable() -> None:
     assert port_variable("nucleo_l4r5zi") == "TINYGEN_PORT_NUCLEO_L4R5ZI"
     assert port_variable("my-board.v2") == "TINYGEN_PORT_MY_BOARD_V2"
+
+
+def test_only_a_physical_board_bench_needs_that_boards_worker() -> None:
+    from tinygen.sweep.pool import resources_for
+
+    cells = {c.id: c for c in expand_cells(_spec(bench=BenchStep()))}
+    farm = cells["kws_tiny-nucleo_l4r5zi-native-native-speed"]
+    assert resources_for(farm) == {"board-nucleo_l4r5zi": 1}
+    assert resources_for(cells["kws_tiny-mps2_an385-native-native-speed"]) is None
+    assert resources_for(expand_cells(_spec())[-1]) is None  # built only: anywhere

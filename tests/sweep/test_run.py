@@ -205,3 +205,19 @@ def test_resume_after_ctrl_c_does_not_redo_finished_cells(work: Path) -> None:
     assert len(rows) == 6 and all(r["status"] == "ok" for r in rows.values())
     ran = [line for line in again.stderr.splitlines() if line.startswith("sweep: [")]
     assert len(ran) == 6 - len(finished)
+
+
+def test_a_physical_board_without_its_port_is_a_failed_cell_with_its_build(
+        work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TINYGEN_PORT_NUCLEO_L4R5ZI", raising=False)
+    sweep = work / "farm.yaml"
+    sweep.write_text(f"sweep: 1\nmodels: [{REPO}/models/kws_tiny.tflite]\n"
+                     "boards: [nucleo_l4r5zi]\noptions: {runtime: native}\n"
+                     "steps: {bench: {}}\n")
+    out = work / "farm"
+    assert main(["sweep", str(sweep), "--out", str(out), "--jobs", "1"]) == 0
+    (row,) = _rows(out).values()
+    assert row["status"] == "failed" and row["failed_step"] == "bench"
+    assert row["error_class"] == "device" and row["exit_code"] == 6
+    assert "TINYGEN_PORT_NUCLEO_L4R5ZI" in row["hint"]
+    assert row["fits"] is True and row["flash"] > 0  # the build's figures are kept

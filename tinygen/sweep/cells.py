@@ -62,6 +62,12 @@ def port_variable(board: str) -> str:
     return "TINYGEN_PORT_" + re.sub(r"[^A-Za-z0-9]", "_", board).upper()
 
 
+def probe_variable(board: str) -> str:
+    """The environment variable naming the debug probe to flash a board through (optional:
+    pyocd's or openocd's default probe without it)."""
+    return "TINYGEN_PROBE_" + re.sub(r"[^A-Za-z0-9]", "_", board).upper()
+
+
 def _pins_text() -> bytes:
     return (third_party_dir() / "manifest.yaml").read_bytes()
 

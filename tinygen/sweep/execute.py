@@ -17,6 +17,7 @@ from tinygen.boardfile import parse_board_yaml
 from tinygen.deps import cache_root
 from tinygen.errors import DeviceError, ExitCode, InputError, OverBudgetError, TinygenError
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.flash import flash_firmware
 from tinygen.model import load_model
 from tinygen.reference import random_payload
 from tinygen.runner.dataset import load_dataset
@@ -31,7 +32,7 @@ from tinygen.runner.modes import (
 )
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.session import bench_inputs, identify, open_transport, start_session
-from tinygen.sweep.cells import BRINGUP, Cell, port_variable
+from tinygen.sweep.cells import BRINGUP, Cell, port_variable, probe_variable
 from tinygen.verify import verify_firmware
 
 ERROR_CLASSES: dict[int, str] = {
@@ -167,7 +168,17 @@ def _bench(cell: Cell, board: Board, elf: Path, benchmark: str) -> dict[str, Any
                           hint=f"set {port_variable(cell.board)} to the board's port (a "
                                "board-farm worker sets it for the board it has)")
     lock = contextlib.nullcontext() if cell.emulated else board_lock(cell.board)
-    with lock, open_transport(board, elf, port, None) as transport:
+    with lock:
+        if not cell.emulated:  # the board runs this cell's firmware from here on
+            flash_firmware(board, elf, probe=os.environ.get(probe_variable(cell.board)))
+        return _bench_session(cell, board, elf, port, benchmark)
+
+
+def _bench_session(cell: Cell, board: Board, elf: Path, port: str | None,
+                   benchmark: str) -> dict[str, Any]:
+    step = cell.bench
+    assert step is not None
+    with open_transport(board, elf, port, None) as transport:
         client = DutClient(transport, elf=elf, strict=cell.model == BRINGUP)
         start_session(client, cell.emulated)
         if cell.model == BRINGUP:

@@ -29,6 +29,7 @@ table{border-collapse:collapse}td,th{border:1px solid #d0d4dc;padding:4px 8px}
 .over{background:#c62828;color:#fff;font-weight:600}.fail{background:#9e9e9e;color:#fff}
 .results{font-size:12px}.results th{cursor:pointer;background:#f2f4f8;position:sticky;top:0}
 .results td:first-child{white-space:nowrap}
+.results td.long{min-width:24em;max-width:40em;font-size:11px}
 .results td.n{text-align:right;font-variant-numeric:tabular-nums}
 .plots{display:flex;flex-wrap:wrap;gap:24px}.legend span{margin-right:14px}
 """
@@ -48,6 +49,7 @@ document.querySelectorAll('table.results th').forEach(function(th, i){
   });
 });
 """
+_ERROR_CHARS = 160  # of an error message in the table (the rest in its tooltip)
 _PALETTE = ("#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037",
             "#283593", "#9e9d24", "#4e342e")
 
@@ -57,11 +59,12 @@ def _config(row: dict[str, Any]) -> str:
         return "bring-up firmware"
     parts = [str(row.get("runtime")), str(row.get("kernels") or "default kernels"),
              str(row.get("optimize"))]
-    for key, label in (("benchmark", ""), ("arena_size_given", "arena "),
-                       ("budget_flash_given", "flash budget "),
+    if row.get("benchmark"):
+        parts.append(str(row["benchmark"]))
+    for key, label in (("arena_size_given", "arena "), ("budget_flash_given", "flash budget "),
                        ("budget_ram_given", "RAM budget ")):
-        if row.get(key):
-            parts.append(f"{label}{row[key]}")
+        if isinstance(row.get(key), int):
+            parts.append(f"{label}{format_bytes(row[key])}")
     return " · ".join(parts)
 
 
@@ -231,8 +234,12 @@ def _table(rows: Sequence[dict[str, Any]]) -> str:
         tds = []
         for c in TABLE_COLUMNS:
             shown, sort, numeric = _cell_text(c, row.get(c))
-            tds.append(f'<td{" class=n" if numeric else ""} data-v="{escape(sort)}">'
-                       f"{escape(shown)}</td>")
+            if c == "error" and len(shown) > _ERROR_CHARS:  # all of it in the tooltip
+                tds.append(f'<td class="long" data-v="{escape(sort)}" title="{escape(shown)}">'
+                           f"{escape(shown[:_ERROR_CHARS - 3])}...</td>")
+                continue
+            kind = " class=n" if numeric else ' class="long"' if c == "error" else ""
+            tds.append(f'<td{kind} data-v="{escape(sort)}">{escape(shown)}</td>')
         body.append("<tr>" + "".join(tds) + "</tr>")
     return (f'<table class="results"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
             "</tbody></table>")
