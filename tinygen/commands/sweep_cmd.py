@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
                    help="without a sweep file: kernel sets (an axis; default the board's)")
     p.add_argument("--optimize", choices=("speed", "size"), default="speed",
                    help="without a sweep file: speed or size")
-    p.add_argument("--jobs", type=whole_number(1, 1024), default=os.cpu_count() or 1,
+    p.add_argument("--jobs", type=whole_number(1, 1024),
                    metavar="N", help="cells run at once here (default: the cores)")
     p.add_argument("--cluster", metavar="ADDRESS",
                    help="run the cells on a Dask scheduler, e.g. tcp://host:8786 (pip install "
@@ -107,7 +107,7 @@ def _reused(cells: list[Cell], out: Path, resume: bool) -> dict[str, dict[str, A
 def run(args: argparse.Namespace) -> int:
     if args.compare:
         return _compare(args)
-    if args.cluster and args.jobs != (os.cpu_count() or 1):
+    if args.cluster and args.jobs is not None:
         raise UsageError("--jobs and --cluster do not go together",
                          hint="the cluster's workers decide how many cells run at once")
     spec = _spec(args)
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
                           if c.model_path and c.model_sha256}
                 run_cluster(todo, str(out), args.cluster, on_result, models)
             else:
-                run_local(todo, str(out), args.jobs, on_result)
+                run_local(todo, str(out), args.jobs or os.cpu_count() or 1, on_result)
         finally:  # an interrupted sweep still leaves the results so far (and --resume)
             ordered = [rows[c.id] for c in cells if c.id in rows]
             write_results(out, ordered)

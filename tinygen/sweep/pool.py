@@ -61,11 +61,11 @@ def run_local(cells: Sequence[Cell], out_root: str, jobs: int, on_result: OnResu
                 if row is not None:
                     on_result(cell, row)
     except BaseException:
-        stop.set()
-        for future in pending:
-            future.cancel()
+        stop.set()  # a worker that takes another cell now returns at once
+        # No future is cancelled: Python 3.11's pool then fails setting a broken pool's
+        # error on it (InvalidStateError); the stopped workers end every future instead.
         _stop_workers(list(getattr(executor, "_processes", {}).values()))
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True)
         raise
     executor.shutdown(wait=True)
 

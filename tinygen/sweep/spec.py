@@ -306,6 +306,6 @@ def spec_from_args(models: Sequence[str], boards: Sequence[str], runtime: str,
     except InputError as exc:
         raise UsageError(exc.message.replace(f"{where}: options.kernels", "--kernels"),
                          hint=exc.hint) from None
-    return SweepSpec(name="sweep", source=where, models=_models(models, cwd, where),
+    return SweepSpec(name="models", source=where, models=_models(models, cwd, where),
                      boards=_board_refs(boards, cwd), runtimes=(runtime,),
                      kernels=kernel_table, optimizes=(optimize,))
