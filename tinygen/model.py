@@ -13,7 +13,12 @@ from typing import Any, NamedTuple
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from tinygen.errors import ModelError
-from tinygen.model_contents import DTYPE_BITS, operator_problem, tensor_problem
+from tinygen.model_contents import (
+    DTYPE_BITS,
+    dataflow_problem,
+    operator_problem,
+    tensor_problem,
+)
 from tinygen.ops import builtin_name, is_supported
 from tinygen.quantization import (
     FLOAT_TYPES,
@@ -295,8 +300,14 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
 
     inputs = tuple(tensors[i] for i in checked(_ints(sg.InputsAsNumpy()), "the input list"))
     outputs = tuple(tensors[i] for i in checked(_ints(sg.OutputsAsNumpy()), "the output list"))
-    _check_dataflow(path, tensors, operators, inputs, outputs,
-                    {r.info.index for r in read if r.is_variable})
+    bad_flow = dataflow_problem([(op.inputs, op.outputs) for op in operators],
+                                [t.name for t in tensors], [t.is_constant for t in tensors],
+                                {r.info.index for r in read if r.is_variable},
+                                [t.index for t in inputs], [t.index for t in outputs])
+    if bad_flow:
+        what, index, problem = bad_flow
+        name = operators[index].name if what == "operator" else tensors[index].name
+        raise _bad_content(path, f"{what} {index} ({name})", problem)
     unsupported = tuple(dict.fromkeys(op.name for op in operators if not is_supported(op.name)))
     return ModelInfo(
         path=path,
@@ -350,38 +361,6 @@ _OPTIONS_NAMES: dict[int, str] = {
     value: name for name, value in vars(schema.BuiltinOptions).items()
     if not name.startswith("_") and isinstance(value, int)
 }
-
-
-def _check_dataflow(path: Path, tensors: Sequence[TensorInfo],
-                    operators: Sequence[OperatorInfo], inputs: Sequence[TensorInfo],
-                    outputs: Sequence[TensorInfo], variables: set[int]) -> None:
-    """Operators run in file order (as in TFLM): every tensor an operator reads is a constant,
-    a variable, the model's input or an earlier operator's output; every tensor is written
-    once, never over a constant; every model output is written."""
-    written = {t.index: "the model's input" for t in inputs}
-    for op in operators:
-        for i in op.inputs:
-            if i >= 0 and i not in written and i not in variables and not tensors[i].is_constant:
-                raise _bad_content(path, f"operator {op.index} ({op.name})",
-                                   f"it reads tensor {i} ({tensors[i].name}), which neither "
-                                   "the model's input nor an earlier operator writes")
-        for i in op.outputs:
-            t = tensors[i]
-            if t.is_constant:
-                raise _bad_content(path, f"tensor {i} ({t.name})",
-                                   f"it is operator {op.index}'s output but holds constant data")
-            if i in written:
-                raise _bad_content(path, f"tensor {i} ({t.name})",
-                                   f"both {written[i]} and operator {op.index} write it")
-            written[i] = f"operator {op.index}"
-    for t in inputs:
-        if t.is_constant:
-            raise _bad_content(path, f"tensor {t.index} ({t.name})",
-                               "it is the model's input but holds constant data")
-    for t in outputs:
-        if t.index not in written:
-            raise _bad_content(path, f"tensor {t.index} ({t.name})",
-                               "it is the model's output, but no operator writes it")
 
 
 class _Read(NamedTuple):

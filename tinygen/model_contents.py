@@ -285,3 +285,32 @@ def _pool_quantization_problem(in_scales: tuple[float, ...], out_scales: tuple[f
                 f"and its output as ({out_scales[0]:.7g}, {out_zp}); a pool keeps its input's "
                 "quantization")
     return None
+
+
+def dataflow_problem(operators: Sequence[tuple[Sequence[int], Sequence[int]]],
+                     names: Sequence[str], constant: Sequence[bool], variables: set[int],
+                     inputs: Sequence[int], outputs: Sequence[int],
+                     ) -> tuple[str, int, str] | None:
+    """Operators (their input and output tensors) run in file order, as in TFLM: every tensor
+    an operator reads is a constant, a variable, the model's input or an earlier operator's
+    output; every tensor is written once, never over a constant; every model output is
+    written. What is wrong, as ('operator' or 'tensor', its index, the problem)."""
+    written = {i: "the model's input" for i in inputs}
+    for index, (reads, writes) in enumerate(operators):
+        for i in reads:
+            if i >= 0 and i not in written and i not in variables and not constant[i]:
+                return ("operator", index, f"it reads tensor {i} ({names[i]}), which neither "
+                        "the model's input nor an earlier operator writes")
+        for i in writes:
+            if constant[i]:
+                return ("tensor", i, f"it is operator {index}'s output but holds constant data")
+            if i in written:
+                return ("tensor", i, f"both {written[i]} and operator {index} write it")
+            written[i] = f"operator {index}"
+    for i in inputs:
+        if constant[i]:
+            return ("tensor", i, "it is the model's input but holds constant data")
+    for i in outputs:
+        if i not in written:
+            return ("tensor", i, "it is the model's output, but no operator writes it")
+    return None
