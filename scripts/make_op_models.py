@@ -2,7 +2,8 @@
 
 Each model exercises one operator with one set of options (strides, padding, dilation,
 per-channel quantization, fused activations, broadcasting); tests/native compares the native
-runtime with the TFLM interpreter on them without needing TensorFlow.
+runtime with the TFLM interpreter on them without needing TensorFlow. Models of operators only
+TFLM runs go to tests/data/tflm_ops/ (tests/test_tflm_models.py).
 
     /work/tfvenv/bin/python scripts/make_op_models.py [--check] [--only NAME ...]
 """
@@ -74,6 +75,7 @@ class OpModel:
     int8_io: bool = True
     std: float = 1.0  # of the calibration data
     per_tensor_dense: bool = False  # one scale for a FULLY_CONNECTED's weights
+    tflm_only: bool = False  # an operator the native runtime lacks: tests/data/tflm_ops
 
 
 MODELS: tuple[OpModel, ...] = (
@@ -147,6 +149,14 @@ MODELS: tuple[OpModel, ...] = (
             lambda x, c: tf.reduce_mean(conv(x, c, (1, 1), 5), axis=[1, 2], keepdims=True)),
     OpModel("mean_last_axis", (1, 4, 6, 8),
             lambda x, c: tf.reduce_mean(x, axis=[3])),
+    OpModel("gather", (1, 5, 6), lambda x, c: tf.gather(x, [3, 0, 2, 2], axis=1),
+            tflm_only=True),
+    OpModel("arg_max", (2, 12),
+            lambda x, c: tf.math.argmax(dense(x, c, 10), axis=-1, output_type=tf.int32),
+            tflm_only=True),
+    OpModel("arg_max_cast", (1, 4, 9),
+            lambda x, c: tf.cast(tf.math.argmax(x, axis=-1, output_type=tf.int32), tf.int8),
+            tflm_only=True),
     OpModel("reshape_squeeze", (1, 4, 4, 2),
             lambda x, c: dense(tf.reshape(tf.squeeze(tf.reduce_mean(
                 x, axis=[1], keepdims=True), axis=1), [1, 8]), c, 5)),
@@ -197,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and model.name not in args.only:
             continue
         data = convert(model, model_seed(model.name))
-        differ += write_or_check(args.out / OUT / f"{model.name}.tflite", data, args.check)
+        folder = OUT.with_name("tflm_ops") if model.tflm_only else OUT
+        differ += write_or_check(args.out / folder / f"{model.name}.tflite", data, args.check)
     return 1 if differ else 0
 
 

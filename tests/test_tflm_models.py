@@ -99,12 +99,12 @@ def test_hybrid_model_refused_before_compiling(tmp_path: Path) -> None:
 
 
 def _one_model_per_operator() -> list[Path]:
-    """Few of the per-operator int8 models (tests/data/native/op_*.tflite) that together hold
-    every operator they exercise: greedily the one adding the most operators not yet held
-    (then the smallest). The common operators (CONV_2D, POOL, ...) run in the other TFLM tests.
-    """
-    ops = {path: set(load_model(path).op_counts)
-           for path in sorted((DATA / "native").glob("op_*.tflite"))}
+    """Few of the per-operator int8 models (tests/data/native/op_*.tflite, and those of the
+    operators only TFLM runs, tests/data/tflm_ops) that together hold every operator they
+    exercise: greedily the one adding the most operators not yet held (then the smallest).
+    The common operators (CONV_2D, POOL, ...) run in the other TFLM tests."""
+    paths = [*(DATA / "native").glob("op_*.tflite"), *(DATA / "tflm_ops").glob("*.tflite")]
+    ops = {path: set(load_model(path).op_counts) for path in sorted(paths)}
     covered: set[str] = set()
     chosen = []
     while True:
