@@ -27,6 +27,7 @@ from tinygen.native.calls import (
 from tinygen.native.graph import Graph, Op, Tensor
 from tinygen.native.layout import interleave_rows, padded_depth
 from tinygen.native.lowering_data import lower_data_op
+from tinygen.native.lowering_lstm import lstm
 from tinygen.native.lowering_matmul import batch_matmul
 from tinygen.native.lowering_move import MOVE_LOWERINGS
 from tinygen.native.lowering_svdf import svdf
@@ -443,6 +444,7 @@ _LOWERINGS: dict[str, Callable[[Graph, Op], Call]] = {
     "TRANSPOSE_CONV": _transpose_conv,
     "BATCH_MATMUL": batch_matmul,
     "SVDF": svdf,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool,
     "MAX_POOL_2D": _pool,

@@ -143,6 +143,21 @@ typedef struct {
     const int32_t *bias;           /* [units], zeros when the model has none */
 } tg_svdf_t;
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16 cell state): per gate (forget, input, cell,
+ * output) the multipliers of its input and recurrent fully connected layers into Q3.12. */
+typedef struct {
+    int32_t batches, steps, inputs, units, time_major;
+    int32_t in_zp, hidden_zp, cell_tanh;   /* cell gate: tanh (1) or sigmoid (0) */
+    int32_t x_mult[4], x_shift[4], h_mult[4], h_shift[4];
+    int32_t forget_mult, forget_shift, input_mult, input_shift, output_mult, output_shift;
+    int32_t clip, cell_clip;               /* clip the cell state to +-cell_clip */
+    int32_t tanh_mult, tanh_shift;         /* the cell state into tanh's Q3.12 input */
+    const int8_t *weights_x;               /* [4][units][inputs] */
+    const int8_t *weights_h;               /* [4][units][units] */
+    const int32_t *bias;                   /* [4][units] */
+    const uint16_t *sigmoid;               /* sigmoid(i / 24) in 0.16, 256 values */
+} tg_lstm_t;
+
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 /* TRANSPOSE_CONV: tg_conv_t with the weights as stored ([out_c][k_h][k_w][in_c]), the bias
  * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
@@ -152,6 +167,8 @@ void tg_batch_matmul_s8(const tg_matmul_t *p, const int8_t *lhs, const int8_t *r
                         int8_t *out);
 /* scratch: the int16 state (rounded up to a word), an int32 per filter and per unit. */
 void tg_svdf_s8(const tg_svdf_t *p, const int8_t *in, int8_t *out, int32_t *scratch);
+/* scratch: the int16 cell state, four int16 rows of units, the int8 hidden state. */
+void tg_lstm_s8(const tg_lstm_t *p, const int8_t *in, int8_t *out, int16_t *scratch);
 void tg_fully_connected_s8(const tg_fc_t *p, const int8_t *in, int8_t *out);
 void tg_avg_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
 void tg_max_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
