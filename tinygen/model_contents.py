@@ -112,11 +112,14 @@ OPTIONS: dict[str, str | None] = {
     "LEAKY_RELU": "LeakyReluOptions", "SVDF": "SVDFOptions", "HARD_SWISH": "HardSwishOptions",
     "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
     "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "LOGISTIC": None, "TANH": None, "RELU": None, "RELU6": None,
 }
-# Operators whose parameters TFLM leaves zeroed without options (a stride, beta or rank of 0).
+# Operators whose parameters TFLM leaves zeroed without options (a stride, beta or rank of 0;
+# an LSTM cell activation of none, which its kernel aborts on).
 REQUIRED_OPTIONS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV",
-                              "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D", "SOFTMAX", "SVDF"})
+                              "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D", "SOFTMAX", "SVDF",
+                              "UNIDIRECTIONAL_SEQUENCE_LSTM"})
 # Operator -> (fewest inputs, most inputs, outputs) its kernel takes.
 ARITY: dict[str, tuple[int, int, int]] = {
     "CONV_2D": (2, 3, 1), "DEPTHWISE_CONV_2D": (2, 3, 1), "FULLY_CONNECTED": (2, 3, 1),

@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from tests.native.native_host import CC, compare
 from tinygen.board import load_board
 from tinygen.deps import cached_path, load_manifest
+from tinygen.errors import ModelError
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
 from tinygen.native.calls import UnsupportedOpError
@@ -123,7 +125,7 @@ def _with_per_channel_weights(model: Any) -> None:
 
 @pytest.mark.parametrize(("edit", "fragment"), [
     (_with_peephole, "peephole, projection or layer-norm inputs"),
-    (_with_relu_cell, "cell activation 1"),
+    (_with_relu_cell, "cell activation 1 (TFLM's kernel takes TANH, 4)"),
     (_with_per_channel_weights, "input 2 needs per-tensor quantization"),
 ])
 def test_refused_lstm_variants(tmp_path: Path, edit_model: Any, edit: Any,
@@ -134,6 +136,34 @@ def test_refused_lstm_variants(tmp_path: Path, edit_model: Any, edit: Any,
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in str(caught.value)
     assert fragment in str(caught.value)
     assert "--runtime tflm" in (caught.value.hint or "")
+
+
+def _without_options(model: Any) -> None:
+    op = _lstm_op(model)
+    op.builtinOptionsType, op.builtinOptions = 0, None
+
+
+def _with_fc_options(model: Any) -> None:
+    ops = model.subgraphs[0].operators
+    fc = next(o for o in ops if o.builtinOptionsType == schema.BuiltinOptions.FullyConnectedOptions)
+    _lstm_op(model).builtinOptionsType = fc.builtinOptionsType
+    _lstm_op(model).builtinOptions = fc.builtinOptions
+
+
+@pytest.mark.parametrize(("edit", "fragment"), [
+    # TFLM would run the cell gate with no activation: its kernel aborts (TFLITE_ASSERT_FALSE).
+    (_without_options, "it has no UnidirectionalSequenceLSTMOptions"),
+    (_with_fc_options, "options are FullyConnectedOptions; UNIDIRECTIONAL_SEQUENCE_LSTM takes "
+                       "UnidirectionalSequenceLSTMOptions"),
+])
+def test_lstm_options_checked_at_load(tmp_path: Path, edit_model: Any, edit: Any,
+                                      fragment: str) -> None:
+    path = edit_model(_model("sequence", "lstm_kws"), tmp_path / "edited.tflite", edit)
+    with pytest.raises(ModelError) as caught:
+        load_model(path)
+    assert "operator 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)" in caught.value.message
+    assert fragment in caught.value.message
+    assert caught.value.hint
 
 
 # --- Whole models, host ----------------------------------------------------------------------

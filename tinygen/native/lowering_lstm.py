@@ -22,7 +22,7 @@ GATE_RECURRENT_WEIGHTS = (6, 5, 7, 8)
 GATE_BIAS = (13, 12, 14, 15)
 HIDDEN_STATE, CELL_STATE = 18, 19
 ABSENT = (9, 10, 11, 16, 17, 20, 21, 22, 23)  # peephole, projection, layer norm
-ACT_TANH, ACT_SIGMOID = 4, 6
+ACT_TANH = 4  # the schema's ActivationFunctionType has no sigmoid for the cell gate
 
 # The fixed scales of PrepareGateParametersInteger: gate FC outputs in Q3.12, activations
 # in Q0.15 (both float32 constants in TFLM).
@@ -121,8 +121,10 @@ def lstm(graph: Graph, op: Op) -> Call:
     ck.require(cell.elements == batches * units, "cell state size")
     ck.require(tuple(y.shape) == (*x.shape[:2], units), "output shape")
     activation = int(op.options.get("fusedActivationFunction", 0) or 0)
-    ck.require(activation in (ACT_TANH, ACT_SIGMOID),
-               f"cell activation {activation} (TFLM's kernel takes TANH or SIGMOID)")
+    # CalculateLstmGate runs sigmoid or tanh only (anything else is TFLITE_ASSERT_FALSE), and
+    # a flatbuffer can only say TANH of the two.
+    ck.require(activation == ACT_TANH, f"cell activation {activation} (TFLM's kernel takes "
+                                       f"TANH, {ACT_TANH})")
     wx = [_weights(ck, p, units, inputs) for p in GATE_INPUT_WEIGHTS]
     wh = [_weights(ck, p, units, units) for p in GATE_RECURRENT_WEIGHTS]
     biases = []
@@ -153,7 +155,7 @@ def lstm(graph: Graph, op: Op) -> Call:
         ConstArray(SIGMOID_ARRAY, "uint16_t", SIGMOID_TABLE))
     fields = fields_of(
         batches=batches, steps=steps, inputs=inputs, units=units, time_major=time_major,
-        in_zp=x.zero_point, hidden_zp=hidden.zero_point, cell_tanh=activation == ACT_TANH,
+        in_zp=x.zero_point, hidden_zp=hidden.zero_point,
         x_mult=[m for m, _ in x_q], x_shift=[s for _, s in x_q],
         h_mult=[m for m, _ in h_q], h_shift=[s for _, s in h_q],
         forget_mult=forget[0], forget_shift=forget[1], input_mult=input_mul[0],

@@ -147,7 +147,7 @@ typedef struct {
  * output) the multipliers of its input and recurrent fully connected layers into Q3.12. */
 typedef struct {
     int32_t batches, steps, inputs, units, time_major;
-    int32_t in_zp, hidden_zp, cell_tanh;   /* cell gate: tanh (1) or sigmoid (0) */
+    int32_t in_zp, hidden_zp;
     int32_t x_mult[4], x_shift[4], h_mult[4], h_shift[4];
     int32_t forget_mult, forget_shift, input_mult, input_shift, output_mult, output_shift;
     int32_t clip, cell_clip;               /* clip the cell state to +-cell_clip */

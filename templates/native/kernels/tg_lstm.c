@@ -1,7 +1,7 @@
 /* tinygen native runtime: UNIDIRECTIONAL_SEQUENCE_LSTM with int8 activations and weights, int32
  * biases, an int16 cell state and int16 gate internals (TFLM's EvalLstm<int8_t, int8_t, int16_t,
  * int32_t>). Per step and batch: each gate is two fully connected layers (input, recurrent) into
- * Q3.12, a saturating sum, then sigmoid (or the cell gate's tanh) into Q0.15, TFLM's int16
+ * Q3.12, a saturating sum, then sigmoid (tanh for the cell gate) into Q0.15, TFLM's int16
  * table interpolations; the cell state is forget * cell + input * cell gate (saturating, then
  * clipped), the hidden state tanh(cell) * output requantized to int8, copied to the output.
  * The hidden and cell states are variable tensors the benchmark port resets before every
@@ -111,7 +111,7 @@ static void tg_lstm_step(const tg_lstm_t *p, const int8_t *x, int8_t *h, int16_t
     int16_t *fc = buffers + 3 * u;
     tg_lstm_gate(p, TG_FORGET, x, h, forget, fc, 0);
     tg_lstm_gate(p, TG_INPUT, x, h, input, fc, 0);
-    tg_lstm_gate(p, TG_CELL, x, h, cell, fc, p->cell_tanh);
+    tg_lstm_gate(p, TG_CELL, x, h, cell, fc, 1);
     for (int32_t i = 0; i < u; ++i) {
         const int32_t kept = tg_lstm_mul(forget[i], c[i], p->forget_mult, p->forget_shift, 0,
                                          -32768, 32767);
