@@ -11,7 +11,15 @@ import math
 import numpy as np
 
 from tinygen.native import quant
-from tinygen.native.calls import Arg, Call, Checker, ConstArray, fields_of, params_name
+from tinygen.native.calls import (
+    Arg,
+    Call,
+    Checker,
+    ConstArray,
+    fields_of,
+    int32_wrap,
+    params_name,
+)
 from tinygen.native.graph import Graph, Op, Tensor
 
 # Input positions (lstm_shared.h): the input, then per gate (forget, input, cell, output, the
@@ -102,6 +110,14 @@ def _weights(ck: Checker, position: int, rows: int, cols: int) -> Tensor:
     return w
 
 
+def _fast(bias: np.ndarray, w: Tensor, multiplier: tuple[int, int]) -> bool:
+    """Whether a gate's FC may requantize with tg_requant_fast (tg_arith.h): a right shift of
+    1 to 31 bits and every accumulator (folded bias + int8 values times a row) below 2^29."""
+    reach = 128 * np.abs(w.array().astype(np.int64)).sum(axis=1)
+    return bool(-31 <= multiplier[1] <= -1
+                and (np.abs(bias) + reach < quant.FAST_BOUND).all())
+
+
 def lstm(graph: Graph, op: Op) -> Call:
     ck = Checker(graph, op)
     ck.require(len(op.inputs) == 24, "it does not have the 24 inputs TFLM's kernel takes")
@@ -144,25 +160,34 @@ def lstm(graph: Graph, op: Op) -> Call:
                                            / _scale(hidden))
     clip = float(op.options.get("cellClip", 0.0) or 0.0)
     tanh_mult, tanh_shift = tanh_input(checked_log2(cell_scale))
+    # The zero points folded into per-row constants: bias - zp * sum(row) (exact in int32).
+    bias_x = [b.array().reshape(-1).astype(np.int64)
+              - x.zero_point * w.array().astype(np.int64).sum(axis=1)
+              for b, w in zip(biases, wx, strict=True)]
+    bias_h = [-hidden.zero_point * w.array().astype(np.int64).sum(axis=1) for w in wh]
+    x_fast = [_fast(b, w, q) for b, w, q in zip(bias_x, wx, x_q, strict=True)]
+    h_fast = [_fast(b, w, q) for b, w, q in zip(bias_h, wh, h_q, strict=True)]
     name = params_name(op)
     consts = (
         ConstArray(f"{name}_wx", "int8_t",
                    tuple(v for w in wx for v in w.array().reshape(-1).tolist())),
         ConstArray(f"{name}_wh", "int8_t",
                    tuple(v for w in wh for v in w.array().reshape(-1).tolist())),
-        ConstArray(f"{name}_bias", "int32_t",
-                   tuple(int(v) for b in biases for v in b.array().reshape(-1))),
+        ConstArray(f"{name}_bias_x", "int32_t", int32_wrap(np.concatenate(bias_x))),
+        ConstArray(f"{name}_bias_h", "int32_t", int32_wrap(np.concatenate(bias_h))),
         ConstArray(SIGMOID_ARRAY, "uint16_t", SIGMOID_TABLE))
     fields = fields_of(
         batches=batches, steps=steps, inputs=inputs, units=units, time_major=time_major,
-        in_zp=x.zero_point, hidden_zp=hidden.zero_point,
+        hidden_zp=hidden.zero_point,
         x_mult=[m for m, _ in x_q], x_shift=[s for _, s in x_q],
         h_mult=[m for m, _ in h_q], h_shift=[s for _, s in h_q],
+        x_fast=[int(f) for f in x_fast], h_fast=[int(f) for f in h_fast],
         forget_mult=forget[0], forget_shift=forget[1], input_mult=input_mul[0],
         input_shift=input_mul[1], output_mult=output_mul[0], output_shift=output_mul[1],
         clip=clip > 0.0, cell_clip=quantized_cell_clip(clip, cell_scale) if clip > 0 else 0,
         tanh_mult=tanh_mult, tanh_shift=tanh_shift,
-        weights_x=f"{name}_wx", weights_h=f"{name}_wh", bias=f"{name}_bias",
+        weights_x=f"{name}_wx", weights_h=f"{name}_wh", bias_x=f"{name}_bias_x",
+        bias_h=f"{name}_bias_h",
         sigmoid=SIGMOID_ARRAY)
     state = batches * units
     scratch = 2 * (state + 4 * units) + state

@@ -147,14 +147,16 @@ typedef struct {
  * output) the multipliers of its input and recurrent fully connected layers into Q3.12. */
 typedef struct {
     int32_t batches, steps, inputs, units, time_major;
-    int32_t in_zp, hidden_zp;
+    int32_t hidden_zp;
     int32_t x_mult[4], x_shift[4], h_mult[4], h_shift[4];
+    int32_t x_fast[4], h_fast[4];         /* tg_requant_fast applies (checked when generated) */
     int32_t forget_mult, forget_shift, input_mult, input_shift, output_mult, output_shift;
     int32_t clip, cell_clip;               /* clip the cell state to +-cell_clip */
     int32_t tanh_mult, tanh_shift;         /* the cell state into tanh's Q3.12 input */
     const int8_t *weights_x;               /* [4][units][inputs] */
     const int8_t *weights_h;               /* [4][units][units] */
-    const int32_t *bias;                   /* [4][units] */
+    const int32_t *bias_x;                 /* [4][units]: bias - input zp * row sum */
+    const int32_t *bias_h;                 /* [4][units]: -hidden zp * row sum */
     const uint16_t *sigmoid;               /* sigmoid(i / 24) in 0.16, 256 values */
 } tg_lstm_t;
 

@@ -7,6 +7,7 @@
  * The hidden and cell states are variable tensors the benchmark port resets before every
  * inference (as the TFLM port calls Reset()), so they live in the op's scratch buffer. */
 #include "tg_arith.h"
+#include "tg_dot.h"
 #include "tg_kernels.h"
 
 enum { TG_FORGET, TG_INPUT, TG_CELL, TG_OUTPUT };
@@ -60,20 +61,26 @@ static void tg_lstm_tanh(const uint16_t *table, int32_t mult, int32_t shift, con
     }
 }
 
-/* reference_integer_ops::FullyConnected, int8 x int8 into int16 (output zero point 0). */
-static void tg_lstm_fc(const int8_t *in, int32_t depth, int32_t in_zp, const int8_t *w,
-                       const int32_t *bias, int32_t units, int32_t mult, int32_t shift,
-                       int16_t *out)
+/* reference_integer_ops::FullyConnected, int8 x int8 into int16 (output zero point 0). The
+ * input zero point is folded into the bias at generation time (bias - zp * sum(w): integer
+ * sums are exact, so this is TFLM's sum), leaving a plain dot product per row. */
+static void tg_lstm_fc(const int8_t *in, int32_t depth, const int8_t *w, const int32_t *bias,
+                       int32_t units, int32_t mult, int32_t shift, int32_t fast, int16_t *out)
 {
     for (int32_t u = 0; u < units; ++u, w += depth) {
-        int32_t acc = 0;
-        for (int32_t d = 0; d < depth; ++d) {
-            acc += w[d] * (in[d] - in_zp);
+        int32_t acc = bias[u];
+        int32_t d = 0;
+#if TG_DSP
+        for (; d + 4 <= depth; d += 4) {
+            const uint32_t v = tg_load4(w + d);
+            acc = tg_mac4(tg_even16(v), tg_odd16(v), tg_load4(in + d), acc);
         }
-        if (bias != NULL) {
-            acc += bias[u];
+#endif
+        for (; d < depth; ++d) {
+            acc += w[d] * in[d];
         }
-        out[u] = tg_sat16(tg_requant(acc, mult, shift));
+        out[u] = tg_sat16(fast ? tg_requant_fast(acc, mult, -shift)
+                               : tg_requant(acc, mult, shift));
     }
 }
 
@@ -82,10 +89,10 @@ static void tg_lstm_gate(const tg_lstm_t *p, int32_t gate, const int8_t *x, cons
                          int16_t *out, int16_t *fc, int32_t tanh)
 {
     const int32_t u = p->units;
-    tg_lstm_fc(x, p->inputs, p->in_zp, p->weights_x + gate * u * p->inputs, p->bias + gate * u,
-               u, p->x_mult[gate], p->x_shift[gate], out);
-    tg_lstm_fc(h, u, p->hidden_zp, p->weights_h + gate * u * u, NULL, u, p->h_mult[gate],
-               p->h_shift[gate], fc);
+    tg_lstm_fc(x, p->inputs, p->weights_x + gate * u * p->inputs, p->bias_x + gate * u, u,
+               p->x_mult[gate], p->x_shift[gate], p->x_fast[gate], out);
+    tg_lstm_fc(h, u, p->weights_h + gate * u * u, p->bias_h + gate * u, u, p->h_mult[gate],
+               p->h_shift[gate], p->h_fast[gate], fc);
     for (int32_t i = 0; i < u; ++i) {
         out[i] = tg_sat16(out[i] + fc[i]);
     }
