@@ -227,6 +227,30 @@ def test_lstm_limits_bit_exact_on_the_host(folder: str, name: str, case: str, tm
     assert len(set(host)) > 1
 
 
+def _time_major(model: Any) -> None:
+    """lstm_batch2 read time-major: its [2, 10, 4] input is 2 steps of 10 sequences (the
+    states widened to 10 rows; the layers after it see the same shapes)."""
+    op = _lstm_op(model)
+    op.builtinOptions.timeMajor = True
+    tensors = model.subgraphs[0].tensors
+    units = int(tensors[op.inputs[18]].shape[-1])
+    for position in (18, 19):
+        tensors[op.inputs[position]].shape = [10, units]
+
+
+@pytest.mark.skipif(CC is None, reason="no host C compiler")
+def test_time_major_lstm_bit_exact_on_the_host(tmp_path: Path, edit_model: Any) -> None:
+    path = edit_model(_model("lstm", "lstm_batch2"), tmp_path / "time_major.tflite", _time_major)
+    lstm_op = next(op for op in read_graph(path).ops if op.kind.startswith("UNIDIRECTIONAL"))
+    assert lstm_op.options["timeMajor"]
+    shape = (2, 10, 4)
+    rng = np.random.default_rng(11)
+    inputs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(8)]
+    native, host = compare(path, tmp_path / "host", inputs=inputs + _extreme_inputs(shape))
+    assert native == host
+    assert len(set(host)) > 1
+
+
 # --- Whole models, QEMU ----------------------------------------------------------------------
 
 @pytest.mark.qemu
