@@ -53,7 +53,7 @@ def _tf_keras() -> Any:
     try:
         import tf_keras
     except ImportError:  # pragma: no cover - depends on the environment
-        sys.exit("error: the LSTM models need tf_keras (pip install tf-keras): Keras 3 LSTMs "
+        sys.exit("error: the LSTM models need tf_keras (pip install -e '.[models]'): Keras 3 LSTMs "
                  "do not convert to UNIDIRECTIONAL_SEQUENCE_LSTM")
     return tf_keras
 
