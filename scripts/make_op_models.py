@@ -5,7 +5,7 @@ per-channel quantization, fused activations, broadcasting); tests/native compare
 runtime with the TFLM interpreter on them without needing TensorFlow. Models of operators only
 TFLM runs go to tests/data/tflm_ops/ (tests/test_tflm_models.py).
 
-    /work/tfvenv/bin/python scripts/make_op_models.py [--check] [--only NAME ...]
+    python3 scripts/make_op_models.py [--check] [--only NAME ...]
 """
 
 from __future__ import annotations
