@@ -48,7 +48,7 @@ def _assert_bit_exact(result: BuildResult, model: Path) -> None:
     assert checks[0].device == checks[3].device
 
 
-@pytest.mark.parametrize("name", ["svdf_kws", "lstm_kws", "lstm_stacked"])
+@pytest.mark.parametrize("name", ["svdf_kws", "lstm_kws", "lstm_stacked", "gru_kws"])
 def test_sequence_models_bit_exact(name: str, tmp_path: Path) -> None:
     model = DATA / "sequence" / f"{name}.tflite"
     assert load_model(model).quantization == "int8"
@@ -88,6 +88,18 @@ def test_quantization_classes_bit_exact(name: str, verdict: str, tmp_path: Path)
     assert load_model(model).quantization == verdict
     result = _build(model, tmp_path / "fw")
     assert result.benchmark == "generic"
+    _assert_bit_exact(result, model)
+
+
+# Float32 I/O around int8 compute (QUANTIZE first, DEQUANTIZE last) and Keras exports with
+# Flatten/Reshape on a dynamic batch (SHAPE, STRIDED_SLICE, PACK computing a shape), made by
+# scripts/make_native_models.py: TFLM runs them as they are.
+@pytest.mark.parametrize("name", ["float_io_dense_tanh", "float_io_batch3", "float_io_conv",
+                                  "float_io_wide", "keras_flatten_dynamic_batch",
+                                  "keras_reshape_dynamic_batch"])
+def test_exported_keras_shapes_bit_exact(name: str, tmp_path: Path) -> None:
+    model = DATA / "native" / f"{name}.tflite"
+    result = _build(model, tmp_path / "fw")
     _assert_bit_exact(result, model)
 
 

@@ -118,6 +118,13 @@ def test_svdf_model_bit_exact(tmp_path: Path) -> None:
     _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
 
 
+def test_unrolled_keras_gru_bit_exact(tmp_path: Path) -> None:
+    """A Keras GRU layer, unrolled (scripts/make_gru_model.py): UNPACK, SPLIT, STRIDED_SLICE,
+    FULLY_CONNECTED, LOGISTIC, TANH, SUB, MUL and ADD per step."""
+    model = REPO / "tests" / "data" / "sequence" / "gru_kws.tflite"
+    _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
+
+
 def test_portable_kernels_on_a_dsp_core(tmp_path: Path) -> None:
     """--kernels native-portable: the plain C loops on a core that has the DSP extension."""
     model = MODELS / "kws_tiny.tflite"

@@ -55,3 +55,13 @@ def test_svdf_model_bit_exact(tmp_path: Path) -> None:
     native, host = compare(path, tmp_path, count=6, seed=5)
     assert native == host
     assert len(set(host)) > 1
+
+
+def test_unrolled_gru_model_bit_exact(tmp_path: Path) -> None:
+    """A Keras GRU layer, unrolled as exported (scripts/make_gru_model.py)."""
+    path = SEQUENCE / "gru_kws.tflite"
+    kinds = [op.kind for op in read_graph(path).ops]
+    assert {"UNPACK", "SPLIT", "STRIDED_SLICE", "LOGISTIC", "TANH"} <= set(kinds)
+    native, host = compare(path, tmp_path, count=6, seed=7)
+    assert native == host
+    assert len(set(host)) > 1
