@@ -30,7 +30,7 @@ def test_human_report(capsys: Capture) -> None:
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == f"model         {path}"
-    assert "quantization  int8 (int8 I/O and int8 compute)" in out
+    assert "quantization  int8 (full integer: int8 weights and activations)" in out
     assert "benchmark     kws01" in out
     assert "schema        version 3, 1 subgraph" in out
     # operator table: name, count, version, MACs

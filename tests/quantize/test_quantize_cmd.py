@@ -58,7 +58,7 @@ def test_classifier_agrees_and_runs_on_host(capsys: Capture, classifier_keras: P
     assert "held back        20 samples, not used for calibration" in text
     assert "int8 input and output" in text
     # The report ends with inspect's summary of the written model.
-    assert f"model         {out}" in text and "quantization  int8 (int8 I/O" in text
+    assert f"model         {out}" in text and "quantization  int8 (full integer" in text
     assert text.rstrip().endswith("unsupported   none")
     assert "loading TensorFlow" in err and "Saved artifact" not in err  # TF's log held back
 
