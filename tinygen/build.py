@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -10,14 +9,15 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.deps import Checkout
 from tinygen.errors import BuildError, OverBudgetError, ToolMissingError
 from tinygen.library import LibrarySpec, library_complete, library_dir
+from tinygen.outdir import file_lock
 from tinygen.process import child
 from tinygen.resources import sconstruct_path
 
@@ -91,21 +91,10 @@ def run_scons(folder: Path, *, total: int | None, label: str,
     return [ln for ln in lines if "warning:" in ln]
 
 
-@contextmanager
-def _locked(folder: Path, progress: Progress | None) -> Iterator[None]:
+def _locked(folder: Path, progress: Progress | None) -> AbstractContextManager[None]:
     """One builder per library folder: a second tinygen waits, then finds the library built."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with (folder.parent / f"{folder.name}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if progress:
-                progress(f"waiting for another tinygen that is compiling {folder.name}")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return file_lock(folder.parent / f"{folder.name}.lock",
+                     f"waiting for another tinygen that is compiling {folder.name}", progress)
 
 
 def ensure_library(spec: LibrarySpec, checkouts: dict[str, Checkout],

@@ -338,18 +338,33 @@ def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> P
     with outdir.locked(opts.out_dir, cache_root(), progress):
         work = _start_work(opts)
         try:
-            require_toolchain()
-            native = _prepare_native(opts)
-            prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
-            mem = _memory(opts, prep, native, work, progress)
-            _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep,
-                           native)
+            _generate(opts, work, progress)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)  # tinygen's own work folder (manifest)
             raise
         outdir.record(work)
         outdir.replace(work, opts.out_dir)
     return opts.out_dir
+
+
+@dataclass(frozen=True)
+class _Generated:
+    """A firmware project written into the work folder, and what went into it."""
+
+    native: NativeSpec | None
+    prep: _Prepared | None
+    mem: _Memory
+
+
+def _generate(opts: BuildOptions, work: Path, progress: Progress | None) -> _Generated:
+    """The stage ``generate`` and ``build`` share: prepare the runtime, measure the memory
+    (probe), write the project's sources into ``work``."""
+    require_toolchain()
+    native = _prepare_native(opts)
+    prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
+    mem = _memory(opts, prep, native, work, progress)
+    _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep, native)
+    return _Generated(native, prep, mem)
 
 
 def _siblings(out_dir: Path) -> tuple[Path, Path]:
@@ -401,12 +416,8 @@ def _build_locked(opts: BuildOptions, progress: Progress | None) -> BuildResult:
     work = _start_work(opts)
     _, failed = _siblings(opts.out_dir)
     try:
-        require_toolchain()
-        native = _prepare_native(opts)
-        prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
-        mem = _memory(opts, prep, native, work, progress)
-        _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep,
-                       native)
+        generated = _generate(opts, work, progress)
+        native, prep, mem = generated.native, generated.prep, generated.mem
         if progress:
             progress(f"building firmware for {opts.board.name}")
         try:

@@ -123,20 +123,27 @@ def _lock_path(folder: Path, cache: Path) -> Path:
 
 
 @contextlib.contextmanager
-def locked(folder: Path, cache: Path,
-           progress: Callable[[str], None] | None = None) -> Iterator[None]:
-    """One tinygen at a time writes ``folder`` (and its .partial/.failed siblings): a second
-    one waits, saying so. The lock file lives in tinygen's cache, not beside the folder."""
-    path = _lock_path(folder, cache)
+def file_lock(path: Path, waiting: str,
+              progress: Callable[[str], None] | None = None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (made if missing) for the block; when another process
+    holds it, say ``waiting`` and wait for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if progress:
-                progress(f"another tinygen is writing {folder}; waiting for it to finish")
+                progress(waiting)
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def locked(folder: Path, cache: Path, progress: Callable[[str], None] | None = None
+           ) -> contextlib.AbstractContextManager[None]:
+    """One tinygen at a time writes ``folder`` (and its .partial/.failed siblings): a second
+    one waits, saying so. The lock file lives in tinygen's cache, not beside the folder."""
+    return file_lock(_lock_path(folder, cache),
+                     f"another tinygen is writing {folder}; waiting for it to finish", progress)
