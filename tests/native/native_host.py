@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.native.codegen import NativeModel, model_files, prepare_native
+from tinygen.native.graph import read_graph
 
 DRIVER = Path(__file__).with_name("host_main.c")
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -85,3 +86,24 @@ def compare(model_path: Path, folder: Path, inputs: Sequence[np.ndarray] | None 
     inputs = list(inputs) if inputs is not None else random_inputs(model, count, seed)
     out_bytes = model.graph.tensor(model.graph.outputs[0]).nbytes
     return run_host(exe, inputs, out_bytes), run_interpreter(model_path, inputs)
+
+
+def op_kinds(path: Path) -> set[str]:
+    """The operators of a model, and each fused activation as ``KIND/activation``."""
+    kinds = set()
+    for op in read_graph(path).ops:
+        kinds.add(op.kind)
+        act = op.options.get("fusedActivationFunction")
+        if act is not None:
+            kinds.add(f"{op.kind}/{act}")
+    return kinds
+
+
+def assert_op_model_bit_exact(path: Path, kinds: tuple[str, ...], folder: Path) -> None:
+    """A per-operator model holds its operators, and the native code's outputs for six random
+    inputs are the TFLM interpreter's, byte for byte, and not all the same."""
+    assert set(kinds) <= op_kinds(path), "the model does not exercise its operator"
+    native, host = compare(path, folder, count=6, seed=len(path.stem))
+    differing = [i for i, (a, b) in enumerate(zip(native, host, strict=True)) if a != b]
+    assert differing == [], f"inputs {differing} differ from the TFLM interpreter"
+    assert len(set(host)) > 1, "every input gives the same output: the test would prove nothing"

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.native.native_host import CC, compare
+from tests.native.native_host import CC, assert_op_model_bit_exact, compare
 from tinygen.native import quant
-from tinygen.native.graph import read_graph
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "native"
 pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
@@ -38,23 +37,11 @@ ELEMENTWISE_MODELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _kinds(path: Path) -> set[str]:
-    kinds = set()
-    for op in read_graph(path).ops:
-        kinds.add(op.kind)
-        act = op.options.get("fusedActivationFunction")
-        if act is not None:
-            kinds.add(f"{op.kind}/{act}")
-    return kinds
-
 
 @pytest.mark.parametrize("name", list(ELEMENTWISE_MODELS))
 def test_elementwise_model_bit_exact(name: str, tmp_path: Path) -> None:
     path = DATA / f"{name}.tflite"
-    assert set(ELEMENTWISE_MODELS[name]) <= _kinds(path), "the model lacks its operator"
-    native, host = compare(path, tmp_path, count=6, seed=len(name))
-    assert native == host
-    assert len(set(host)) > 1
+    assert_op_model_bit_exact(path, ELEMENTWISE_MODELS[name], tmp_path)
 
 
 @pytest.mark.parametrize(("name", "width"), [("op_leaky_relu_input", 64),
