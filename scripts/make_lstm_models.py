@@ -10,13 +10,12 @@ crashes the converter of TensorFlow 2.21 with a segmentation fault: TANH is the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import flatbuffers
 from make_sequence_models import KerasModel, _tf_keras, convert_keras, model_seed
-from model_files import write_or_check
+from model_files import maker_arguments, write_or_check
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,11 +51,7 @@ def drop_orphan_buffers(data: bytes) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if a file differs from what would be made")
-    parser.add_argument("--only", nargs="+", help="make only these models")
-    parser.add_argument("--out", type=Path, default=ROOT, help="root to write under")
+    parser = maker_arguments(__doc__ or "", ROOT)
     args = parser.parse_args(argv)
     differ = 0
     for spec in MODELS:

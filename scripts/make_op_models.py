@@ -10,7 +10,6 @@ TFLM runs go to tests/data/tflm_ops/ (tests/test_tflm_models.py).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import import_tensorflow, write_or_check
+from model_files import Consts, import_tensorflow, maker_arguments, write_or_check
 
 tf = import_tensorflow()
 
@@ -28,19 +27,6 @@ OUT = Path("tests/data/ops")
 SEED = 20240607
 CALIBRATION_SAMPLES = 32
 
-
-class Consts:
-    """Seeded constants (weights, biases), drawn once while the function is traced."""
-
-    def __init__(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
-
-    def kernel(self, shape: tuple[int, ...], fan_in: int) -> Any:
-        w = self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-        return tf.constant(w.astype(np.float32))
-
-    def bias(self, n: int) -> Any:
-        return tf.constant((self.rng.standard_normal(n) * 0.1).astype(np.float32))
 
 
 Body = Callable[[Any, Consts], Any]
@@ -209,11 +195,7 @@ def convert(model: OpModel, seed: int) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if a file differs from what would be made")
-    parser.add_argument("--only", nargs="+", help="make only these models")
-    parser.add_argument("--out", type=Path, default=ROOT, help="root to write under")
+    parser = maker_arguments(__doc__ or "", ROOT)
     args = parser.parse_args(argv)
     tf.keras.utils.set_random_seed(SEED)
     differ = 0

@@ -14,7 +14,6 @@ Each is converted the way users convert (TFLiteConverter from a concrete functio
 
 from __future__ import annotations
 
-import argparse
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import import_tensorflow, write_or_check
+from model_files import Consts, import_tensorflow, maker_arguments, write_or_check
 
 tf = import_tensorflow()
 
@@ -37,19 +36,6 @@ _LAYERNORM_OPS = ["MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD"]
 def model_seed(name: str) -> int:
     return SEED + zlib.crc32(name.encode()) % 1_000_000
 
-
-class Consts:
-    """Seeded constants (weights, biases), drawn once while the function is traced."""
-
-    def __init__(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
-
-    def kernel(self, shape: tuple[int, ...], fan_in: int) -> Any:
-        w = self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-        return tf.constant(w.astype(np.float32))
-
-    def bias(self, n: int) -> Any:
-        return tf.constant((self.rng.standard_normal(n) * 0.1).astype(np.float32))
 
 
 def dense(x: Any, c: Consts, units: int) -> Any:
@@ -131,11 +117,7 @@ def convert(model: QuantModel, seed: int) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if a file differs from what would be made")
-    parser.add_argument("--only", nargs="+", help="make only these models")
-    parser.add_argument("--out", type=Path, default=ROOT, help="root to write under")
+    parser = maker_arguments(__doc__ or "", ROOT)
     args = parser.parse_args(argv)
     tf.keras.utils.set_random_seed(SEED)
     differ = 0

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from typing import Any
 
 import flatbuffers
 import numpy as np
-from model_files import import_tensorflow, write_or_check
+from model_files import import_tensorflow, maker_arguments, write_or_check
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 tf = import_tensorflow()
@@ -303,11 +302,7 @@ def convert_svdf(spec: SvdfModel, seed: int) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if a file differs from what would be made")
-    parser.add_argument("--only", nargs="+", help="make only these models")
-    parser.add_argument("--out", type=Path, default=ROOT, help="root to write under")
+    parser = maker_arguments(__doc__ or "", ROOT)
     args = parser.parse_args(argv)
     makers: list[tuple[str, Callable[[int], bytes]]] = [
         *((m.name, lambda seed, m=m: convert_keras(m, seed)) for m in KERAS_MODELS),

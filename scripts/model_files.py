@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def write_or_check(target: Path, data: bytes, check: bool) -> bool:
@@ -34,3 +37,31 @@ def import_tensorflow() -> Any:
         sys.exit("error: TensorFlow is needed: pip install 'tinygen[quantize]' (or "
                  "tensorflow-cpu)")
     return tf
+
+
+class Consts:
+    """Seeded constants (weights, biases) for a model traced with TensorFlow, drawn in order."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def kernel(self, shape: tuple[int, ...], fan_in: int) -> Any:
+        w = self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+        return import_tensorflow().constant(w.astype(np.float32))
+
+    def bias(self, n: int) -> Any:
+        b = self.rng.standard_normal(n) * 0.1
+        return import_tensorflow().constant(b.astype(np.float32))
+
+    def uniform(self, shape: tuple[int, ...], low: float, high: float) -> Any:
+        return import_tensorflow().constant(self.rng.uniform(low, high, shape).astype(np.float32))
+
+
+def maker_arguments(doc: str, root: Path) -> argparse.ArgumentParser:
+    """The command line every model maker takes: --check, --only NAME..., --out ROOT."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if a file differs from what would be made")
+    parser.add_argument("--only", nargs="+", help="make only these models")
+    parser.add_argument("--out", type=Path, default=root, help="root to write under")
+    return parser
