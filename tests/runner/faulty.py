@@ -15,7 +15,7 @@ from tinygen.resources import sconstruct_path
 PORT = Path(__file__).with_name("faulty_th_model.c")
 # The values of TEST_FAULT in faulty_th_model.c.
 FAULTS = {"boot_write": 1, "infer_write": 2, "null_call": 3, "recursion": 4, "huge_frame": 5,
-          "lockup": 6, "boot_error": 7}
+          "lockup": 6, "boot_error": 7, "time_check": 8}
 
 
 def build_faulty(folder: Path, board: str, fault: str) -> Path:

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "board.h"
 #include "ee_benchmark.h"
 #include "th_api.h"
 
@@ -14,6 +15,7 @@
 #define HUGE_FRAME 5     /* one function with a local array larger than the stack */
 #define LOCKUP 6         /* the bad store with FAULTMASK set: no handler may run, the core locks up */
 #define BOOT_ERROR 7     /* no fault: the error line a TFLM port prints when its arena is too small */
+#define TIME_CHECK 8     /* no fault: board_time_us() read back to back for 2 s never goes back */
 
 #ifndef TEST_FAULT
 #error "define TEST_FAULT"
@@ -68,6 +70,18 @@ void th_final_initialize(void)
     fault_now();
 #elif TEST_FAULT == BOOT_ERROR
     th_printf("e-[AllocateTensors failed with a 1024-byte arena]\r\n");
+#elif TEST_FAULT == TIME_CHECK
+    uint32_t start = board_time_us();
+    uint32_t last = start;
+    while (last - start < 2000000u) {
+        uint32_t now = board_time_us();
+        if (now - last > 0x80000000u) {
+            th_printf("e-[time went back from %lu to %lu us]\r\n", (unsigned long)last,
+                      (unsigned long)now);
+            return;
+        }
+        last = now;
+    }
 #endif
 }
 
