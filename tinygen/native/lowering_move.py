@@ -164,8 +164,12 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool,
     return tuple(found)
 
 
-def _resize_nearest(graph: Graph, op: Op, ck: Checker) -> Call:
-    x = ck.tensor(0, ("int8", "int16"), rank=4)
+def _resize(op: Op, ck: Checker, dtypes: tuple[str, ...],
+            indices: Callable[[int, int, bool, bool], tuple[int, ...]],
+            function: str, ctype: str) -> Call:
+    """RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR: the output size from the constant input,
+    the source rows and columns (and weights) per output index computed here."""
+    x = ck.tensor(0, dtypes, rank=4)
     y = ck.tensor(-1, (x.dtype,), rank=4)
     size = _ints(ck.tensor(1, ("int32",), constant=True))
     ck.require(len(size) == 2, "size must hold 2 values")
@@ -175,13 +179,17 @@ def _resize_nearest(graph: Graph, op: Op, ck: Checker) -> Call:
     align = bool(op.options.get("alignCorners", False))
     half = bool(op.options.get("halfPixelCenters", False))
     name = params_name(op)
-    consts = (ConstArray(f"{name}_ys", "int32_t", nearest_indices(in_h, size[0], align, half)),
-              ConstArray(f"{name}_xs", "int32_t", nearest_indices(in_w, size[1], align, half)))
+    consts = (ConstArray(f"{name}_ys", "int32_t", indices(in_h, size[0], align, half)),
+              ConstArray(f"{name}_xs", "int32_t", indices(in_w, size[1], align, half)))
     fields = fields_of(batches=batches, in_h=in_h, in_w=in_w, depth=depth, out_h=size[0],
                        out_w=size[1], itemsize=x.itemsize, ys=f"{name}_ys", xs=f"{name}_xs")
-    return Call(op.index, op.kind, "tg_resize_nearest", "tg_resize_t", fields,
-                (Arg("tensor", "void", (x.index,), const=True),
-                 Arg("tensor", "void", (y.index,))), consts, source="tg_move.c")
+    return Call(op.index, op.kind, function, "tg_resize_t", fields,
+                (Arg("tensor", ctype, (x.index,), const=True),
+                 Arg("tensor", ctype, (y.index,))), consts, source="tg_move.c")
+
+
+def _resize_nearest(graph: Graph, op: Op, ck: Checker) -> Call:
+    return _resize(op, ck, ("int8", "int16"), nearest_indices, "tg_resize_nearest", "void")
 
 
 def _c_div(a: int, b: int) -> int:
@@ -206,24 +214,10 @@ def bilinear_indices(in_size: int, out_size: int, align_corners: bool,
 
 
 def _resize_bilinear(graph: Graph, op: Op, ck: Checker) -> Call:
-    x = ck.tensor(0, ("int8",), rank=4)
-    y = ck.tensor(-1, ("int8",), rank=4)
-    size = _ints(ck.tensor(1, ("int32",), constant=True))
-    ck.require(len(size) == 2, "size must hold 2 values")
-    batches, in_h, in_w, depth = x.shape
-    ck.require(tuple(y.shape) == (batches, size[0], size[1], depth),
-               "output shape differs from the size")
     align = bool(op.options.get("alignCorners", False))
     half = bool(op.options.get("halfPixelCenters", False))
     ck.require(not (align and half), "If half_pixel_centers is True, align_corners must be False.")
-    name = params_name(op)
-    consts = (ConstArray(f"{name}_ys", "int32_t", bilinear_indices(in_h, size[0], align, half)),
-              ConstArray(f"{name}_xs", "int32_t", bilinear_indices(in_w, size[1], align, half)))
-    fields = fields_of(batches=batches, in_h=in_h, in_w=in_w, depth=depth, out_h=size[0],
-                       out_w=size[1], itemsize=1, ys=f"{name}_ys", xs=f"{name}_xs")
-    return Call(op.index, op.kind, "tg_resize_bilinear_s8", "tg_resize_t", fields,
-                (Arg("tensor", "int8_t", (x.index,), const=True),
-                 Arg("tensor", "int8_t", (y.index,))), consts, source="tg_move.c")
+    return _resize(op, ck, ("int8",), bilinear_indices, "tg_resize_bilinear_s8", "int8_t")
 
 
 MOVE_LOWERINGS: dict[str, Callable[[Graph, Op, Checker], Call]] = {
