@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from model_files import import_tensorflow, write_or_check
+from model_files import import_tensorflow, quantize_int8, write_or_check
 
 tf = import_tensorflow()
 
@@ -38,19 +37,8 @@ def convert() -> bytes:
         keras.layers.Dense(CLASSES, activation="softmax",
                            kernel_initializer=keras.initializers.GlorotUniform(seed=SEED + 3)),
     ])
-    rng = np.random.default_rng(SEED + 4)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for _ in range(32):
-            yield [rng.standard_normal((1, STEPS, FEATURES)).astype(np.float32)]
-
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return quantize_int8(converter, (1, STEPS, FEATURES), 32, np.random.default_rng(SEED + 4))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import Consts, import_tensorflow, maker_arguments, write_or_check
+from model_files import Consts, import_tensorflow, maker_arguments, quantize_int8, write_or_check
 
 tf = import_tensorflow()
 
@@ -225,22 +225,8 @@ def model_seed(name: str) -> int:
 
 def _quantize(converter: Any, shape: tuple[int, ...], std: float, seed: int,
               int8_io: bool) -> bytes:
-    rng = np.random.default_rng(seed + 1)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for _ in range(CALIBRATION_SAMPLES):
-            yield [(rng.standard_normal(shape) * std).astype(np.float32)]
-
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if int8_io:
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-    else:
-        converter.inference_input_type = tf.float32
-        converter.inference_output_type = tf.float32
-    return bytes(converter.convert())
+    return quantize_int8(converter, shape, CALIBRATION_SAMPLES, np.random.default_rng(seed + 1),
+                         std=std, io="int8" if int8_io else "float32")
 
 
 def convert_function(model: FunctionModel, seed: int) -> bytes:

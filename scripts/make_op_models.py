@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import Consts, import_tensorflow, maker_arguments, write_or_check
+from model_files import Consts, import_tensorflow, maker_arguments, quantize_int8, write_or_check
 
 tf = import_tensorflow()
 
@@ -177,21 +177,10 @@ def convert(model: OpModel, seed: int) -> bytes:
     fn = tf.function(body, input_signature=[tf.TensorSpec(model.shape, tf.float32)])
     concrete = fn.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
-    rng = np.random.default_rng(seed + 1)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for _ in range(CALIBRATION_SAMPLES):
-            yield [(rng.standard_normal(model.shape) * model.std).astype(np.float32)]
-
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if model.per_tensor_dense:
-        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
-    if model.int8_io:
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return quantize_int8(converter, model.shape, CALIBRATION_SAMPLES,
+                         np.random.default_rng(seed + 1), std=model.std,
+                         io="int8" if model.int8_io else None,
+                         per_tensor_dense=model.per_tensor_dense)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import flatbuffers
 import numpy as np
-from model_files import import_tensorflow, maker_arguments, write_or_check
+from model_files import import_tensorflow, maker_arguments, quantize_int8, write_or_check
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 tf = import_tensorflow()
@@ -79,18 +79,8 @@ def convert_keras(spec: KerasModel, seed: int) -> bytes:
     run = tf.function(lambda t: model(t))
     concrete = run.get_concrete_function(tf.TensorSpec(spec.shape, tf.float32))
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
-    rng = np.random.default_rng(seed + 1)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for _ in range(CALIBRATION_SAMPLES):
-            yield [rng.standard_normal(spec.shape).astype(np.float32)]
-
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return quantize_int8(converter, spec.shape, CALIBRATION_SAMPLES,
+                         np.random.default_rng(seed + 1))
 
 
 # --- SVDF: the flatbuffer written directly, quantized like the converter quantizes -------------

@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,26 @@ def maker_arguments(doc: str, root: Path) -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="+", help="make only these models")
     parser.add_argument("--out", type=Path, default=root, help="root to write under")
     return parser
+
+
+def quantize_int8(converter: Any, shape: tuple[int, ...], samples: int,
+                  rng: np.random.Generator, *, std: float = 1.0, io: str | None = "int8",
+                  per_tensor_dense: bool = False) -> bytes:
+    """Full-integer post-training quantization, as users run it: ``samples`` seeded normal
+    calibration inputs of ``shape`` (times ``std``), int8 builtins, I/O of type ``io`` ("int8",
+    "float32", or None for the converter's default)."""
+    tf = import_tensorflow()
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for _ in range(samples):
+            yield [(rng.standard_normal(shape) * std).astype(np.float32)]
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if per_tensor_dense:
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if io is not None:
+        converter.inference_input_type = getattr(tf, io)
+        converter.inference_output_type = getattr(tf, io)
+    return bytes(converter.convert())
