@@ -49,12 +49,20 @@ def _symbols(report: AuditReport, kind: str) -> str:
         f"{s.name} {int(getattr(s, kind)):,} B" for s in ranked[:CONTRIBUTORS])
 
 
+class BudgetExceededError(OverBudgetError):
+    """Over budget, with the audit that found it (its figures, for whoever reports them)."""
+
+    def __init__(self, report: AuditReport, message: str, hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.report = report
+
+
 def enforce_budgets(report: AuditReport) -> None:
     """Raise OverBudgetError (exit code 5) if any region or total exceeds its budget."""
     violations = budget_violations(report)
     if not violations:
         return
-    raise OverBudgetError(
+    raise BudgetExceededError(report,
         "; ".join(violations) if len(violations) == 1 else
         "firmware over budget:\n  " + "\n  ".join(violations),
         hint="shrink the model or the arena, choose a board with more memory, or raise the "

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 from collections.abc import Callable
 
-_SIZE = re.compile(r"^(0x[0-9a-f]+|\d+)\s*(k|kb|kib|m|mb|mib)?$", re.IGNORECASE)
-_UNITS = {None: 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20,
-          "mib": 1 << 20}
+from tinygen import units
 
 
 def parse_size(text: str) -> int:
     """Bytes from ``262144``, ``0x40000``, ``256K`` or ``1M`` (K and M are 1024-based)."""
-    m = _SIZE.match(text.strip())
-    if not m:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size (examples: 262144, 0x40000, 256K, 1M)")
-    value = int(m.group(1), 0) * _UNITS[m.group(2).lower() if m.group(2) else None]
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: a size must be > 0")
-    return value
+    try:
+        return units.parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 MAX_SECONDS = 86400.0  # a day: longer is a typo, and select() overflows far beyond it

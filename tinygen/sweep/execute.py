@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tinygen.audit import AuditReport, audit_elf
+from tinygen.audit import AuditReport
+from tinygen.audit.budget import BudgetExceededError
 from tinygen.board import Board, parse_board
 from tinygen.boardfile import parse_board_yaml
 from tinygen.deps import cache_root
@@ -19,6 +18,7 @@ from tinygen.errors import DeviceError, ExitCode, InputError, OverBudgetError, T
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
 from tinygen.flash import flash_firmware
 from tinygen.model import load_model
+from tinygen.outdir import file_lock
 from tinygen.reference import random_payload
 from tinygen.runner.dataset import load_dataset
 from tinygen.runner.modes import (
@@ -100,18 +100,6 @@ def _build_figures(result: BuildResult) -> dict[str, Any]:
     return figures
 
 
-def _over_budget_figures(opts: BuildOptions) -> dict[str, Any]:
-    """The figures of a firmware over budget, from the ELF the build kept beside its folder
-    (none when the linker could not place it)."""
-    failed = opts.out_dir.with_name(opts.out_dir.name + ".failed")
-    elf = failed / "firmware.elf"
-    if not elf.is_file():
-        return {"fits": False}
-    report = audit_elf(elf, opts.board, map_path=failed / "firmware.map",
-                       budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
-    return _audit_figures(report)
-
-
 def _error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, TinygenError):
         code = int(exc.exit_code)
@@ -121,17 +109,10 @@ def _error(exc: BaseException) -> dict[str, Any]:
             "error": f"{type(exc).__name__}: {exc}", "hint": "a bug in tinygen: please report it"}
 
 
-@contextlib.contextmanager
-def board_lock(board: str) -> Iterator[None]:
+def board_lock(board: str) -> contextlib.AbstractContextManager[None]:
     """One bench at a time on a physical board, whichever process of this machine runs it."""
-    path = cache_root() / "boards" / f"{board}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return file_lock(cache_root() / "boards" / f"{board}.lock",
+                     f"waiting for board {board}: another tinygen is using it")
 
 
 def _verify(cell: Cell, board: Board, result: BuildResult, model: Path) -> dict[str, Any]:
@@ -225,7 +206,6 @@ def run_cell(cell: Cell, out_root: str, model_bytes: bytes | None = None) -> dic
     folder.mkdir(parents=True, exist_ok=True)
     row: dict[str, Any] = {**cell.inputs(), "status": "ok", "exit_code": 0,
                            "error_class": None, "error": None, "hint": None}
-    opts: BuildOptions | None = None
     steps: list[str] = []
     try:
         board = _board(cell)
@@ -245,9 +225,9 @@ def run_cell(cell: Cell, out_root: str, model_bytes: bytes | None = None) -> dic
             steps.append("bench")
             row.update(_bench(cell, board, result.elf, result.benchmark))
     except OverBudgetError as exc:
-        assert opts is not None
-        with contextlib.suppress(TinygenError, OSError):
-            row.update(_over_budget_figures(opts))
+        # The audit's figures when the firmware linked; a linker overflow has none.
+        row.update(_audit_figures(exc.report) if isinstance(exc, BudgetExceededError)
+                   else {"fits": False})
         row.update(_error(exc))
     except _StepFailed as exc:
         row.update(exc.figures)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,11 +17,11 @@ from tinygen.errors import InputError, ModelError, UsageError
 from tinygen.firmware import RUNTIMES
 from tinygen.library import KERNEL_SETS
 from tinygen.native.codegen import NATIVE_KERNELS
+from tinygen.units import SIZE_EXAMPLES, parse_size
 
 SCHEMA_PATH = Path(__file__).with_name("sweep.schema.json")
 MAX_SWEEP_FILE_BYTES = 256 * 1024
 # The kernel sets each runtime builds with (None: the board's default).
-_SIZE = re.compile(r"^(0x[0-9a-f]+|\d+) *(k|kb|kib|m|mb|mib)?$", re.IGNORECASE)
 RUNTIME_KERNELS: dict[str, tuple[str, ...]] = {"tflm": tuple(KERNEL_SETS),
                                                "native": tuple(NATIVE_KERNELS)}
 
@@ -190,12 +189,10 @@ def _sizes(value: object, where: str, key: str) -> tuple[int | None, ...]:
         if isinstance(v, int):
             out.append(v)
             continue
-        m = _SIZE.match(str(v).strip())  # the schema admits only sizes this matches
-        if m is None:
-            raise _fail(where, key, f"{v!r} is not a size", hint="e.g. 262144, 0x40000, 256K "
-                        "or 1M")
-        unit = (m.group(2) or " ")[0].lower()
-        out.append(int(m.group(1), 0) * {"k": 1024, "m": 1 << 20}.get(unit, 1))
+        try:
+            out.append(parse_size(str(v)))
+        except ValueError as exc:
+            raise _fail(where, key, str(exc), hint=f"e.g. {SIZE_EXAMPLES}") from None
     _unique(out, where, key)
     return tuple(out)
 
