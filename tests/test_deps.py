@@ -156,3 +156,14 @@ def test_a_tree_without_git_is_versioned_by_its_files(tmp_path: Path, cache: Pat
     assert resolve((pin,), tmp_path / "offline")["lib"].version != first.version
     git = resolve((pin,))["lib"]
     assert git.version == pin.commit and git.fingerprint is None
+
+
+def test_parallel_fetches_of_one_pin_take_turns(tmp_path: Path, cache: Path) -> None:
+    """Sweep cells resolve in parallel on an empty cache: every one gets the checkout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pin = _pin(tmp_path)
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: resolve((pin,))["lib"].commit, range(4)))
+    assert found == [pin.commit] * 4
+    assert sorted(p.name for p in (cache / "deps").iterdir()) == [cached_path(pin).name]

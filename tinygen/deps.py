@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from tinygen.errors import DependencyError, InputError, ToolMissingError
+from tinygen.outdir import file_lock
 from tinygen.resources import third_party_dir
 
 DEPS_DIR_ENV = "TINYGEN_DEPS_DIR"
@@ -125,30 +126,33 @@ def cached_path(pin: Pin) -> Path:
 
 
 def clone(pin: Pin, dest: Path) -> None:
-    """Fetch exactly ``pin.commit`` into ``dest`` (shallow); nothing is left behind on failure."""
-    tmp = dest.with_name(dest.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    steps = (
-        ["init", "-q"],
-        ["fetch", "-q", "--depth", "1", pin.url, pin.commit],
-        ["-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"],
-    )
-    for step in steps:
+    """Fetch exactly ``pin.commit`` into ``dest`` (shallow); nothing is left behind on failure.
+    One fetch at a time per destination (parallel sweep cells share the cache): a second one
+    waits, then finds the checkout there."""
+    with file_lock(cache_root() / "locks" / f"fetch-{dest.name}.lock",
+                   f"waiting for another tinygen that is "
+                   f"fetching {pin.name}"):
+        if dest.is_dir():
+            return
+        tmp = dest.with_name(dest.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
         try:
-            result = _git(step, cwd=tmp)
-        except BaseException:  # Ctrl-C, SIGTERM: git is stopped by subprocess.run; no half clone
+            for step in (["init", "-q"],
+                         ["fetch", "-q", "--depth", "1", pin.url, pin.commit],
+                         ["-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"]):
+                result = _git(step, cwd=tmp)
+                if result.returncode != 0:
+                    detail = result.stderr.strip().splitlines()[-1:] or ["(no output)"]
+                    raise DependencyError(
+                        f"could not fetch {pin.name} {pin.commit[:12]} from {pin.url}: "
+                        f"{detail[0]}",
+                        hint=f"offline? pass --deps-dir DIR (or set {DEPS_DIR_ENV}) with a "
+                        f"checkout of {pin.url} at {pin.commit[:12]} in DIR/{pin.name}")
+        except BaseException:  # a failed step, Ctrl-C, SIGTERM: no half clone stays
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        if result.returncode != 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-            detail = result.stderr.strip().splitlines()[-1:] or ["(no output)"]
-            raise DependencyError(
-                f"could not fetch {pin.name} {pin.commit[:12]} from {pin.url}: {detail[0]}",
-                hint=f"offline? pass --deps-dir DIR (or set {DEPS_DIR_ENV}) with a checkout of "
-                f"{pin.url} at {pin.commit[:12]} in DIR/{pin.name}",
-            )
-    tmp.rename(dest)
+        tmp.rename(dest)
 
 
 def resolve(
