@@ -132,3 +132,14 @@ def test_the_lock_file_lives_in_the_cache(tmp_path: Path) -> None:
         with locks[0].open("w") as other, pytest.raises(BlockingIOError):
             fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     assert not (tmp_path / "fw").exists()
+
+
+def test_a_rebuild_by_hand_leaves_the_folder_tinygens(tmp_path: Path) -> None:
+    """`scons -C OUT` after `tinygen generate` adds objects and the firmware: still tinygen's."""
+    folder = _written(tmp_path / "fw", "SConstruct", "src/main.c")
+    for name in ("obj/src/main.o", ".sconsign.dblite", "firmware.elf", "firmware.map",
+                 "firmware.bin", "firmware.hex"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"built")
+    (folder / "src" / "mine.c").write_text("int mine;")
+    assert outdir.foreign_files(folder) == ["src/mine.c"]

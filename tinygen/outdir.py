@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import fnmatch
 import hashlib
 import json
 import os
@@ -21,6 +22,10 @@ from pathlib import Path
 from tinygen.errors import InputError
 
 MANIFEST = "tinygen_manifest.json"
+# What the folder's own SConstruct writes when the project is rebuilt by hand (`scons -C OUT`,
+# as the README suggests): tinygen's too, although they came after the manifest.
+BUILD_OUTPUTS = ("obj/*", ".sconsign.dblite", "firmware.elf", "firmware.map", "firmware.bin",
+                 "firmware.hex")
 _FORMAT = "tinygen-output-folder/1"
 _SHOWN = 5  # foreign files named in an error; the rest are counted
 
@@ -67,7 +72,8 @@ def foreign_files(folder: Path) -> list[str]:
         return []  # a work folder tinygen was writing when it was stopped (SIGKILL, power)
     written = data.get("files")
     owned = set(written) if isinstance(written, list) else set()
-    return [n for n in present if n not in owned]
+    return [n for n in present if n not in owned
+            and not any(fnmatch.fnmatchcase(n, pattern) for pattern in BUILD_OUTPUTS)]
 
 
 def _refusal(folder: Path, role: str, foreign: list[str]) -> InputError:
