@@ -59,15 +59,15 @@ class QemuTransport:
         self.command = qemu_command(board, elf, sock_path)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._buffer = b""
-        self._proc = start_child(self.command, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        # QEMU's own output (a lockup, a fatal error) is read all along, so a full pipe never
-        # stalls it and a stop can be explained.
         self.elf = elf
         self._output: list[bytes] = []
-        self._watcher = threading.Thread(target=self._read_output, daemon=True)
-        self._watcher.start()
         try:
+            self._proc = start_child(self.command, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            # QEMU's own output (a lockup, a fatal error) is read all along, so a full pipe
+            # never stalls it and a stop can be explained.
+            self._watcher = threading.Thread(target=self._read_output, daemon=True)
+            self._watcher.start()
             self._connect(sock_path, start_timeout)
         except BaseException:
             # Whatever stops the start (a signal, Ctrl-C, an OS error), QEMU must not outlive it.
@@ -149,10 +149,15 @@ class QemuTransport:
         try:
             self._sock.close()
         finally:
-            stop_child(self._proc)
-            self._watcher.join(timeout=5.0)
-            if self._proc.stdout:
-                self._proc.stdout.close()
+            # Either may be missing when the start was cut short before it made them.
+            proc: subprocess.Popen[bytes] | None = getattr(self, "_proc", None)
+            watcher: threading.Thread | None = getattr(self, "_watcher", None)
+            if proc is not None:
+                stop_child(proc)
+            if watcher is not None:
+                watcher.join(timeout=5.0)
+            if proc is not None and proc.stdout:
+                proc.stdout.close()
             self._tmp.cleanup()
 
     def __enter__(self) -> QemuTransport:

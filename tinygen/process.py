@@ -94,8 +94,10 @@ def start(cmd: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[Any]:
 @contextlib.contextmanager
 def child(cmd: Sequence[str], **popen_kwargs: Any) -> Iterator[subprocess.Popen[Any]]:
     """A child process that is stopped with its whole group when the block is left, however."""
-    proc = start(cmd, **popen_kwargs)
+    proc: subprocess.Popen[Any] | None = None
     try:
+        proc = start(cmd, **popen_kwargs)
         yield proc
     finally:
-        stop(proc)
+        if proc is not None:
+            stop(proc)
