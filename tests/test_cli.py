@@ -40,3 +40,18 @@ def test_the_signal_handlers_are_put_back(capsys: pytest.CaptureFixture[str]) ->
     main(["boards"])
     capsys.readouterr()
     assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == before
+
+
+def test_an_abbreviated_json_flag_still_gives_a_json_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["inspect", "--js", "/no/such/model.tflite"])
+    out, _ = capsys.readouterr()
+    assert code == ExitCode.BAD_INPUT and json.loads(out)["exit_code"] == ExitCode.BAD_INPUT
+
+
+def test_a_read_error_gets_a_hint_that_fits_a_read() -> None:
+    import errno
+
+    from tinygen.outputs import os_error
+    error = os_error(PermissionError(errno.EACCES, "Permission denied", "/x"), writing=False)
+    assert "write" not in (error.hint or "") and "permissions" in (error.hint or "")

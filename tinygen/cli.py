@@ -72,7 +72,7 @@ class _Stdout:
         return getattr(self.stream, name)
 
 
-def _report(argv: Sequence[str], code: int, message: str, hint: str | None,
+def _report(wants_json: bool, code: int, message: str, hint: str | None,
             stdout_used: bool = False) -> int:
     """One ``error:`` line and a ``hint:`` line on stderr; with --json also the error as one
     JSON object on stdout, where a tool driving tinygen reads the results, unless the command
@@ -80,7 +80,7 @@ def _report(argv: Sequence[str], code: int, message: str, hint: str | None,
     print(f"error: {message}", file=sys.stderr)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)
-    if "--json" in argv and not stdout_used:
+    if wants_json and not stdout_used:
         # stdout may be the file that failed (full disk, closed pipe): stderr has the error.
         with contextlib.suppress(OSError):
             print(json.dumps({"error": message, "hint": hint, "exit_code": code}), flush=True)
@@ -99,10 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str], stdout: _Stdout) -> int:
+    wants_json = "--json" in argv  # until the command line is parsed (a usage error)
     try:
         with signals_handled():
             parser = build_parser()
             args = parser.parse_args(argv)
+            wants_json = bool(getattr(args, "json", False))
             module = _module_for(args)
             if module is None:
                 parser.print_help(sys.stderr)
@@ -114,12 +116,12 @@ def _main(argv: list[str], stdout: _Stdout) -> int:
                     raise
                 # A file the environment refused (disk full, read-only, no such folder, ...):
                 # the user's to fix, so one error with a hint, not a traceback.
-                raise os_error(exc) from exc
+                raise os_error(exc, writing=False) from exc
     except TinygenError as exc:
-        return _report(argv, int(exc.exit_code), exc.message, exc.hint, stdout.written)
+        return _report(wants_json, int(exc.exit_code), exc.message, exc.hint, stdout.written)
     except KeyboardInterrupt:
-        return _report(argv, 130, "interrupted", None, stdout.written)
+        return _report(wants_json, 130, "interrupted", None, stdout.written)
     except Terminated as exc:
-        return _report(argv, exc.exit_code, str(exc), None, stdout.written)
+        return _report(wants_json, exc.exit_code, str(exc), None, stdout.written)
     except BrokenPipeError:
         return int(ExitCode.OK)

@@ -26,16 +26,28 @@ _FIXES = {
 }
 
 
-def os_error(exc: OSError, what: str | None = None, path: Path | str | None = None
-             ) -> InputError:
-    """An InputError for ``exc``: the path, the system's reason and a fix by errno."""
+# Where tinygen cannot tell whether a path was read or written (a command's OSError that no
+# writer wrapped), hints that fit either.
+_EITHER = {
+    errno.EACCES: "you may not use that path: check its permissions",
+    errno.EPERM: "you may not use that path: check its permissions",
+    errno.ENOENT: "a file or folder on that path does not exist: check the path",
+    errno.EISDIR: "that is a folder, not a file: name a file",
+}
+
+
+def os_error(exc: OSError, what: str | None = None, path: Path | str | None = None,
+             writing: bool = True) -> InputError:
+    """An InputError for ``exc``: the path, the system's reason and a fix by errno (``writing``
+    False: hints that fit a read as well as a write)."""
     where = path if path is not None else exc.filename
     reason = exc.strerror or str(exc)
     if where is None:  # a stream: stdout or stderr redirected to a full or closed file
         message = f"cannot write {what or 'the output'}: {reason}"
     else:
         message = f"cannot write {what} {where}: {reason}" if what else f"{where}: {reason}"
-    hint = _FIXES.get(exc.errno or 0, "check the path and its permissions, or choose another path")
+    fixes = _FIXES if writing else {**_FIXES, **_EITHER}
+    hint = fixes.get(exc.errno or 0, "check the path and its permissions, or choose another path")
     return InputError(message, hint=hint)
 
 
