@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from tinygen import outdir
 from tinygen.commands.args import whole_number
+from tinygen.deps import cache_root
 from tinygen.errors import InputError, UsageError
 from tinygen.firmware import RUNTIMES
 from tinygen.report import emit_json, format_table
@@ -114,6 +117,12 @@ def run(args: argparse.Namespace) -> int:
     cells = expand_cells(spec)  # every model and board is checked before anything runs
     out = _out_folder(args, spec)
     out.mkdir(parents=True, exist_ok=True)
+    with outdir.locked(out, cache_root(), progress=lambda line: print(line, file=sys.stderr)):
+        return _run_cells(args, spec, cells, out)
+
+
+def _run_cells(args: argparse.Namespace, spec: SweepSpec, cells: list[Cell], out: Path) -> int:
+    """Run the cells into ``out`` (locked: one sweep at a time writes a folder)."""
     write_json_atomic(out / SWEEP_MARKER, {"format": "tinygen-sweep/1", "name": spec.name,
                                            "source": spec.source,
                                            "cells": [c.id for c in cells]})
@@ -130,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             if args.cluster:
-                models = {c.model_sha256: Path(c.model_path).read_bytes() for c in todo
-                          if c.model_path and c.model_sha256}
+                paths = {c.model_sha256: c.model_path for c in todo
+                         if c.model_path and c.model_sha256}  # each model read once
+                models = {sha: Path(path).read_bytes() for sha, path in paths.items()}
                 run_cluster(todo, str(out), args.cluster, on_result, models)
             else:
                 run_local(todo, str(out), args.jobs or os.cpu_count() or 1, on_result)
@@ -165,8 +175,9 @@ def _compare(args: argparse.Namespace) -> int:
     if args.sweep is not None or args.models:
         raise UsageError("--compare takes two sweep output folders only",
                          hint="tinygen sweep --compare OLD_DIR NEW_DIR")
-    if args.threshold < 0:
-        raise UsageError("--threshold must be >= 0", hint="a percentage, e.g. 1")
+    if not math.isfinite(args.threshold) or args.threshold < 0:
+        raise UsageError(f"--threshold {args.threshold} is not a percentage >= 0",
+                         hint="a percentage, e.g. 1")
     old, new = args.compare
     changes = compare_folders(old, new, args.threshold)
     if args.json:
