@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,13 @@ def read_unit_ranges(path: Path) -> tuple[UnitRange, ...]:
             return ()
         try:
             dwarf = elf.get_dwarf_info()
-            ranges = _from_aranges(dwarf) or _from_units(dwarf)
+            units: dict[int, Unit] = {}
+            ranges = []
+            for begin, end, cu in cu_ranges(dwarf):
+                unit = units.get(cu.cu_offset)
+                if unit is None:
+                    unit = units[cu.cu_offset] = _unit_of(cu)
+                ranges.append(UnitRange(begin, end, unit))
         except (DWARFError, ELFError, struct.error, ValueError, KeyError, IndexError):
             return ()
     kept = (r for r in ranges if r.start > 0 and r.end > r.start)
@@ -57,29 +64,22 @@ def _text(attr: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _from_aranges(dwarf: Any) -> list[UnitRange]:
+def cu_ranges(dwarf: Any) -> Iterator[tuple[int, int, Any]]:
+    """(start, end, compile unit) for every code range: from .debug_aranges when the ELF has
+    them, else from each unit's top DIE (low/high pc, or its range list)."""
     aranges = dwarf.get_aranges()
-    if aranges is None:
-        return []
-    units: dict[int, Unit] = {}
-    found = []
-    for entry in aranges.entries:
-        if entry.length == 0:
-            continue
-        unit = units.get(entry.info_offset)
-        if unit is None:
-            unit = units[entry.info_offset] = _unit_of(dwarf.get_CU_at(entry.info_offset))
-        found.append(UnitRange(entry.begin_addr, entry.begin_addr + entry.length, unit))
-    return found
-
-
-def _from_units(dwarf: Any) -> list[UnitRange]:
-    found = []
+    entries = [e for e in (aranges.entries if aranges is not None else ()) if e.length]
+    if entries:
+        units: dict[int, Any] = {}
+        for entry in entries:
+            cu = units.get(entry.info_offset)
+            if cu is None:
+                cu = units[entry.info_offset] = dwarf.get_CU_at(entry.info_offset)
+            yield entry.begin_addr, entry.begin_addr + entry.length, cu
+        return
     range_lists = dwarf.range_lists()
     for cu in dwarf.iter_CUs():
-        top = cu.get_top_DIE()
-        attrs = top.attributes
-        unit = _unit_of(cu)
+        attrs = cu.get_top_DIE().attributes
         if "DW_AT_ranges" in attrs and range_lists is not None:
             base = attrs["DW_AT_low_pc"].value if "DW_AT_low_pc" in attrs else 0
             for entry in range_lists.get_range_list_at_offset(attrs["DW_AT_ranges"].value, cu=cu):
@@ -89,12 +89,11 @@ def _from_units(dwarf: Any) -> list[UnitRange]:
                     continue
                 if not getattr(entry, "is_absolute", False):
                     begin, end = begin + base, end + base
-                found.append(UnitRange(begin, end, unit))
+                yield begin, end, cu
         elif "DW_AT_low_pc" in attrs and "DW_AT_high_pc" in attrs:
             low = attrs["DW_AT_low_pc"].value
             high_attr = attrs["DW_AT_high_pc"]
             high = high_attr.value
             if high_attr.form != "DW_FORM_addr":
                 high = low + high  # DWARF 4+: high_pc is an offset from low_pc
-            found.append(UnitRange(low, high, unit))
-    return found
+            yield low, high, cu

@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from elftools.common.exceptions import DWARFError, ELFError
-from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
+
+from tinygen.audit.dwarf import cu_ranges
+from tinygen.audit.elf import open_elf
+from tinygen.errors import InputError
 
 _STT_FUNC = "STT_FUNC"
 _CXXFILT = "arm-none-eabi-c++filt"
@@ -51,12 +54,10 @@ class FirmwareCode:
     """An open firmware ELF, for naming code addresses; use as a context manager."""
 
     def __init__(self, elf: Path) -> None:
-        self._stream = elf.open("rb")
         try:
-            self._elf = ELFFile(self._stream)
-        except (ELFError, struct.error, ValueError) as exc:
-            self._stream.close()
-            raise ValueError(f"{elf} is not a readable ELF: {exc}") from exc
+            self._stream, self._elf = open_elf(elf)
+        except InputError as exc:
+            raise ValueError(exc.message) from exc
         self._functions: list[tuple[int, int, str]] | None = None
 
     def __enter__(self) -> FirmwareCode:
@@ -134,31 +135,8 @@ class FirmwareCode:
 
 
 def _unit_at(dwarf: Any, address: int) -> Any:
-    """The compile unit whose code holds ``address``: from .debug_aranges, else each unit's
-    own ranges (only the top DIE of each unit is read)."""
-    aranges = dwarf.get_aranges()
-    if aranges is not None:
-        offset = aranges.cu_offset_at_addr(address)
-        if offset is not None:
-            return dwarf.get_CU_at(offset)
-    for cu in dwarf.iter_CUs():
-        top = cu.get_top_DIE()
-        low = top.attributes.get("DW_AT_low_pc")
-        high = top.attributes.get("DW_AT_high_pc")
-        if low is not None and high is not None:
-            end = high.value if high.form == "DW_FORM_addr" else low.value + high.value
-            if low.value <= address < end:
-                return cu
-        elif "DW_AT_ranges" in top.attributes:
-            ranges = dwarf.range_lists()
-            if ranges is None:
-                continue
-            for entry in ranges.get_range_list_at_offset(top.attributes["DW_AT_ranges"].value,
-                                                         cu=cu):
-                if hasattr(entry, "begin_offset") and (
-                        entry.begin_offset <= address < entry.end_offset):
-                    return cu
-    return None
+    """The compile unit whose code holds ``address`` (tinygen/audit/dwarf.py's ranges)."""
+    return next((cu for begin, end, cu in cu_ranges(dwarf) if begin <= address < end), None)
 
 
 def _line_in_unit(dwarf: Any, cu: Any, address: int) -> tuple[str, int] | None:
