@@ -32,8 +32,8 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 from tinygen.board import load_board
 from tinygen.cli import main
 from tinygen.errors import TinygenError
-from tinygen.model import check_buildable, load_model
-from tinygen.native.codegen import NativeSpec, prepare_native, render_native
+from tinygen.firmware import BuildOptions, prepare_native_spec
+from tinygen.native.codegen import render_native
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 BUNDLED = ("kws_tiny.tflite", "ic_tiny.tflite", "ad_tiny.tflite")
@@ -149,24 +149,22 @@ class _Mutator:
 
     # --- quantization --------------------------------------------------------------------------
 
-    def scale(self) -> str:
+    def _set_scale(self, pick: Callable[[float], float]) -> str:
         i, t = self.quantized_tensor()
         q = t.quantization
         scales = _as_list(q.scale)
         k = self.rng.randrange(len(scales))
-        scales[k] = self.float_value(scales[k])
+        scales[k] = pick(scales[k])
         q.scale = scales
         return f"tensor {i} scale[{k}] -> {scales[k]!r}"
 
+    def scale(self) -> str:
+        return self._set_scale(self.float_value)
+
     def scale_benign(self) -> str:
         """A slightly different scale: a valid model that must verify."""
-        i, t = self.quantized_tensor()
-        q = t.quantization
-        scales = _as_list(q.scale)
-        k = self.rng.randrange(len(scales))
-        scales[k] = float(np.float32(scales[k] * self.rng.choice([0.75, 0.9, 1.1, 1.25])))
-        q.scale = scales
-        return f"tensor {i} scale[{k}] -> {scales[k]!r}"
+        return self._set_scale(
+            lambda v: float(np.float32(v * self.rng.choice([0.75, 0.9, 1.1, 1.25]))))
 
     def zero_point(self) -> str:
         i, t = self.quantized_tensor()
@@ -339,12 +337,13 @@ def _capture(action: Callable[[], int]) -> tuple[int | None, str, str]:
 
 
 def generate_native(path: Path) -> int:
-    """What ``tinygen generate --runtime native`` does before it compiles anything."""
-    info = load_model(path)
-    check_buildable(info)
-    model = prepare_native(path)
-    spec = NativeSpec(info, model, info.benchmark or "generic")
-    render_native(load_board(BOARD), spec)
+    """What ``tinygen generate --runtime native`` does before it compiles anything: the
+    pipeline's own checks and preparation (tinygen/firmware.py), then the rendering."""
+    board = load_board(BOARD)
+    spec = prepare_native_spec(BuildOptions(board=board, out_dir=path.parent / "firmware",
+                                            model_path=path, runtime="native"))
+    assert spec is not None
+    render_native(board, spec)
     return 0
 
 

@@ -167,7 +167,7 @@ def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
     )
 
 
-def _prepare_native(opts: BuildOptions) -> NativeSpec | None:
+def prepare_native_spec(opts: BuildOptions) -> NativeSpec | None:
     """The native runtime's generation-time work, or None for a TFLM or bring-up build."""
     if opts.runtime not in RUNTIMES:
         raise UsageError(f"unknown runtime {opts.runtime!r}", hint=f"use one of {RUNTIMES}")
@@ -360,7 +360,7 @@ def _generate(opts: BuildOptions, work: Path, progress: Progress | None) -> _Gen
     """The stage ``generate`` and ``build`` share: prepare the runtime, measure the memory
     (probe), write the project's sources into ``work``."""
     require_toolchain()
-    native = _prepare_native(opts)
+    native = prepare_native_spec(opts)
     prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
     mem = _memory(opts, prep, native, work, progress)
     _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep, native)
