@@ -15,7 +15,7 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 
-from tinygen.errors import BoardError
+from tinygen.errors import BoardError, TinygenError
 from tinygen.resources import boards_dir
 
 # Shipped board files are 1-2 KB; a limit keeps a wrong path (a log, an image) from being parsed.
@@ -45,23 +45,26 @@ class _StrictLoader(yaml.SafeLoader):
     """YAML without aliases, anchors, merge keys or repeated keys: a board file is plain data,
     and an alias can expand a 1 KB file into gigabytes (a "billion laughs")."""
 
+    kind = "board"  # what the messages call the file
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event: Any = self.peek_event()  # type: ignore[no-untyped-call]
         anchor, mark = getattr(event, "anchor", None), event.start_mark
         if isinstance(event, yaml.AliasEvent):
-            raise ComposerError(None, None, f"alias *{anchor} is not allowed in a board file",
-                                mark)
+            raise ComposerError(None, None,
+                                f"alias *{anchor} is not allowed in a {self.kind} file", mark)
         if anchor is not None:
-            raise ComposerError(None, None, f"anchor &{anchor} is not allowed in a board file",
-                                mark)
+            raise ComposerError(None, None,
+                                f"anchor &{anchor} is not allowed in a {self.kind} file", mark)
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[object] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise ConstructorError(None, None, "merge keys (<<) are not allowed in a board "
-                                       "file", key_node.start_mark)
+                raise ConstructorError(
+                    None, None, f"merge keys (<<) are not allowed in a {self.kind} file",
+                    key_node.start_mark)
             key = self.construct_object(key_node, deep=True)
             try:
                 repeated = key in seen
@@ -74,81 +77,109 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def check_board_path(path: Path) -> None:
-    """Refuse what is not a readable regular file, saying what it is instead."""
+@cache
+def _loader(kind: str) -> type[_StrictLoader]:
+    return type(f"_{kind.title()}Loader", (_StrictLoader,), {"kind": kind})
+
+
+def check_data_path(path: Path, kind: str = "board", error: type[TinygenError] = BoardError,
+                    max_bytes: int = MAX_BOARD_FILE_BYTES,
+                    missing_hint: str = "check the path, or pass a board name (tinygen boards)"
+                    ) -> None:
+    """Refuse what is not a readable regular file of at most ``max_bytes``, saying what it is
+    instead (``kind``: "board", "sweep", for the messages)."""
     try:
         info = path.stat()
     except FileNotFoundError:
         if path.is_symlink():
-            raise BoardError(f"board file {path} is a symbolic link to a missing file",
-                             hint="point the link at a board .yaml file") from None
-        raise BoardError(f"board file {path} does not exist",
-                         hint="check the path, or pass a board name (tinygen boards)") from None
+            raise error(f"{kind} file {path} is a symbolic link to a missing file",
+                             hint=f"point the link at a {kind} .yaml file") from None
+        raise error(f"{kind} file {path} does not exist",
+                         hint=missing_hint) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise BoardError(f"board file {path} is a symbolic link loop",
-                             hint="point the link at a board .yaml file") from None
-        raise BoardError(f"board file {path} cannot be read: {exc.strerror}",
+            raise error(f"{kind} file {path} is a symbolic link loop",
+                             hint=f"point the link at a {kind} .yaml file") from None
+        raise error(f"{kind} file {path} cannot be read: {exc.strerror}",
                          hint="check the path and its permissions") from None
     except ValueError as exc:  # an embedded NUL byte
-        raise BoardError(f"board file {brief(str(path))} is not a valid path: {exc}",
+        raise error(f"{kind} file {brief(str(path))} is not a valid path: {exc}",
                          hint="check the path") from None
     if stat.S_ISDIR(info.st_mode):
-        raise BoardError(f"board file {path} is a folder, not a file",
-                         hint="pass the .yaml file inside it, or a board name")
+        raise error(f"{kind} file {path} is a folder, not a file",
+                         hint=f"pass the {kind} .yaml file inside it")
     if not stat.S_ISREG(info.st_mode):
-        raise BoardError(f"board file {path} is not a regular file",
-                         hint="pass a board .yaml file")
-    if info.st_size > MAX_BOARD_FILE_BYTES:
-        raise BoardError(f"board file {path} is {info.st_size:,} bytes; board files are a few "
-                         f"KB (at most {MAX_BOARD_FILE_BYTES:,} bytes)",
-                         hint="check that the path names a board description")
+        raise error(f"{kind} file {path} is not a regular file",
+                         hint=f"pass a {kind} .yaml file")
+    if info.st_size > max_bytes:
+        raise error(f"{kind} file {path} is {info.st_size:,} bytes; board files are a few "
+                         f"KB (at most {max_bytes:,} bytes)",
+                    hint=f"check that the path names a {kind} file")
 
 
-def read_board_yaml(path: Path) -> object:
-    """The parsed contents of the board file at ``path`` (checked by check_board_path)."""
-    check_board_path(path)
+def check_board_path(path: Path) -> None:
+    """check_data_path for a board file."""
+    check_data_path(path)
+
+
+def read_yaml_file(path: Path, kind: str = "board", error: type[TinygenError] = BoardError,
+                   max_bytes: int = MAX_BOARD_FILE_BYTES,
+                   missing_hint: str = "check the path, or pass a board name (tinygen boards)"
+                   ) -> object:
+    """The parsed contents of a bounded UTF-8 YAML data file (strict, see parse_yaml)."""
+    check_data_path(path, kind, error, max_bytes, missing_hint)
     try:
-        data = path.read_bytes()[:MAX_BOARD_FILE_BYTES + 1]
+        data = path.read_bytes()[:max_bytes + 1]
     except OSError as exc:
-        raise BoardError(f"board file {path} cannot be read: {exc.strerror}",
-                         hint="check the path and its permissions") from None
-    if len(data) > MAX_BOARD_FILE_BYTES:
-        raise BoardError(f"board file {path} is over {MAX_BOARD_FILE_BYTES:,} bytes",
-                         hint="check that the path names a board description")
+        raise error(f"{kind} file {path} cannot be read: {exc.strerror}",
+                    hint="check the path and its permissions") from None
+    if len(data) > max_bytes:
+        raise error(f"{kind} file {path} is over {max_bytes:,} bytes",
+                    hint=f"check that the path names a {kind} file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise BoardError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02X} on line "
-                         f"{line})", hint="save the board file as UTF-8") from None
-    return parse_board_yaml(text, path)
+        raise error(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line})",
+                    hint=f"save the {kind} file as UTF-8") from None
+    return parse_yaml(text, path, kind, error)
+
+
+def read_board_yaml(path: Path) -> object:
+    """The parsed contents of the board file at ``path``."""
+    return read_yaml_file(path)
 
 
 def parse_board_yaml(text: str, path: Path) -> object:
+    """parse_yaml for a board file."""
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path, kind: str = "board",
+               error: type[TinygenError] = BoardError) -> object:
     """``text`` as YAML data, refusing aliases, anchors and repeated keys."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=_loader(kind))  # a SafeLoader subclass
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise BoardError(f"{path}: not valid YAML (line {line}): character U+{ord(char):04X} "
-                         "is not allowed", hint="remove it; board files are plain text") from None
+        raise error(f"{path}: not valid YAML (line {line}): character U+{ord(char):04X} "
+                         "is not allowed", hint=f"remove it; {kind} files are plain text") from None
     except yaml.MarkedYAMLError as exc:
         at = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark is not None else ""
         problem = exc.problem or "syntax error"
-        if exc.context and "in a board file" not in problem:
+        if exc.context and f"in a {kind} file" not in problem:
             problem = f"{exc.context}, {problem}"
-        hint = ("write the values out in full" if "in a board file" in problem else
+        hint = ("write the values out in full" if f"in a {kind} file" in problem else
                 "remove one of them" if "appears twice" in problem else
                 "check the indentation and brackets there")
-        raise BoardError(f"{path}: not valid YAML{at}: {_bounded(problem)}", hint=hint) from None
+        raise error(f"{path}: not valid YAML{at}: {_bounded(problem)}", hint=hint) from None
     except yaml.YAMLError as exc:
-        raise BoardError(f"{path}: not valid YAML: {_bounded(str(exc))}",
+        raise error(f"{path}: not valid YAML: {_bounded(str(exc))}",
                          hint="check the file's syntax") from None
     except RecursionError:
-        raise BoardError(f"{path}: not valid YAML: nested too deeply",
-                         hint="a board file nests a few levels; check the brackets") from None
+        raise error(f"{path}: not valid YAML: nested too deeply",
+                         hint=f"a {kind} file nests a few levels; check the brackets") from None
 
 
 def _bounded(text: str) -> str:
@@ -170,12 +201,15 @@ def _limit(key: str, value: object) -> str:
     return f"{value:,}" if isinstance(value, int) and value >= 100_000 else str(value)
 
 
-def describe_schema_error(error: jsonschema.ValidationError) -> tuple[str, str, str]:
-    """(key, problem, hint) for one schema error, with the instance's repr kept short."""
+def describe_schema_error(error: jsonschema.ValidationError,
+                          schema_hint: str = "see boards/board.schema.json for the fields a "
+                                             "board file takes") -> tuple[str, str, str]:
+    """(key, problem, hint) for one schema error, with the instance's repr kept short;
+    ``schema_hint`` where no more specific hint fits."""
     key, kind, got = key_path(error), error.validator, error.instance
     want: Any = error.validator_value
     schema: Any = error.schema
-    hint = "see boards/board.schema.json for the fields a board file takes"
+    hint = schema_hint
     if kind == "type":
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in ([want] if isinstance(want, str)
                                                              else want))
@@ -223,13 +257,18 @@ def _is_integer(_checker: object, value: object) -> bool:
 
 
 @cache
-def _validator() -> Any:
-    with (boards_dir() / "board.schema.json").open() as f:
+def strict_validator(schema_path: Path) -> Any:
+    """A validator for the JSON schema at ``schema_path`` in which 1.0 is no integer."""
+    with schema_path.open() as f:
         schema = json.load(f)
     base = jsonschema.Draft202012Validator
     types = base.TYPE_CHECKER.redefine("integer", _is_integer)
     extend: Any = jsonschema.validators.extend
     return extend(base, type_checker=types)(schema)
+
+
+def _validator() -> Any:
+    return strict_validator(boards_dir() / "board.schema.json")
 
 
 def schema_problem(raw: object) -> tuple[str, str, str] | None:

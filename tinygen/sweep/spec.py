@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import glob
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from tinygen.boardfile import describe_schema_error, parse_board_yaml
+from tinygen.boardfile import describe_schema_error, read_yaml_file, strict_validator
 from tinygen.errors import InputError, ModelError, UsageError
 from tinygen.firmware import RUNTIMES
 from tinygen.library import KERNEL_SETS
@@ -85,47 +83,19 @@ def _fail(where: str, key: str, problem: str, hint: str) -> InputError:
     return InputError(f"{where}: {key}: {problem}", hint=hint)
 
 
-def _is_integer(_checker: object, value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-@cache
-def _validator() -> Any:
-    schema = json.loads(SCHEMA_PATH.read_text())
-    base = jsonschema.Draft202012Validator
-    extend: Any = jsonschema.validators.extend
-    return extend(base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer))(schema)
-
-
 def _schema_check(raw: object, where: str) -> None:
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(raw))
+    error = jsonschema.exceptions.best_match(strict_validator(SCHEMA_PATH).iter_errors(raw))
     if error is None:
         return
-    key, problem, hint = describe_schema_error(error)
-    if "board.schema.json" in hint:
-        hint = "see docs/sweep.md for the keys a sweep file takes"
+    key, problem, hint = describe_schema_error(
+        error, schema_hint="see docs/sweep.md for the keys a sweep file takes")
     raise _fail(where, key, problem, hint)
 
 
 def read_sweep_file(path: Path) -> object:
     """The parsed YAML of a sweep file (strict: no aliases, anchors or repeated keys)."""
-    if not path.is_file():
-        raise InputError(f"sweep file {path} does not exist" if not path.exists()
-                         else f"sweep file {path} is not a file",
-                         hint="check the path (docs/sweep.md describes the format)")
-    data = path.read_bytes()
-    if len(data) > MAX_SWEEP_FILE_BYTES:
-        raise InputError(f"sweep file {path} is {len(data):,} bytes; sweep files are a few KB",
-                         hint="check that the path names a sweep file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text", hint="save the sweep file as UTF-8") from None
-    try:
-        return parse_board_yaml(text, path)
-    except Exception as exc:  # BoardError: the board reader's words fit a sweep file too
-        message = str(getattr(exc, "message", exc)).replace("board file", "sweep file")
-        raise InputError(message, hint=getattr(exc, "hint", "check the file's syntax")) from None
+    return read_yaml_file(path, "sweep", InputError, MAX_SWEEP_FILE_BYTES,
+                          missing_hint="check the path (docs/sweep.md describes the format)")
 
 
 def _listed(value: object) -> list[Any]:
