@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from tinygen.native import quant
 from tinygen.native.calls import Arg, Call, Checker, fields_of
 from tinygen.native.graph import Graph, Op
@@ -40,9 +38,7 @@ def batch_matmul(graph: Graph, op: Op) -> Call:
             step *= dims[d]
         return tuple(found)
 
-    # The product of the scales in float32, then a double division (kernel_util.cc).
-    real = float(np.float32(lhs.scale) * np.float32(rhs.scale)) / float(y.scale)
-    mult, shift = quant.quantize_multiplier(real)
+    mult, shift = quant.fc_tensor_multiplier(lhs.scale, rhs.scale, y.scale)
     lhs_row, lhs_depth = (1, rows) if adj_x else (depth, 1)
     rhs_depth, rhs_col = (1, depth) if adj_y else (cols, 1)
     fields = fields_of(batch=batch, lhs_batch=strides(lhs_b, rows * depth),
