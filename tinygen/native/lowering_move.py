@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygen.native.calls import Arg, Call, Checker, ConstArray, fields_of, params_name
 from tinygen.native.graph import Graph, Op, Tensor
+from tinygen.native.quant import trunc_div
 from tinygen.native.slicing import AxisRange, element_strides, strided_slice_ranges
 
 # Element types the moving kernels copy (int8 values keep their bytes, as in TFLM).
@@ -192,11 +193,6 @@ def _resize_nearest(graph: Graph, op: Op, ck: Checker) -> Call:
     return _resize(op, ck, ("int8", "int16"), nearest_indices, "tg_resize_nearest", "void")
 
 
-def _c_div(a: int, b: int) -> int:
-    """C's integer division (truncating toward zero) for b > 0."""
-    return a // b if a >= 0 else -((-a) // b)
-
-
 def bilinear_indices(in_size: int, out_size: int, align_corners: bool,
                      half_pixel: bool) -> tuple[int, ...]:
     """(first index, second index, 10-bit weight of the second) per output index, as TFLM's
@@ -207,8 +203,8 @@ def bilinear_indices(in_size: int, out_size: int, align_corners: bool,
     found: list[int] = []
     for i in range(out_size):
         scaled = i * scale + scale // 2 - 512 if half_pixel else i * scale
-        lower = max(_c_div(scaled, 1024), 0)
-        upper = min(_c_div(scaled + 1023, 1024), in_size - 1)
+        lower = max(trunc_div(scaled, 1024), 0)
+        upper = min(trunc_div(scaled + 1023, 1024), in_size - 1)
         found += (lower, upper, scaled - 1024 * lower)
     return tuple(found)
 

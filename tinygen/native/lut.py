@@ -15,38 +15,18 @@ from tinygen.native.quant import (
     f32,
     multiply_by_quantized_multiplier,
     quantize_multiplier,
+    rdbpot,
+    srdhm,
+    trunc_div,
+    wrap,
 )
 
 INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
-def _wrap(value: int, bits: int) -> int:
-    half = 1 << (bits - 1)
-    return (value + half) % (1 << bits) - half
 
 
-def srdhm(a: int, b: int, bits: int = 32) -> int:
-    """gemmlowp's SaturatingRoundingDoublingHighMul for int32 (or int16) values."""
-    low = -(1 << (bits - 1))
-    if a == b == low:
-        return -low - 1
-    ab = a * b
-    nudge = (1 << (bits - 2)) if ab >= 0 else 1 - (1 << (bits - 2))
-    return _wrap(_trunc_div(ab + nudge, 1 << (bits - 1)), bits)
-
-
-def _trunc_div(a: int, b: int) -> int:
-    q = abs(a) // b
-    return q if a >= 0 else -q
-
-
-def rdbpot(x: int, exponent: int, bits: int = 32) -> int:
-    """gemmlowp's RoundingDivideByPOT in the given integer width."""
-    mask = _wrap((1 << exponent) - 1, bits)
-    remainder = _wrap(x & mask, bits)
-    threshold = _wrap((mask >> 1) + (1 if x < 0 else 0), bits)
-    return _wrap((x >> exponent) + (1 if remainder > threshold else 0), bits)
 
 
 def sat_pot(x: int, exponent: int) -> int:
@@ -60,7 +40,7 @@ def sat_pot(x: int, exponent: int) -> int:
         return INT32_MAX
     if x < -threshold:
         return INT32_MIN
-    return _wrap(x << exponent, 32)
+    return wrap(x << exponent, 32)
 
 
 def inv_sqrt_multiplier(value: int) -> tuple[int, int]:
@@ -82,10 +62,10 @@ def inv_sqrt_multiplier(value: int) -> tuple[int, int]:
     x = 1 << 28  # F3::One()
     for _ in range(5):
         x3 = sat_pot(srdhm(srdhm(x, x), x), 9 - 3)
-        x = sat_pot(_wrap(srdhm(half_three, x) - srdhm(half_input, x3), 32), 6 - 3)
+        x = sat_pot(wrap(srdhm(half_three, x) - srdhm(half_input, x3), 32), 6 - 3)
     x = srdhm(x, 1518500250)  # sqrt(2) / 2 in F0
     if shift < 0:
-        x = _wrap(x << -shift, 32)
+        x = wrap(x << -shift, 32)
         shift = 0
     return x, -shift
 
@@ -136,8 +116,8 @@ def hard_swish_table(input_scale: float, input_zp: int, output_scale: float,
     relu_mult = _down_scale_int16(relu_mult32)
     table = []
     for q in range(-128, 128):
-        value = _wrap(q - input_zp, 16)
-        hires = _wrap(value * 128, 16)
+        value = wrap(q - input_zp, 16)
+        hires = wrap(value * 128, 16)
         preshift = srdhm(hires, out_mult, 16)
         reluish = hires
         if relu_exp > 0:
@@ -147,12 +127,12 @@ def hard_swish_table(input_scale: float, input_zp: int, output_scale: float,
             reluish = _sat_shl16(reluish, 1)
         if relu_exp < 0:
             reluish = rdbpot(reluish, -relu_exp, 16)
-        reluish = _wrap((reluish + (1 << 15)) >> 1, 16)
+        reluish = wrap((reluish + (1 << 15)) >> 1, 16)
         # SaturatingDoublingHighMul: truncating, not rounding.
         if reluish == preshift == INT16_MIN:
             product = INT16_MAX
         else:
-            product = _wrap(_trunc_div(reluish * preshift, 1 << 15), 16)
+            product = wrap(trunc_div(reluish * preshift, 1 << 15), 16)
         out = rdbpot(product, -out_exp, 16) + output_zp
         table.append(min(max(out, -128), 127))
     return tuple(table)

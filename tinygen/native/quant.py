@@ -177,7 +177,34 @@ def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tupl
 
 
 def wrap_int32(value: int) -> int:
-    return (value + 2**31) % 2**32 - 2**31
+    return wrap(value, 32)
+
+
+def wrap(value: int, bits: int) -> int:
+    """``value`` wrapped to a two's complement integer of ``bits`` bits."""
+    half = 1 << (bits - 1)
+    return (value + half) % (1 << bits) - half
+
+def trunc_div(a: int, b: int) -> int:
+    """C's integer division (toward zero), for b > 0."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+def srdhm(a: int, b: int, bits: int = 32) -> int:
+    """gemmlowp's SaturatingRoundingDoublingHighMul for int32 (or int16) values."""
+    low = -(1 << (bits - 1))
+    if a == b == low:
+        return -low - 1
+    ab = a * b
+    nudge = (1 << (bits - 2)) if ab >= 0 else 1 - (1 << (bits - 2))
+    return wrap(trunc_div(ab + nudge, 1 << (bits - 1)), bits)
+
+def rdbpot(x: int, exponent: int, bits: int = 32) -> int:
+    """gemmlowp's RoundingDivideByPOT in the given integer width."""
+    mask = wrap((1 << exponent) - 1, bits)
+    remainder = wrap(x & mask, bits)
+    threshold = wrap((mask >> 1) + (1 if x < 0 else 0), bits)
+    return wrap((x >> exponent) + (1 if remainder > threshold else 0), bits)
 
 
 def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
