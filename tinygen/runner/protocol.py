@@ -17,6 +17,8 @@ CHUNK_BYTES = 31  # bytes per `db` command, as the MLCommons runner sends (62 he
 DEFAULT_TIMEOUT = 5.0  # seconds for any line of an ordinary command
 INFER_TIMEOUT = 30.0  # seconds for any line during `infer` (the MLCommons runner's limit)
 
+_NOT_HARNESS_HINT = ("is it an MLPerf Tiny harness firmware? --log SESSION.log records every "
+                     "line exchanged")
 _NO_ANSWER_HINT = ("is the firmware running, on the UART the host listens to, at the same baud "
                    "rate? 'tinygen bench --mode smoke' checks a board step by step")
 
@@ -219,8 +221,7 @@ class DutClient:
         (m,) = self._match(f"{cmd}%", self.command(cmd), [_EXPECTING])
         if int(m.group(1)) != len(data):
             raise DeviceError(f"the device answered 'db load {len(data)}%' with {m.group(0)!r}",
-                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                   "records every line exchanged")
+                              hint=_NOT_HARNESS_HINT)
         for start in range(0, len(data), CHUNK_BYTES):
             chunk = data[start:start + CHUNK_BYTES]
             cmd = f"db {chunk.hex()}"
@@ -235,8 +236,7 @@ class DutClient:
             if m is None:
                 if self.strict or line.startswith("m-buffer"):
                     raise DeviceError(f"malformed answer to 'db print%': {line!r}",
-                                      hint="is it an MLPerf Tiny harness firmware? --log "
-                                           "SESSION.log records every line exchanged")
+                                      hint=_NOT_HARNESS_HINT)
                 self.ignored_lines.append(line)
                 continue
             data += bytes.fromhex(m.group(1).replace("-", ""))
@@ -261,8 +261,7 @@ class DutClient:
         if int(ws.group(1)) != w or int(ns.group(1)) != n:
             raise DeviceError(f"the device ran a different 'infer' than '{cmd}%': "
                               f"{ws.group(0)!r}, {ns.group(0)!r}",
-                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                   "records every line exchanged")
+                              hint=_NOT_HARNESS_HINT)
         return InferResult(iterations=n, warmup=w, t0_us=self._counter(f"{cmd}%", t0),
                            t1_us=self._counter(f"{cmd}%", t1),
                            scores=self._scores(f"{cmd}%", res))
@@ -278,8 +277,7 @@ class DutClient:
         if len(digits) % 2:
             raise DeviceError(f"odd number of hex digits in the answer to 'outbytes%': "
                               f"{m.group(0)!r}",
-                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                   "records every line exchanged")
+                              hint=_NOT_HARNESS_HINT)
         return bytes.fromhex(digits)
 
     def memory(self) -> MemoryUsage:
@@ -357,16 +355,14 @@ class DutClient:
                           else "")
                 raise DeviceError(f"malformed answer to '{shown}': unexpected line "
                                   f"{line!r}{wanted}",
-                                  hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                       "records every line exchanged")
+                                  hint=_NOT_HARNESS_HINT)
             else:
                 self.ignored_lines.append(line)
         if len(found) < len(expected):
             got = "; ".join(lines) or "nothing but m-ready"
             raise DeviceError(f"incomplete answer to '{shown}': no "
                               f"{expected[len(found)][1]} line (got: {got})",
-                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                   "records every line exchanged")
+                              hint=_NOT_HARNESS_HINT)
         return found
 
     @staticmethod
@@ -375,8 +371,7 @@ class DutClient:
         if value >= COUNTER_MODULUS:
             raise DeviceError(f"timestamp beyond 32 bits in the answer to '{shown}': "
                               f"{m.group(0)!r}",
-                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                   "records every line exchanged")
+                              hint=_NOT_HARNESS_HINT)
         return value
 
     @staticmethod
@@ -390,6 +385,5 @@ class DutClient:
             scores = [math.nan]
         if not all(math.isfinite(s) for s in scores):
             raise DeviceError(f"unreadable scores in the answer to '{shown}': {m.group(0)!r}",
-                              hint="is it an MLPerf Tiny harness firmware? --log SESSION.log "
-                                   "records every line exchanged")
+                              hint=_NOT_HARNESS_HINT)
         return scores
