@@ -41,15 +41,22 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
     return raw.reshape(shape)
 
 
+def _unquantizable(values: np.ndarray, scale: float) -> int | None:
+    """The first value whose quotient by ``scale`` C leaves undefined (NaN, infinity, beyond
+    a 32-bit integer), or None."""
+    with np.errstate(all="ignore"):  # the quotient of a bad value is what is checked
+        quotient = values.astype(np.float64) / scale
+    bad = ~np.isfinite(quotient) | (np.abs(quotient) >= 2.0 ** 31)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def _check_float_input(info: ModelInfo, values: np.ndarray) -> None:
     """Refuse float inputs whose quantization TFLM leaves undefined (NaN, infinity, or beyond
     int32 in steps of the scale): there the host's float-to-int conversion differs from a
     device's (x86 gives INT32_MIN where Arm saturates)."""
     quantization = _input_quantization(info)
-    limit = 2.0 ** 31 * (quantization[0] if quantization else 1.0)
-    bad = ~np.isfinite(values) | (np.abs(values.astype(np.float64)) >= limit)
-    if bad.any():
-        i = int(np.argmax(bad))
+    i = _unquantizable(values, quantization[0] if quantization else 1.0)
+    if i is not None:
         low, high = float_input_range(info)
         raise InputError(
             f"input value {i} is {values[i]}: quantizing it overflows int32, where TFLM's "
@@ -61,11 +68,8 @@ def _check_float_input(info: ModelInfo, values: np.ndarray) -> None:
 def _check_ad_input(values: np.ndarray, scale: float) -> None:
     """Refuse log-mel values the AD port's lround(x / scale) leaves undefined (NaN, infinity,
     a quotient beyond a 32-bit long): the host and a device would differ there."""
-    with np.errstate(all="ignore"):  # the quotient of a bad value is what is checked
-        quotient = values.astype(np.float64) / scale
-    bad = ~np.isfinite(quotient) | (np.abs(quotient) >= 2.0 ** 31)
-    if bad.any():
-        i = int(np.argmax(bad))
+    i = _unquantizable(values, scale)
+    if i is not None:
         raise InputError(
             f"input value {i} is {values[i]}: quantizing it (lround(x / {scale:g})) is "
             "undefined in C, so the host and a device differ",
