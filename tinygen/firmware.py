@@ -122,7 +122,7 @@ def check_flash_fits(opts: BuildOptions, model_flash: int, what: str) -> None:
     """Refuse, before anything is compiled or run, a model whose constant data alone is larger
     than the flash the firmware may use: the code region, or the flash budget if smaller."""
     board = opts.board
-    region = next(r for r in board.memory if r.name == board.code_region)
+    region = board.region(board.code_region)
     budget = min(region.size, opts.budget_flash or board.flash_budget)
     if model_flash <= budget:
         return
@@ -278,7 +278,7 @@ def probe_arena_size(probe_board: Board, payload: int) -> int:
     """The arena the probe searches: its board's whole arena region, less what else lives
     there when that is also the data region (the stack with its guard, the heap, the input
     buffer and the other statics)."""
-    region = next(r for r in probe_board.memory if r.name == probe_board.arena_region)
+    region = probe_board.region(probe_board.arena_region)
     others = 0
     if probe_board.arena_region == probe_board.data_region:
         others = ((probe_board.stack_size or PROBE_STACK_SIZE) + 64
