@@ -30,10 +30,10 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.cli import main
 from tinygen.errors import TinygenError
-from tinygen.firmware import BuildOptions, prepare_native_spec
-from tinygen.native.codegen import render_native
+from tinygen.firmware import prepare_runtime
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 BUNDLED = ("kws_tiny.tflite", "ic_tiny.tflite", "ad_tiny.tflite")
@@ -340,10 +340,9 @@ def generate_native(path: Path) -> int:
     """What ``tinygen generate --runtime native`` does before it compiles anything: the
     pipeline's own checks and preparation (tinygen/firmware.py), then the rendering."""
     board = load_board(BOARD)
-    spec = prepare_native_spec(BuildOptions(board=board, out_dir=path.parent / "firmware",
-                                            model_path=path, runtime="native"))
-    assert spec is not None
-    render_native(board, spec)
+    runtime = prepare_runtime(BuildOptions(board=board, out_dir=path.parent / "firmware",
+                                           model_path=path, runtime="native"))
+    runtime.render(board, runtime.planned_arena or 0)
     return 0
 
 

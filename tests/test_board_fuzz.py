@@ -20,8 +20,8 @@ import yaml
 
 from tests.commands.cli_support import needs_gcc
 from tinygen.board import Board, load_board, parse_board
-from tinygen.boardgen import BoardRequest, new_board
-from tinygen.codegen import BringupSpec, render_bringup
+from tinygen.board.writer import BoardRequest, new_board
+from tinygen.bringup import BringupRuntime
 from tinygen.commands.board_cmd import describe
 from tinygen.errors import BoardError, ExitCode, TinygenError
 from tinygen.firmware import BuildOptions, build_firmware
@@ -163,7 +163,7 @@ def _check_usable(board: Board, path: Path, out: Path) -> None:
     board_cpu_flags(board)
     json.dumps(describe(board))
     for energy in {False, board.timestamp_gpio is not None}:
-        files = render_bringup(board, BringupSpec(), energy=energy).files
+        files = BringupRuntime().render(board, 0, energy=energy).files
         for name, text in files.items():
             if name.startswith("src/board/") and name.endswith((".c", ".h")):
                 assert text.count("/*") == text.count("*/"), f"{name}: a comment is broken"

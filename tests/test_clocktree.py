@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tinygen.board import load_board
-from tinygen.clocktree import (
+from tinygen.board.clocktree import (
     FAMILY_CLOCKS,
     MHZ,
     ClockPlan,

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from tinygen import __version__
+from tinygen.benchmarks import payload_bytes
 from tinygen.board import load_board
-from tinygen.codegen import BringupSpec, TflmSpec, payload_bytes, render_bringup, render_tflm
+from tinygen.bringup import BringupRuntime
 from tinygen.errors import InputError
 from tinygen.model import load_model
+from tinygen.tflm.render import render_tflm
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden"
@@ -22,13 +24,13 @@ INCLUDES = [("tflite-micro", ""), ("flatbuffers", "include")]
 
 def _tflm_project(model: str = "kws_tiny.tflite", benchmark: str = "kws01") -> dict[str, str]:
     path = ROOT / "models" / model
-    spec = TflmSpec(path.read_bytes(), load_model(path), benchmark, 12_345 * 16, "cmsis-nn")
-    return render_tflm(load_board("mps2_an386"), spec, INCLUDES, ["CMSIS_NN"]).files
+    return render_tflm(load_board("mps2_an386"), load_model(path), benchmark, 12_345 * 16,
+                       dep_include_dirs=INCLUDES, defines=["CMSIS_NN"]).files
 
 
 def test_bringup_is_reproducible() -> None:
     board = load_board("netduinoplus2")
-    assert render_bringup(board, BringupSpec()) == render_bringup(board, BringupSpec())
+    assert BringupRuntime().render(board, 0) == BringupRuntime().render(board, 0)
 
 
 def test_tflm_is_reproducible_and_has_banners() -> None:
@@ -82,7 +84,7 @@ def test_wrong_benchmark_for_model() -> None:
     ("netduinoplus2", "src/tinygen_config.h"),
 ])
 def test_golden_files(board: str, name: str) -> None:
-    text = render_bringup(load_board(board), BringupSpec()).files[name]
+    text = BringupRuntime().render(load_board(board), 0).files[name]
     golden = GOLDEN / f"{board}-{Path(name).name}"
     if UPDATE or not golden.exists():
         golden.parent.mkdir(exist_ok=True)

@@ -51,12 +51,12 @@ def test_missing_toolchain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_compile_error_carries_the_compilers_lines(tmp_path: Path) -> None:
-    from tinygen.build import run_scons
-    from tinygen.codegen import BringupSpec, render_bringup
+    from tinygen.bringup import BringupRuntime
     from tinygen.errors import BuildError
     from tinygen.resources import sconstruct_path
+    from tinygen.scons import run_scons
 
-    project = render_bringup(load_board("mps2_an386"), BringupSpec())
+    project = BringupRuntime().render(load_board("mps2_an386"), 0)
     folder = tmp_path / "proj"
     project.write(folder)
     shutil.copy(sconstruct_path(), folder / "SConstruct")
@@ -72,9 +72,9 @@ def test_compile_error_carries_the_compilers_lines(tmp_path: Path) -> None:
 
 
 def _board_sources(name: str) -> dict[str, str]:
-    from tinygen.codegen import BringupSpec, render_bringup
+    from tinygen.bringup import BringupRuntime
 
-    return render_bringup(load_board(name), BringupSpec()).files
+    return BringupRuntime().render(load_board(name), 0).files
 
 
 def test_clock_tree_values_reach_the_code() -> None:
@@ -118,7 +118,7 @@ def test_cortex_m7_enables_its_caches_and_dwt_unlock() -> None:
     ("mps2_an505", "m-timestamp-mode-performance"),  # Cortex-M33, Secure state
 ])
 def test_bringup_boots_in_qemu(name: str, first_line: str, tmp_path: Path) -> None:
-    from tinygen.emulator import QemuTransport
+    from tinygen.runner.emulator import QemuTransport
 
     board = load_board(name)
     result = build_firmware(BuildOptions(board=board, out_dir=tmp_path / "fw"))

@@ -1,4 +1,4 @@
-"""Tests of tinygen.model and tinygen.ops on real .tflite files."""
+"""Tests of tinygen.model and tinygen.tflm.ops on real .tflite files."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 from tflite_micro.python.tflite_micro import runtime
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from tinygen import ops
 from tinygen.errors import ExitCode, ModelError
 from tinygen.model import ModelInfo, check_buildable, load_model, parse_model
-from tinygen.native.graph import read_graph
+from tinygen.native.graph import graph_of
+from tinygen.tflm import ops
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -589,7 +589,7 @@ def test_corrupt_contents_refused_by_the_native_reader(tmp_path: Path, edit_mode
     path = edit_model(MODELS / "kws_tiny.tflite", tmp_path / "corrupt.tflite",
                       _truncate_buffer(20, 1000))
     with pytest.raises(ModelError, match="the model is corrupt: tensor 20"):
-        read_graph(path)
+        graph_of(load_model(path))
 
 
 def test_valid_edits_still_load(tmp_path: Path, edit_model: Any) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tinygen.codegen import GeneratedProject
 from tinygen.deps import cache_root
 from tinygen.errors import ExitCode, InputError
 from tinygen.outputs import check_writable, os_error, writing
+from tinygen.project import GeneratedProject
 
 _FULL = Path("/dev/full")  # every write to it fails with ENOSPC: a full disk, for real
 

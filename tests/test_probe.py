@@ -1,5 +1,5 @@
-"""tinygen.probe: the stack and heap a firmware really uses, measured in QEMU, and the sizes a
-build links from them."""
+"""tinygen.runner.probe: the stack and heap a firmware really uses, measured in QEMU, and the
+sizes a build links from them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.conftest import MODELS, require_tools
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, load_board
 from tinygen.errors import OverBudgetError
 from tinygen.firmware import BuildOptions, build_firmware
-from tinygen.probe import (
+from tinygen.runner.probe import (
     STACK_ALIGN,
     STACK_MARGIN_MIN,
     Measured,
@@ -120,7 +120,7 @@ def test_without_qemu_a_native_build_links_the_default_stack(
     measurement already in the cache would still be used: an empty cache here.)"""
     require_tools()
     monkeypatch.setenv("TINYGEN_CACHE", str(tmp_path / "cache"))
-    import tinygen.emulator as emulator
+    import tinygen.runner.emulator as emulator
 
     real_which = emulator.shutil.which
     monkeypatch.setattr(emulator.shutil, "which",

@@ -1,4 +1,4 @@
-"""Quantization verdicts (tinygen/quantization.py) on models of each class users export, and
+"""Quantization verdicts (tinygen/model/quantization.py) on models of each class users export, and
 which of them a build accepts (model.check_buildable)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 from tests.conftest import ModelEditor
 from tinygen.errors import ModelError
 from tinygen.model import check_buildable, load_model
-from tinygen.quantization import VERDICTS, integer_internals
+from tinygen.model.quantization import VERDICTS, integer_internals
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = DATA.parent.parent

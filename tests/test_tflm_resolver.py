@@ -1,7 +1,7 @@
 """Every operator registration and kernel header the generator can emit compiles against the
 pinned TFLM, and every registration it calls is defined in the TFLM library.
 
-One generated th_model.cc registers every operator of tinygen/ops.py, with the int8 variants
+One generated th_model.cc registers every operator of tinygen/tflm/ops.py, with the int8 variants
 (and their headers) in one translation unit and the generic registrations in another; each is
 compiled with arm-none-eabi-g++ and the TFLM include dirs and defines of the kernel set.
 """
@@ -20,12 +20,11 @@ import pytest
 
 from tests.tflm_support import tflm_unreachable_reason
 from tinygen.board import load_board
-from tinygen.build import ensure_library
-from tinygen.codegen import TflmSpec, render_tflm
 from tinygen.deps import Checkout, load_manifest, resolve
-from tinygen.library import KERNEL_SETS, LibrarySpec, library_dir, library_spec
 from tinygen.model import ModelInfo, OperatorInfo, load_model
-from tinygen.ops import RESOLVER_H, SUPPORTED_OPS
+from tinygen.tflm.library import KERNEL_SETS, LibrarySpec, ensure_library, library_dir, library_spec
+from tinygen.tflm.ops import RESOLVER_H, SUPPORTED_OPS
+from tinygen.tflm.render import render_tflm
 from tinygen.toolchain import board_cpu_flags
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "kws_tiny.tflite"
@@ -50,8 +49,8 @@ def _compile(kernels: str, int8: bool, tmp_path: Path, names: Iterable[str] = SU
     board = load_board(BOARD)
     checkouts = resolve(load_manifest())
     spec = library_spec(checkouts, board_cpu_flags(board), kernels)
-    tflm = TflmSpec(MODEL.read_bytes(), _with_ops(names, int8), "generic", 4096, kernels)
-    project = render_tflm(board, tflm, list(spec.include_dirs), list(spec.defines))
+    project = render_tflm(board, _with_ops(names, int8), "generic", 4096,
+                          dep_include_dirs=spec.include_dirs, defines=spec.defines)
     folder = tmp_path / f"{kernels}-{'int8' if int8 else 'generic'}-{'-'.join(names)[:40]}"
     project.write(folder)
     config = json.loads(project.files["tinygen_project.json"])

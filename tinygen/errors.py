@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -37,6 +38,13 @@ class UsageError(TinygenError):
     exit_code = ExitCode.USAGE
 
 
+class ConfigurationError(TinygenError):
+    """Build options that cannot go together (an arena size for a runtime that plans its own,
+    a kernel set of another runtime). The commands name the flags before it comes to this."""
+
+    exit_code = ExitCode.USAGE
+
+
 class ModelError(TinygenError):
     """The model file is missing, corrupt or unsupported."""
 
@@ -55,10 +63,16 @@ class InputError(TinygenError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class NotEmulatedError(InputError):
+    """A board with no emulator was asked to run in QEMU."""
+
+
 class BuildError(TinygenError):
-    """Code generation, compiling or linking failed."""
+    """Code generation, compiling or linking failed. ``kept``: the failed project's folder,
+    kept for inspection (the CLI says where)."""
 
     exit_code = ExitCode.BUILD_FAILED
+    kept: Path | None = None
 
 
 class OverBudgetError(TinygenError):

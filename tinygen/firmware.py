@@ -10,35 +10,28 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen import outdir
+from tinygen import __version__, outdir
 from tinygen.audit import AuditReport, audit_elf, budget_violations, enforce_budgets, render_text
+from tinygen.benchmarks import DEFAULT_BENCHMARK
 from tinygen.board import Board, list_board_names, load_board
-from tinygen.build import LibraryResult, Progress, ensure_library, run_scons
-from tinygen.codegen import (
-    BringupSpec,
-    GeneratedProject,
-    TflmSpec,
-    payload_bytes,
-    render_bringup,
-    render_tflm,
-)
-from tinygen.deps import cache_root, load_manifest, resolve
-from tinygen.emulator import QEMU
+from tinygen.bringup import BringupRuntime
+from tinygen.build_options import RUNTIMES, BuildOptions
+from tinygen.deps import cache_root
 from tinygen.errors import (
     BuildError,
+    ConfigurationError,
     DeviceError,
     InputError,
-    ModelError,
     OverBudgetError,
     TinygenError,
     ToolMissingError,
-    UsageError,
 )
-from tinygen.library import KERNEL_SETS, LibrarySpec, library_spec
-from tinygen.model import ModelInfo, check_buildable, load_model
-from tinygen.native import cmsis_nn
-from tinygen.native.codegen import NATIVE_KERNELS, NativeSpec, prepare_native, render_native
-from tinygen.probe import (
+from tinygen.model import load_model
+from tinygen.native.runtime import native_runtime
+from tinygen.project import GeneratedProject
+from tinygen.resources import sconstruct_path
+from tinygen.runner.emulator import QEMU
+from tinygen.runner.probe import (
     PROBE_HEAP_SIZE,
     PROBE_STACK_SIZE,
     Measured,
@@ -46,34 +39,46 @@ from tinygen.probe import (
     memory_sizes,
     run_probe,
 )
-from tinygen.resources import sconstruct_path
-from tinygen.toolchain import board_cpu_flags, compiler_version, require_toolchain
+from tinygen.runtime import Runtime
+from tinygen.scons import Progress, run_scons
+from tinygen.tflm.library import LibraryResult
+from tinygen.tflm.runtime import tflm_runtime
+from tinygen.toolchain import compiler_version, require_toolchain
+
+__all__ = ["RUNTIMES", "BuildOptions", "BuildResult", "build_firmware", "generate_firmware",
+           "prepare_runtime"]
 
 # What the probe board's arena region keeps for .data and .bss besides the input buffer
 # (the harness, TFLM's statics, the interpreter's storage: under 16 KiB today), with room to
 # spare; the rest of the region, less the stack and heap, is the arena the probe searches.
 _PROBE_RESERVE = 64 * 1024
-# tflm: the TFLM interpreter and its kernels; native: plain C calls into tinygen's own kernels,
-# with the arena planned at generation time (tinygen/native).
-RUNTIMES = ("tflm", "native")
-# The quantization verdicts (tinygen.quantization) the native runtime's kernels cover.
-NATIVE_QUANTIZATIONS = ("int8", "int8-float-io")
+# What a firmware folder was built from, for a later command to decide whether to reuse it.
+IDENTITY_FILE = "tinygen_firmware.json"
 
 
 @dataclass(frozen=True)
-class BuildOptions:
-    board: Board
-    out_dir: Path
-    model_path: Path | None = None  # None: the bring-up firmware
-    benchmark: str | None = None  # None: from the model's signature, else "generic"
-    kernels: str | None = None  # None: the board's default
-    optimize: str = "speed"  # library.OPTIMIZE key
-    energy: bool = False
-    arena_size: int | None = None  # None: measured
-    deps_dir: Path | None = None
-    budget_flash: int | None = None
-    budget_ram: int | None = None
-    runtime: str = "tflm"  # one of RUNTIMES
+class FirmwareIdentity:
+    """The facts that make two builds' firmware the same for the runner."""
+
+    tinygen_version: str
+    board: str
+    model_sha256: str | None  # None: the bring-up
+    benchmark: str
+    energy: bool
+
+    @classmethod
+    def of(cls, board: Board, model_sha256: str | None, benchmark: str,
+           energy: bool) -> FirmwareIdentity:
+        return cls(__version__, board.name, model_sha256, benchmark, energy)
+
+
+def read_identity(folder: Path) -> FirmwareIdentity | None:
+    """The identity a build wrote into ``folder``; None if there is none or it is unreadable."""
+    try:
+        raw = json.loads((folder / IDENTITY_FILE).read_text())
+        return FirmwareIdentity(**raw)
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -118,114 +123,25 @@ class BuildResult:
         }
 
 
-def check_flash_fits(opts: BuildOptions, model_flash: int, what: str) -> None:
-    """Refuse, before anything is compiled or run, a model whose constant data alone is larger
-    than the flash the firmware may use: the code region, or the flash budget if smaller."""
-    board = opts.board
-    region = board.region(board.code_region)
-    budget = min(region.size, opts.budget_flash or board.flash_budget)
-    if model_flash <= budget:
-        return
-    source = ("--budget-flash" if opts.budget_flash else
-              "the board's flash budget" if budget < region.size else
-              f"flash region '{region.name}'")
-    raise OverBudgetError(
-        f"{what} takes {model_flash:,} bytes; {board.name} has {budget:,} bytes of flash for "
-        f"code and model ({source}): {model_flash - budget:,} bytes over before any code",
-        hint="use a smaller model (fewer parameters, or pruned and re-quantized), or a board "
-             "with more flash (tinygen boards lists them)")
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    info: ModelInfo
-    model_bytes: bytes
-    benchmark: str
-    kernels: str
-    spec: LibrarySpec
-    checkouts_json: dict[str, str]
-    library: LibraryResult
-
-
-def _prepare_tflm(opts: BuildOptions, progress: Progress | None) -> _Prepared:
-    assert opts.model_path is not None
-    info = load_model(opts.model_path)
-    check_buildable(info)
-    check_flash_fits(opts, info.size_bytes, "the model (TFLM keeps the whole .tflite in flash)")
-    benchmark = opts.benchmark or info.benchmark or "generic"
-    payload_bytes(info, benchmark)  # a --benchmark the model does not fit: before any build
-    kernels = opts.kernels or opts.board.default_kernels
-    if kernels not in KERNEL_SETS:
-        raise UsageError(f"unknown kernel set {kernels!r}", hint=f"use one of {KERNEL_SETS}")
-    checkouts = resolve(load_manifest(), opts.deps_dir, on_progress=progress)
-    spec = library_spec(checkouts, board_cpu_flags(opts.board), kernels, opts.optimize)
-    library = ensure_library(spec, checkouts, progress)
-    return _Prepared(
-        info=info, model_bytes=opts.model_path.read_bytes(), benchmark=benchmark,
-        kernels=kernels, spec=spec,
-        checkouts_json={n: str(c.path) for n, c in checkouts.items()}, library=library,
-    )
-
-
-def prepare_native_spec(opts: BuildOptions) -> NativeSpec | None:
-    """The native runtime's generation-time work, or None for a TFLM or bring-up build."""
+def prepare_runtime(opts: BuildOptions, progress: Progress | None = None) -> Runtime:
+    """The one place the runtime is chosen: the bring-up without a model, else tflm or native,
+    each given the model parsed once."""
     if opts.runtime not in RUNTIMES:
-        raise UsageError(f"unknown runtime {opts.runtime!r}", hint=f"use one of {RUNTIMES}")
-    if opts.runtime != "native" or opts.model_path is None:
-        return None
-    if opts.arena_size:
-        raise UsageError("--arena-size applies to --runtime tflm only",
-                         hint="the native runtime plans its arena when it generates the code; "
-                              "drop the option")
-    kernels = opts.kernels or NATIVE_KERNELS[0]
-    if kernels not in NATIVE_KERNELS:
-        raise UsageError(f"--kernels {kernels} is a TFLM kernel set",
-                         hint=f"with --runtime native use one of {', '.join(NATIVE_KERNELS)}")
-    checkouts: dict[str, str] | None = None
-    versions: tuple[tuple[str, str], ...] = ()
-    if kernels == "cmsis-nn":
-        if opts.board.core in cmsis_nn.MVE_CORES:
-            raise UsageError(f"--runtime native --kernels cmsis-nn does not support the "
-                             f"{opts.board.core} (Helium) yet",
-                             hint="use --kernels native, or --runtime tflm --kernels cmsis-nn")
-        pins = tuple(p for p in load_manifest() if p.name in cmsis_nn.PINS)
-        resolved = resolve(pins, opts.deps_dir)
-        checkouts = {n: str(c.path) for n, c in resolved.items()}
-        versions = tuple(sorted((n, c.version) for n, c in resolved.items()))
+        raise ConfigurationError(f"there is no runtime {opts.runtime!r}",
+                                 hint=f"use one of {', '.join(RUNTIMES)}")
+    if opts.model_path is None:
+        return BringupRuntime(opts.benchmark or DEFAULT_BENCHMARK)
     info = load_model(opts.model_path)
-    check_buildable(info)
-    if info.quantization not in NATIVE_QUANTIZATIONS:
-        raise ModelError(f"{info.path}: the native runtime runs int8 models (or int8 with float "
-                         f"I/O); this one is {info.quantization}",
-                         hint="build it with --runtime tflm")
-    check_flash_fits(opts, info.weights_bytes, "the model's weights")
-    model = prepare_native(opts.model_path, kernels, opts.board.has_dsp)
-    return NativeSpec(info, model, opts.benchmark or info.benchmark or "generic", opts.optimize,
-                      kernels, checkouts, versions)
+    if opts.runtime == "native":
+        return native_runtime(opts, info)
+    return tflm_runtime(opts, info, progress)
 
 
-def _render(opts: BuildOptions, prep: _Prepared | None, arena: int, probe: bool = False,
-            board: Board | None = None) -> GeneratedProject:
-    board = board or opts.board
-    if prep is None:
-        return render_bringup(board, BringupSpec(opts.benchmark or "kws01"), opts.energy)
-    tflm_spec = TflmSpec(prep.model_bytes, prep.info, prep.benchmark, arena, prep.kernels,
-                         arena_probe=probe)
-    return render_tflm(board, tflm_spec, list(prep.spec.include_dirs), list(prep.spec.defines),
-                       opts.energy)
-
-
-def _write_project(project: GeneratedProject, folder: Path, prep: _Prepared | None,
-                   native: NativeSpec | None = None) -> None:
+def _write_project(project: GeneratedProject, folder: Path, runtime: Runtime) -> None:
     project.write(folder)  # into a fresh folder: the work folder or its probe/ below it
     shutil.copy(sconstruct_path(), folder / "SConstruct")
-    local: dict[str, object] = {}
-    if prep is not None:
-        local = {"deps": prep.checkouts_json,
-                 "libraries": {name: str(prep.library.path) for name, _ in prep.spec.archives}}
-    elif native is not None and native.checkouts:
-        local = {"deps": dict(native.checkouts)}  # the CMSIS-NN sources (--kernels cmsis-nn)
-    (folder / "tinygen_local.json").write_text(json.dumps(local, indent=2) + "\n")
+    (folder / "tinygen_local.json").write_text(
+        json.dumps(runtime.local_config(), indent=2) + "\n")
 
 
 def probe_board_for(board: Board) -> Board:
@@ -244,34 +160,15 @@ def probe_board_for(board: Board) -> Board:
     )
 
 
-def _project(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None,
-             board: Board, arena: int, probe: bool = False) -> GeneratedProject:
-    """The firmware project for ``board``: a native one, a TFLM one, or the bring-up."""
-    if native is not None:
-        return render_native(board, native, energy=opts.energy)
-    return _render(opts, prep, arena, probe=probe, board=board)
-
-
-def _project_key(project: GeneratedProject, prep: _Prepared | None,
-                 native: NativeSpec | None) -> str:
+def _project_key(project: GeneratedProject, runtime: Runtime) -> str:
     """What a probe's result depends on: every generated file, the SConstruct that compiles
     them, the compiler, and the library variant or the versions of the checkouts compiled in."""
-    digest = hashlib.sha256(prep.spec.key.encode() if prep else b"native")
-    if native is not None:
-        digest.update(json.dumps(native.checkout_versions).encode())
+    digest = hashlib.sha256(runtime.probe_key())
     digest.update(sconstruct_path().read_bytes())
     digest.update(compiler_version().encode())
     for name in sorted(project.files):
         digest.update(name.encode() + b"\0" + project.files[name].encode() + b"\0")
     return digest.hexdigest()[:24]
-
-
-def _payload(prep: _Prepared | None, native: NativeSpec | None) -> int:
-    if native is not None:
-        return payload_bytes(native.info, native.benchmark)
-    if prep is None:
-        raise ValueError("the bring-up firmware has no model to probe")
-    return payload_bytes(prep.info, prep.benchmark)
 
 
 def probe_arena_size(probe_board: Board, payload: int) -> int:
@@ -286,30 +183,29 @@ def probe_arena_size(probe_board: Board, payload: int) -> int:
     return (region.size - others) // 16 * 16
 
 
-def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None, work: Path,
+def measure(opts: BuildOptions, runtime: Runtime, work: Path,
             progress: Progress | None) -> tuple[Measured, str]:
     """Build the probe firmware for a same-core emulated board and run it in QEMU: the smallest
-    arena TFLM accepts (unless --arena-size is given) and the stack and heap one inference
+    arena TFLM accepts (unless an arena size is given) and the stack and heap one inference
     takes. Cached by the probe project's contents."""
     probe_board = probe_board_for(opts.board)
-    given = opts.arena_size
     # The probe is a performance-mode firmware whatever the target's mode: it has to answer
     # `infer` with timestamps (energy mode differs only in how the timestamps leave the board).
-    searched = (probe_arena_size(probe_board, _payload(prep, native))
-                if prep is not None and not given else None)
-    project = _project(dataclasses.replace(opts, energy=False), prep, native, probe_board,
-                       given or searched or 0, probe=searched is not None)
-    cached = cache_root() / "probe" / f"{_project_key(project, prep, native)}.json"
+    searched = (probe_arena_size(probe_board, runtime.payload())
+                if runtime.searches_arena else None)
+    project = runtime.render(probe_board, runtime.planned_arena or searched or 0,
+                             energy=False, probe=searched is not None)
+    cached = cache_root() / "probe" / f"{_project_key(project, runtime)}.json"
     if cached.is_file() and (found := Measured.from_json(cached.read_text())) is not None:
         return found, "cached"
     if progress:
-        what = "stack" if given or native else "tensor arena and the stack"
+        what = "tensor arena and the stack" if runtime.searches_arena else "stack"
         progress(f"measuring the {what} on {probe_board.name} (QEMU)")
     folder = work / "probe"
-    _write_project(project, folder, prep, native)
+    _write_project(project, folder, runtime)
     run_scons(folder, total=None, label="probe firmware", progress=None)
-    found = run_probe(probe_board, folder / "firmware.elf", _payload(prep, native), searched)
-    if prep is not None and not given and found.arena_min is None:
+    found = run_probe(probe_board, folder / "firmware.elf", runtime.payload(), searched)
+    if runtime.searches_arena and found.arena_min is None:
         raise DeviceError("the probe firmware printed no m-arena-min line",
                           hint="the probe firmware runs TFLM's arena planner; give --arena-size "
                                "BYTES to skip it")
@@ -319,14 +215,10 @@ def measure(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | Non
     return found, "measured"
 
 
-def _big_parts(opts: BuildOptions, prep: _Prepared | None, arena: int | None) -> str:
+def _big_parts(board: Board, runtime: Runtime, arena: int | None) -> str:
     """The largest known parts, for a firmware the linker could not place (no ELF to audit)."""
-    board = opts.board
-    parts = [("stack", board.stack_size or 0), ("heap", board.heap_size or 0)]
-    if prep is not None:
-        parts += [("model weights (flash)", len(prep.model_bytes)),
-                  ("tensor arena", arena or 0),
-                  ("input buffer", payload_bytes(prep.info, prep.benchmark))]
+    parts = [("stack", board.stack_size or 0), ("heap", board.heap_size or 0),
+             *runtime.big_parts(arena)]
     listed = ", ".join(f"{name} {size:,}" for name, size in sorted(parts, key=lambda p: -p[1]))
     return f"; biggest parts (bytes): {listed}"
 
@@ -351,8 +243,7 @@ def generate_firmware(opts: BuildOptions, progress: Progress | None = None) -> P
 class _Generated:
     """A firmware project written into the work folder, and what went into it."""
 
-    native: NativeSpec | None
-    prep: _Prepared | None
+    runtime: Runtime
     mem: _Memory
 
 
@@ -360,11 +251,13 @@ def _generate(opts: BuildOptions, work: Path, progress: Progress | None) -> _Gen
     """The stage ``generate`` and ``build`` share: prepare the runtime, measure the memory
     (probe), write the project's sources into ``work``."""
     require_toolchain()
-    native = prepare_native_spec(opts)
-    prep = _prepare_tflm(opts, progress) if opts.model_path and native is None else None
-    mem = _memory(opts, prep, native, work, progress)
-    _write_project(_project(opts, prep, native, mem.board, mem.arena or 0), work, prep, native)
-    return _Generated(native, prep, mem)
+    runtime = prepare_runtime(opts, progress)
+    mem = _memory(opts, runtime, work, progress)
+    _write_project(runtime.render(mem.board, mem.arena or 0, energy=opts.energy), work, runtime)
+    identity = FirmwareIdentity.of(opts.board, runtime.model_sha256, runtime.benchmark,
+                                   opts.energy)
+    (work / IDENTITY_FILE).write_text(json.dumps(dataclasses.asdict(identity), indent=2) + "\n")
+    return _Generated(runtime, mem)
 
 
 def _siblings(out_dir: Path) -> tuple[Path, Path]:
@@ -417,14 +310,13 @@ def _build_locked(opts: BuildOptions, progress: Progress | None) -> BuildResult:
     _, failed = _siblings(opts.out_dir)
     try:
         generated = _generate(opts, work, progress)
-        native, prep, mem = generated.native, generated.prep, generated.mem
+        runtime, mem = generated.runtime, generated.mem
         if progress:
             progress(f"building firmware for {opts.board.name}")
         try:
             warnings = run_scons(work, total=None, label="firmware", progress=None)
         except OverBudgetError as exc:
-            exc.message += _big_parts(dataclasses.replace(opts, board=mem.board), prep,
-                                      mem.arena)
+            exc.message += _big_parts(mem.board, runtime, mem.arena)
             raise
         report = audit_elf(work / "firmware.elf", opts.board, map_path=work / "firmware.map",
                            budget_flash=opts.budget_flash, budget_ram=opts.budget_ram)
@@ -444,13 +336,12 @@ def _build_locked(opts: BuildOptions, progress: Progress | None) -> BuildResult:
     report = report.moved_to(opts.out_dir)
     return BuildResult(
         out_dir=opts.out_dir, elf=elf, board=opts.board,
-        benchmark=(native.benchmark if native else prep.benchmark if prep
-                   else (opts.benchmark or "kws01")),
-        kernels=native.kernels if native else prep.kernels if prep else None,
+        benchmark=runtime.benchmark, kernels=runtime.kernels,
         arena_size=mem.arena, arena_source=mem.arena_source,
-        library=prep.library if prep else None, audit=report,
+        library=runtime.library, audit=report,
         seconds=time.monotonic() - start, warnings=tuple(warnings),
-        runtime="native" if native else "tflm", stack_size=mem.sizes.stack,
+        # the bring-up reports the runtime it was asked for, as the option's default: tflm
+        runtime=runtime.name if runtime.measures else opts.runtime, stack_size=mem.sizes.stack,
         stack_source=mem.sizes.stack_source, heap_size=mem.sizes.heap,
         stack_peak=mem.measured.stack_peak if mem.measured else None,
     )
@@ -482,25 +373,24 @@ class _Memory:
     measured: Measured | None  # None: nothing was probed
 
 
-def _memory(opts: BuildOptions, prep: _Prepared | None, native: NativeSpec | None, work: Path,
+def _memory(opts: BuildOptions, runtime: Runtime, work: Path,
             progress: Progress | None) -> _Memory:
     measured: Measured | None = None
     arena: int | None = None
     arena_source: str | None = None
-    if prep is not None or native is not None:
+    if runtime.measures:
         try:
-            measured, how = measure(opts, prep, native, work, progress)
+            measured, how = measure(opts, runtime, work, progress)
         except ToolMissingError:
-            if shutil.which(QEMU) is not None or (prep is not None and not opts.arena_size):
+            if shutil.which(QEMU) is not None or runtime.searches_arena:
                 raise  # another tool is missing, or the arena needs the probe
             measured, how = None, "given"
             if progress:
                 progress(f"{QEMU} is not installed: the stack is not measured; the board's "
                          f"(or tinygen's default) stack and heap are linked")
-        if native is not None:
-            arena, arena_source = native.model.arena_size, "planned"
-        elif opts.arena_size:
-            arena, arena_source = opts.arena_size, "given"
+        if runtime.planned_arena is not None:
+            arena = runtime.planned_arena
+            arena_source = "planned" if runtime.name == "native" else "given"
         else:
             assert measured is not None
             arena, arena_source = measured.arena_min, how

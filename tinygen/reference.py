@@ -6,12 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.codegen import payload_bytes
+from tinygen.benchmarks import payload_bytes, port
 from tinygen.errors import InputError
 from tinygen.model import ModelInfo
-
-_NP_DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
-              "float32": np.float32}
+from tinygen.model.dtypes import numpy_dtype
 
 
 def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
@@ -22,10 +20,11 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
                          hint="is the input for another model, or truncated?")
     tensor = info.inputs[0]
     shape = tensor.shape
-    if benchmark in ("vww01", "ic01"):
+    preprocess = port(benchmark)[0]
+    if preprocess == "u8_to_i8":
         values = np.frombuffer(payload, dtype=np.uint8).astype(np.int16) - 128
         return values.astype(np.int8).reshape(shape)
-    if benchmark == "ad01":
+    if preprocess == "quantize_f32":
         assert tensor.scale is not None and tensor.zero_point is not None
         x = np.frombuffer(payload, dtype="<f4")
         _check_ad_input(x, tensor.scale)
@@ -35,7 +34,7 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
         q = np.sign(v) * np.floor(np.abs(v) + 0.5) + tensor.zero_point
         quantized: np.ndarray = np.clip(q, -128, 127).astype(np.int8)
         return quantized.reshape(shape)
-    raw: np.ndarray = np.frombuffer(payload, dtype=_NP_DTYPES[tensor.dtype])
+    raw: np.ndarray = np.frombuffer(payload, dtype=numpy_dtype(tensor.dtype))
     if tensor.dtype == "float32":
         _check_float_input(info, raw)
     return raw.reshape(shape)
@@ -122,7 +121,7 @@ def random_payload(info: ModelInfo, benchmark: str, seed: int) -> bytes:
     """
     rng = np.random.default_rng(seed)
     n = payload_bytes(info, benchmark)
-    if benchmark == "ad01":
+    if port(benchmark)[0] == "quantize_f32":
         return rng.uniform(-60.0, 10.0, n // 4).astype("<f4").tobytes()
     if info.inputs[0].dtype == "float32":
         return rng.uniform(*float_input_range(info), n // 4).astype("<f4").tobytes()

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.board import Board
-from tinygen.emulator import QemuTransport
 from tinygen.model import ModelInfo
 from tinygen.reference import host_output_bytes
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.protocol import DutClient
 
 

@@ -168,3 +168,34 @@ def test_verify_checks_its_request_before_building(capsys: pytest.CaptureFixture
                         str(tmp_path / "fw"), "--random", "0")
     assert code == 2 and "nothing to verify" in err
     assert not (tmp_path / "fw").exists()
+
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "kws_tiny.tflite"
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (("--runtime", "native", "--kernels", "reference"), "--kernels reference is a TFLM kernel set"),
+    (("--runtime", "native", "--arena-size", "4K"), "--arena-size applies to --runtime tflm"),
+    (("--kernels", "native-portable"), "--kernels native-portable is a kernel set of --runtime "
+                                       "native"),
+])
+def test_runtime_flag_combinations_are_usage_errors(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path, flags: tuple[str, ...],
+                                                    message: str) -> None:
+    """The command names the flags (exit 2) before anything is read, built or written."""
+    code, _, err = run_cli(capsys, "build", "--board", "mps2_an386", "--model", str(MODEL),
+                           "--out", str(tmp_path / "fw"), *flags)
+    assert code == 2 and message in err and "hint:" in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_native_cmsis_nn_on_helium_is_a_usage_error(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    text = (BOARDS.parents[2] / "boards" / "mps2_an505.yaml").read_text()
+    board = tmp_path / "m55.yaml"
+    board.write_text(text.replace("cortex-m33", "cortex-m55").replace("name: mps2_an505",
+                                                                        "name: m55"))
+    code, _, err = run_cli(capsys, "generate", "--board", str(board), "--model", str(MODEL),
+                           "--runtime", "native", "--kernels", "cmsis-nn",
+                           "--out", str(tmp_path / "fw"))
+    assert code == 2 and "(Helium) yet" in err

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.native.codegen import NativeModel, model_files, prepare_native
-from tinygen.native.graph import read_graph
+from tinygen.model import load_model
+from tinygen.native.graph import graph_of
+from tinygen.native.render import NativeModel, model_files, prepare_native
 
 DRIVER = Path(__file__).with_name("host_main.c")
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -81,7 +82,7 @@ def random_inputs(model: NativeModel, count: int, seed: int) -> list[np.ndarray]
 def compare(model_path: Path, folder: Path, inputs: Sequence[np.ndarray] | None = None,
             count: int = 4, seed: int = 0) -> tuple[list[bytes], list[bytes]]:
     """(native outputs, interpreter outputs) for ``inputs`` (default: ``count`` random ones)."""
-    model = prepare_native(model_path)
+    model = prepare_native(load_model(model_path))
     exe = compile_host(model, folder)
     inputs = list(inputs) if inputs is not None else random_inputs(model, count, seed)
     out_bytes = model.graph.tensor(model.graph.outputs[0]).nbytes
@@ -91,7 +92,7 @@ def compare(model_path: Path, folder: Path, inputs: Sequence[np.ndarray] | None 
 def op_kinds(path: Path) -> set[str]:
     """The operators of a model, and each fused activation as ``KIND/activation``."""
     kinds = set()
-    for op in read_graph(path).ops:
+    for op in graph_of(load_model(path)).ops:
         kinds.add(op.kind)
         act = op.options.get("fusedActivationFunction")
         if act is not None:

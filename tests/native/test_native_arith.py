@@ -18,8 +18,9 @@ from tests.native.native_host import (
     run_interpreter,
     write_sources,
 )
+from tinygen.model import load_model
 from tinygen.native import quant
-from tinygen.native.codegen import prepare_native
+from tinygen.native.render import prepare_native
 from tinygen.resources import templates_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +114,7 @@ def test_generic_requantization_path_is_bit_exact(model: str, tmp_path: Path) ->
     """Every op of these models takes the fast path; switched off, the generic one must give
     the same bytes."""
     path = REPO / model
-    native = prepare_native(path)
+    native = prepare_native(load_model(path))
     write_sources(native, tmp_path)
     data = tmp_path / "src" / "model_data.c"
     text = data.read_text()

@@ -19,8 +19,9 @@ from tinygen.native.cmsis_nn import (
     depthwise_wrapper_buffer_size,
     fully_connected_buffer_size,
 )
-from tinygen.native.codegen import NativeModel, NativeSpec, prepare_native, render_native
-from tinygen.native.graph import read_graph
+from tinygen.native.graph import graph_of
+from tinygen.native.render import NativeModel, prepare_native, render_native
+from tinygen.native.runtime import NativeRuntime
 
 REPO = Path(__file__).resolve().parents[2]
 OPS = REPO / "tests" / "data" / "ops"
@@ -85,7 +86,7 @@ def test_pool_and_fully_connected_buffer_sizes() -> None:
 
 
 def _cmsis(model: Path, dsp: bool = True) -> NativeModel:
-    return prepare_native(model, "cmsis-nn", dsp)
+    return prepare_native(load_model(model), "cmsis-nn", dsp)
 
 
 def test_covered_ops_call_cmsis_nn_and_the_rest_stay_native() -> None:
@@ -118,7 +119,7 @@ def test_broadcasting_and_uncovered_ops_keep_native_kernels(name: str, function:
 def test_conv_parameters_are_tflms() -> None:
     """The raw bias and TFLM's multipliers (not the native kernels' folded or tamed ones)."""
     path = OPS / "conv_same_relu.tflite"
-    graph = read_graph(path)
+    graph = graph_of(load_model(path))
     call = next(c for c in _cmsis(path).calls if c.kind == "CONV_2D")
     op = graph.ops[call.op_index]
     x, w, y = (graph.tensor(t) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
@@ -145,9 +146,9 @@ def test_scratch_sizes_follow_the_core() -> None:
 
 def _files(model: Path = MODELS / "kws_tiny.tflite", board: str = "mps2_an386",
            checkouts: dict[str, str] | None = None) -> dict[str, str]:
-    spec = NativeSpec(load_model(model), _cmsis(model, load_board(board).has_dsp), "generic",
-                      kernels="cmsis-nn", checkouts=checkouts)
-    return render_native(load_board(board), spec).files
+    runtime = NativeRuntime(load_model(model), _cmsis(model, load_board(board).has_dsp),
+                            "generic", kernels="cmsis-nn", checkouts=checkouts or {})
+    return runtime.render(load_board(board), runtime.planned_arena).files
 
 
 def test_project_names_checkouts_not_paths() -> None:
@@ -179,8 +180,8 @@ def test_generated_code_checks_cmsis_nn_scratch_sizes_at_start_up() -> None:
 
 def test_native_kernels_have_no_library_and_no_checks() -> None:
     model = MODELS / "kws_tiny.tflite"
-    spec = NativeSpec(load_model(model), prepare_native(model), "kws01")
-    files = render_native(load_board("mps2_an386"), spec).files
+    info = load_model(model)
+    files = render_native(load_board("mps2_an386"), info, prepare_native(info), "kws01").files
     assert "dep_sources" not in json.loads(files["tinygen_project.json"])
     assert "tg_cmsis_nn.h" not in files["src/model_data.h"]
     assert "return -1;" in files["src/model.c"] and "size =" not in files["src/model.c"]

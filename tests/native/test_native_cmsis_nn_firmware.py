@@ -17,17 +17,17 @@ from tests.conftest import MLPERF, REFERENCE
 from tests.native.test_native_firmware import _assert_bit_exact
 from tests.tflm_support import cmsis_nn_unreachable_reason
 from tinygen.board import load_board
-from tinygen.build import run_scons
 from tinygen.deps import load_manifest, resolve
-from tinygen.emulator import QemuTransport
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.native import cmsis_nn
-from tinygen.native.codegen import NativeModel, NativeSpec, prepare_native, render_native
 from tinygen.native.plan import plan_arena
+from tinygen.native.render import NativeModel, NativeSpec, prepare_native, render_native
 from tinygen.reference import random_payload
 from tinygen.resources import sconstruct_path
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.protocol import DeviceBootError, DeviceReplyError, DutClient
+from tinygen.scons import run_scons
 
 REPO = Path(__file__).resolve().parents[2]
 OPS = REPO / "tests" / "data" / "ops"
@@ -97,7 +97,7 @@ def test_too_small_scratch_is_reported_at_start_up(tmp_path: Path) -> None:
     it starts and refuses to infer (instead of writing past the buffer)."""
     path = OPS / "conv_same_relu.tflite"
     board = load_board("mps2_an386")
-    good = prepare_native(path, "cmsis-nn", board.has_dsp)
+    good = prepare_native(load_model(path), "cmsis-nn", board.has_dsp)
     conv = next(c for c in good.calls if c.kind == "CONV_2D")
     calls = tuple(dataclasses.replace(c, scratch_bytes=4) if c is conv else c
                   for c in good.calls)

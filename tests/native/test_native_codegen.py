@@ -13,11 +13,11 @@ from tests.conftest import ModelEditor
 from tinygen import __version__
 from tinygen.board import load_board
 from tinygen.cli import main
-from tinygen.errors import ModelError, UsageError
+from tinygen.errors import ConfigurationError, ModelError
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
 from tinygen.native.calls import UnsupportedOpError
-from tinygen.native.codegen import NativeSpec, prepare_native, render_native
+from tinygen.native.render import prepare_native, render_native
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "kws_tiny.tflite"
@@ -26,8 +26,8 @@ needs_arm_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
 
 
 def _project(model: Path = MODEL, benchmark: str = "kws01") -> dict[str, str]:
-    spec = NativeSpec(load_model(model), prepare_native(model), benchmark)
-    return render_native(load_board("mps2_an386"), spec).files
+    info = load_model(model)
+    return render_native(load_board("mps2_an386"), info, prepare_native(info), benchmark).files
 
 
 def test_native_project_is_reproducible_with_banners() -> None:
@@ -86,7 +86,7 @@ def test_an_op_without_native_kernel_suggests_tflm(edit_model: ModelEditor,
     model = edit_model(REPO / "models" / "ad_tiny.tflite", tmp_path / "abs.tflite",
                        _to_abs)
     with pytest.raises(UnsupportedOpError, match="no kernel for ABS") as err:
-        prepare_native(model)
+        prepare_native(load_model(model))
     assert err.value.hint is not None and "--runtime tflm" in err.value.hint
     assert isinstance(err.value, ModelError)
 
@@ -109,17 +109,18 @@ def test_tflm_only_options_are_refused(tmp_path: Path) -> None:
     board = load_board("mps2_an386")
     opts = BuildOptions(board=board, out_dir=tmp_path / "fw", model_path=MODEL,
                         runtime="native", kernels="reference")
-    with pytest.raises(UsageError, match="--kernels reference is a TFLM kernel set"):
+    with pytest.raises(ConfigurationError, match="native runtime has no kernel set 'reference'"):
         build_firmware(opts)
     opts = BuildOptions(board=board, out_dir=tmp_path / "fw", model_path=MODEL,
                         runtime="native", arena_size=4096)
-    with pytest.raises(UsageError, match="--arena-size applies to --runtime tflm only"):
+    with pytest.raises(ConfigurationError, match="an arena size applies to the TFLM runtime"):
         build_firmware(opts)
+    assert not (tmp_path / "fw").exists()
 
 
 def test_portable_kernels_define_tg_portable() -> None:
-    spec = NativeSpec(load_model(MODEL), prepare_native(MODEL), "kws01",
-                      kernels="native-portable")
-    config = render_native(load_board("mps2_an386"), spec).files["tinygen_project.json"]
+    info = load_model(MODEL)
+    config = render_native(load_board("mps2_an386"), info, prepare_native(info), "kws01",
+                           kernels="native-portable").files["tinygen_project.json"]
     assert '"TG_PORTABLE=1"' in config
     assert "TG_PORTABLE" not in _project()["tinygen_project.json"]

@@ -16,11 +16,11 @@ from tests.native.test_native_elementwise import ELEMENTWISE_MODELS
 from tests.native.test_native_layers import LAYER_MODELS
 from tests.native.test_native_move import MOVE_MODELS
 from tinygen.board import load_board
-from tinygen.emulator import QemuTransport
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
 from tinygen.model import load_model
-from tinygen.native.codegen import prepare_native
+from tinygen.native.render import prepare_native
 from tinygen.reference import host_output_bytes, random_payload
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.protocol import DutClient
 from tinygen.verify import verify_firmware
 
@@ -146,7 +146,7 @@ def test_repeated_inference_keeps_its_input(tmp_path: Path, name: str, port: str
     although the plan reuses the input tensor's memory (both models' plans do): the float
     quantization (ad01) and the uint8 flip (ic01) run again before each inference."""
     model = MODELS / f"{name}.tflite"
-    assert not prepare_native(model).plan.input_kept
+    assert not prepare_native(load_model(model)).plan.input_kept
     result = _build(model, tmp_path / "fw")
     info = load_model(model)
     payload = random_payload(info, port, 5)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from tests.native.native_host import CC, compare
+from tinygen.model import load_model
 from tinygen.native.fold import fold_shape_ops
-from tinygen.native.graph import read_graph
+from tinygen.native.graph import graph_of
 from tinygen.native.slicing import gather_ranges, strided_slice_ranges
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "native"
@@ -23,7 +24,7 @@ DYNAMIC = {
 
 @pytest.mark.parametrize("name", list(DYNAMIC))
 def test_shape_arithmetic_leaves_the_graph(name: str) -> None:
-    graph = read_graph(DATA / f"{name}.tflite")
+    graph = graph_of(load_model(DATA / f"{name}.tflite"))
     assert DYNAMIC[name] <= {op.kind for op in graph.ops}
     folded = fold_shape_ops(graph)
     assert not SHAPE_OPS & {op.kind for op in folded.ops}

@@ -22,7 +22,8 @@ from tests.native.native_host import (
     run_interpreter,
     write_sources,
 )
-from tinygen.native.codegen import prepare_native
+from tinygen.model import load_model
+from tinygen.native.render import prepare_native
 
 REPO = Path(__file__).resolve().parents[2]
 OPS = REPO / "tests" / "data" / "ops"
@@ -118,7 +119,7 @@ def test_float_io_models_bit_exact(name: str, tmp_path: Path) -> None:
 def test_reference_models_bit_exact(name: str, mlperf: Path, tmp_path: Path) -> None:
     filename, sample = REFERENCE[name]
     path = mlperf / "models" / filename
-    inputs = random_inputs(prepare_native(path), 3, seed=7)
+    inputs = random_inputs(prepare_native(load_model(path)), 3, seed=7)
     if sample:
         raw = np.frombuffer((mlperf / sample).read_bytes(), dtype=np.uint8)
         # The port's pre-processing: KWS sends int8 bytes, IC uint8 RGB minus 128.
@@ -132,7 +133,7 @@ def test_reference_models_bit_exact(name: str, mlperf: Path, tmp_path: Path) -> 
 def test_a_wrong_bias_is_caught(tmp_path: Path) -> None:
     """The comparison is sharp: one bias changed in the generated C changes some output."""
     path = OPS / "conv_same_relu.tflite"
-    model = prepare_native(path)
+    model = prepare_native(load_model(path))
     write_sources(model, tmp_path)
     data = tmp_path / "src" / "model_data.c"
     text = data.read_text()

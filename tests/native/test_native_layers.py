@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.native.native_host import CC, assert_op_model_bit_exact, compare
-from tinygen.native.graph import read_graph
+from tinygen.model import load_model
+from tinygen.native.graph import graph_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "native"
 pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
@@ -39,7 +40,7 @@ def test_svdf_model_bit_exact(tmp_path: Path) -> None:
     path = SEQUENCE / "svdf_kws.tflite"
     if not path.is_file():
         pytest.skip(f"{path.name} is not there")
-    assert [op.kind for op in read_graph(path).ops].count("SVDF") == 2
+    assert [op.kind for op in graph_of(load_model(path)).ops].count("SVDF") == 2
     native, host = compare(path, tmp_path, count=6, seed=5)
     assert native == host
     assert len(set(host)) > 1
@@ -48,7 +49,7 @@ def test_svdf_model_bit_exact(tmp_path: Path) -> None:
 def test_unrolled_gru_model_bit_exact(tmp_path: Path) -> None:
     """A Keras GRU layer, unrolled as exported (scripts/make_gru_model.py)."""
     path = SEQUENCE / "gru_kws.tflite"
-    kinds = [op.kind for op in read_graph(path).ops]
+    kinds = [op.kind for op in graph_of(load_model(path)).ops]
     assert {"UNPACK", "SPLIT", "STRIDED_SLICE", "LOGISTIC", "TANH"} <= set(kinds)
     native, host = compare(path, tmp_path, count=6, seed=7)
     assert native == host

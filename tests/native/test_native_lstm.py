@@ -20,14 +20,14 @@ from tinygen.errors import ModelError
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
 from tinygen.native.calls import UnsupportedOpError
-from tinygen.native.codegen import prepare_native
-from tinygen.native.graph import read_graph
+from tinygen.native.graph import graph_of
 from tinygen.native.lowering_lstm import (
     SIGMOID_TABLE,
     checked_log2,
     quantized_cell_clip,
     tanh_input,
 )
+from tinygen.native.render import prepare_native
 from tinygen.reference import random_payload
 from tinygen.verify import verify_firmware
 
@@ -132,7 +132,7 @@ def test_refused_lstm_variants(tmp_path: Path, edit_model: Any, edit: Any,
                                fragment: str) -> None:
     path = edit_model(_model("sequence", "lstm_kws"), tmp_path / "edited.tflite", edit)
     with pytest.raises(UnsupportedOpError) as caught:
-        prepare_native(path)
+        prepare_native(load_model(path))
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in str(caught.value)
     assert fragment in str(caught.value)
     assert "--runtime tflm" in (caught.value.hint or "")
@@ -174,8 +174,8 @@ def test_lstm_model_bit_exact_on_the_host(folder: str, name: str, tmp_path: Path
     """Random inputs over the whole int8 range and saturating ones; the states start from
     TFLM's reset for every input (native_host resets the interpreter's variables)."""
     path = _model(folder, name)
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in [op.kind for op in read_graph(path).ops]
-    graph = read_graph(path)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in [op.kind for op in graph_of(load_model(path)).ops]
+    graph = graph_of(load_model(path))
     shape = graph.tensor(graph.inputs[0]).shape
     rng = np.random.default_rng(len(name))
     inputs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(12)]
@@ -217,7 +217,7 @@ def test_lstm_limits_bit_exact_on_the_host(folder: str, name: str, case: str, tm
     """Saturating gate sums, the ends of the sigmoid and tanh interpolations, the cell state at
     -32768 (clipped to -32767 under a clip) and small clips: byte for byte with TFLM."""
     path = edit_model(_model(folder, name), tmp_path / "edited.tflite", STRESS[case])
-    graph = read_graph(path)
+    graph = graph_of(load_model(path))
     shape = graph.tensor(graph.inputs[0]).shape
     rng = np.random.default_rng(7)
     inputs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(8)]
@@ -241,7 +241,8 @@ def _time_major(model: Any) -> None:
 @pytest.mark.skipif(CC is None, reason="no host C compiler")
 def test_time_major_lstm_bit_exact_on_the_host(tmp_path: Path, edit_model: Any) -> None:
     path = edit_model(_model("lstm", "lstm_batch2"), tmp_path / "time_major.tflite", _time_major)
-    lstm_op = next(op for op in read_graph(path).ops if op.kind.startswith("UNIDIRECTIONAL"))
+    ops = graph_of(load_model(path)).ops
+    lstm_op = next(op for op in ops if op.kind.startswith("UNIDIRECTIONAL"))
     assert lstm_op.options["timeMajor"]
     shape = (2, 10, 4)
     rng = np.random.default_rng(11)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.native.native_host import CC, compare
-from tinygen.native.graph import read_graph
+from tinygen.model import load_model
+from tinygen.native.graph import graph_of
 from tinygen.native.lowering_move import nearest_indices
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "native"
@@ -37,7 +38,7 @@ MOVE_MODELS: dict[str, tuple[str, ...]] = {
 @pytest.mark.parametrize("name", list(MOVE_MODELS))
 def test_move_model_bit_exact(name: str, tmp_path: Path) -> None:
     path = DATA / f"{name}.tflite"
-    kinds = {op.kind for op in read_graph(path).ops}
+    kinds = {op.kind for op in graph_of(load_model(path)).ops}
     assert set(MOVE_MODELS[name]) <= kinds, "the model does not exercise its operator"
     native, host = compare(path, tmp_path, count=5, seed=len(name))
     assert native == host

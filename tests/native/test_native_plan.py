@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tinygen.native.codegen import prepare_native
+from tinygen.model import load_model
 from tinygen.native.graph import Graph
 from tinygen.native.lowering import lower_graph
 from tinygen.native.plan import MemoryPlan, plan_memory
+from tinygen.native.render import prepare_native
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = sorted((REPO / "models").glob("*.tflite")) + sorted(
@@ -65,19 +66,19 @@ def _check_plan(graph: Graph, plan: MemoryPlan) -> None:
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("keep_input", [True, False])
 def test_plan_never_overlaps_live_buffers(path: Path, keep_input: bool) -> None:
-    model = prepare_native(path)
+    model = prepare_native(load_model(path))
     plan = plan_memory(model.graph, model.calls, keep_input=keep_input)
     _check_plan(model.graph, plan)
 
 
 def test_bundled_models_reach_the_lower_bound() -> None:
     for name in ("kws_tiny", "ic_tiny", "ad_tiny"):
-        plan = prepare_native(REPO / "models" / f"{name}.tflite").plan
+        plan = prepare_native(load_model(REPO / "models" / f"{name}.tflite")).plan
         assert plan.arena_size == plan.lower_bound, name
 
 
 def test_input_is_kept_only_when_it_costs_nothing() -> None:
-    model = prepare_native(REPO / "models" / "ad_tiny.tflite")
+    model = prepare_native(load_model(REPO / "models" / "ad_tiny.tflite"))
     kept = plan_memory(model.graph, model.calls, keep_input=True)
     reused = plan_memory(model.graph, model.calls, keep_input=False)
     assert reused.arena_size < kept.arena_size
@@ -85,7 +86,7 @@ def test_input_is_kept_only_when_it_costs_nothing() -> None:
 
 
 def test_reshape_shares_its_input(mlperf_models: Path) -> None:
-    model = prepare_native(mlperf_models / "kws_ref_model.tflite")
+    model = prepare_native(load_model(mlperf_models / "kws_ref_model.tflite"))
     (reshape,) = [c for c in model.calls if c.kind == "RESHAPE"]
     assert reshape.alias is not None and reshape.function == ""
     offsets = model.plan.tensor_offsets
@@ -93,14 +94,14 @@ def test_reshape_shares_its_input(mlperf_models: Path) -> None:
 
 
 def test_residual_add_writes_in_place(mlperf_models: Path) -> None:
-    model = prepare_native(mlperf_models / "pretrainedResnet_quant.tflite")
+    model = prepare_native(load_model(mlperf_models / "pretrainedResnet_quant.tflite"))
     adds = [c.op_index for c in model.calls if c.kind == "ADD"]
     assert adds and set(adds) <= set(model.plan.inplace)
     _check_plan(model.graph, model.plan)
 
 
 def test_the_checker_catches_an_overlap() -> None:
-    model = prepare_native(REPO / "models" / "kws_tiny.tflite")
+    model = prepare_native(load_model(REPO / "models" / "kws_tiny.tflite"))
     first = model.calls[1]  # reads op 0's output while writing its own
     offsets = dict(model.plan.tensor_offsets)
     offsets[first.output] = offsets[first.args[0].tensors[0]]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from tinygen.ops import builtin_name
+from tinygen.tflm.ops import builtin_name
 
 REPO = Path(__file__).resolve().parents[2]
 KWS_FLOAT = REPO / ".." / "shared" / "mlperf-tiny" / "models" / "kws_ref_model_float32.tflite"

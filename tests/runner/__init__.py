@@ -1,1 +1,1 @@
-"""Tests of the MLPerf Tiny host runner (tinygen/runner, tinygen/transport.py)."""
+"""Tests of the MLPerf Tiny host runner (tinygen/runner, tinygen/runner/transport.py)."""

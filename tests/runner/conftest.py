@@ -11,7 +11,7 @@ from tests.conftest import build_bringup
 from tinygen.board import Board, load_board
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.session import open_transport, start_session
-from tinygen.transport import Transport
+from tinygen.runner.transport import Transport
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 from tinygen.board import load_board
-from tinygen.build import run_scons
-from tinygen.codegen import BringupSpec, render_bringup
+from tinygen.bringup import BringupRuntime
 from tinygen.resources import sconstruct_path
+from tinygen.scons import run_scons
 
 PORT = Path(__file__).with_name("faulty_th_model.c")
 # The values of TEST_FAULT in faulty_th_model.c.
@@ -20,7 +20,7 @@ FAULTS = {"boot_write": 1, "infer_write": 2, "null_call": 3, "recursion": 4, "hu
 
 def build_faulty(folder: Path, board: str, fault: str) -> Path:
     """Build the faulting firmware for ``board`` in ``folder``; return its ELF."""
-    project = render_bringup(load_board(board), BringupSpec("kws01"))
+    project = BringupRuntime("kws01").render(load_board(board), 0)
     project.files["src/th_model.c"] = PORT.read_text()
     config = json.loads(project.files["tinygen_project.json"])
     config["defines"] = [*config["defines"], f"TEST_FAULT={FAULTS[fault]}"]

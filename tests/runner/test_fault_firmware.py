@@ -15,14 +15,14 @@ import pytest
 from tests.commands.cli_support import needs_qemu_and_gcc, run_cli
 from tests.runner.faulty import PORT, build_faulty
 from tinygen.board import load_board
-from tinygen.build import run_scons
-from tinygen.codegen import BringupSpec, render_bringup
-from tinygen.emulator import QemuTransport
+from tinygen.bringup import BringupRuntime
 from tinygen.errors import BuildError, ExitCode, OverBudgetError
-from tinygen.probe import BOOT_TIMEOUT, run_probe
 from tinygen.resources import sconstruct_path
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.fault import DeviceFaultError
+from tinygen.runner.probe import BOOT_TIMEOUT, run_probe
 from tinygen.runner.protocol import DutClient
+from tinygen.scons import run_scons
 
 pytestmark = needs_qemu_and_gcc
 
@@ -144,7 +144,7 @@ def test_the_armv6m_handlers_compile_without_warnings(tmp_path: Path) -> None:
     """No emulated Cortex-M0+ here: its fault handler (no CFSR, the guard pattern) is compiled
     for an MPS2 board with its core swapped, warnings being errors of this test."""
     board = dataclasses.replace(load_board("mps2_an385"), core="cortex-m0plus", fpu="none")
-    project = render_bringup(board, BringupSpec("kws01"))
+    project = BringupRuntime("kws01").render(board, 0)
     project.write(tmp_path)
     shutil.copy(sconstruct_path(), tmp_path / "SConstruct")
     (tmp_path / "tinygen_local.json").write_text("{}\n")

@@ -25,7 +25,7 @@ from tinygen.runner.modes import (
 )
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.session import open_transport, start_session
-from tinygen.transport import SerialTransport
+from tinygen.runner.transport import SerialTransport
 
 from .fake_device import FakeDevice, answer
 from .test_dataset import write_dataset

@@ -20,7 +20,7 @@ from tinygen.runner.protocol import (
     InferResult,
     elapsed_us,
 )
-from tinygen.transport import SerialTransport, Transport
+from tinygen.runner.transport import SerialTransport, Transport
 
 from .fake_device import FakeDevice, Handler, answer
 

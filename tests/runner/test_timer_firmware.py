@@ -11,7 +11,7 @@ import pytest
 from tests.commands.cli_support import needs_qemu_and_gcc
 from tests.runner.faulty import build_faulty
 from tinygen.board import load_board
-from tinygen.emulator import QemuTransport
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.protocol import DutClient
 
 pytestmark = needs_qemu_and_gcc

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tinygen.board import Board
-from tinygen.emulator import QemuTransport
 from tinygen.errors import DeviceError
-from tinygen.transport import MAX_LINE_BYTES, LineBuffer, SerialTransport, Transport
+from tinygen.runner.emulator import QemuTransport
+from tinygen.runner.transport import MAX_LINE_BYTES, LineBuffer, SerialTransport, Transport
 
 from .fake_device import FakeDevice
 

@@ -9,7 +9,7 @@ from typing import Any
 from tinygen.audit.render import md_escape
 from tinygen.audit.report import SCHEMA, SCHEMA_VERSION, AuditReport
 from tinygen.audit.roles import ROLE_LABELS, ROLES
-from tinygen.report import format_table
+from tinygen.tables import format_table
 
 
 @dataclass(frozen=True)

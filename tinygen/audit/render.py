@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tinygen.audit.budget import budget_violations
 from tinygen.audit.report import AuditReport, BudgetUsage, RegionUsage, RoleUsage
-from tinygen.report import bar, format_bytes, format_table
+from tinygen.tables import bar, format_bytes, format_table
 
 EXPANDED_ROLES = ("kernel", "runtime")  # roles whose components get their own rows
 _BAR = 20

@@ -20,7 +20,7 @@ from tinygen.audit import (
 from tinygen.board import load_board
 from tinygen.commands.args import parse_size
 from tinygen.outputs import check_writable
-from tinygen.report import emit_json, progress
+from tinygen.tables import emit_json, progress
 
 
 def register(sub: Any) -> None:

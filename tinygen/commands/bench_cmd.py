@@ -10,18 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.audit.target import check_firmware_for_board
+from tinygen.benchmarks import DEFAULT_BENCHMARK, GENERIC, benchmark_names, default_warmup
 from tinygen.board import Board, load_board
-from tinygen.codegen import BENCHMARKS, banner
+from tinygen.build_options import BuildOptions
 from tinygen.commands.args import seconds, whole_number
 from tinygen.errors import DeviceError, InputError, UsageError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import FirmwareIdentity, build_firmware, read_identity
 from tinygen.model import load_model
 from tinygen.outputs import check_writable
-from tinygen.report import emit_json, format_table, progress
 from tinygen.runner.bringup import BRINGUP_NAME
 from tinygen.runner.dataset import Dataset, load_dataset
 from tinygen.runner.modes import (
-    DEFAULT_WARMUP,
     EMULATED_MIN_WINDOW_S,
     HARDWARE_MIN_WINDOW_S,
     MAX_ITERATIONS,
@@ -43,6 +42,7 @@ from tinygen.runner.session import (
     start_session,
     transport_json,
 )
+from tinygen.tables import emit_json, format_table, progress
 
 MODES = ("smoke", "performance", "accuracy")
 
@@ -75,7 +75,7 @@ def register(sub: Any) -> None:
                    help="inputs in the MLCommons layout: DIR/<model id>/y_labels.csv and the "
                         "files (accuracy needs it; smoke and performance use synthetic inputs "
                         "without it)")
-    p.add_argument("--benchmark", choices=list(BENCHMARKS),
+    p.add_argument("--benchmark", choices=benchmark_names(),
                    help="the benchmark the firmware runs (default: asked with 'profile'); "
                         "given, the dataset is checked before the device is started")
     p.add_argument("--iterations", type=_count, metavar="N",
@@ -108,16 +108,10 @@ def register(sub: Any) -> None:
 # ---- firmware --------------------------------------------------------------------------
 
 
-def _reusable(folder: Path, board: Board, model_sha256: str | None, benchmark: str) -> bool:
+def _reusable(folder: Path, wanted: FirmwareIdentity) -> bool:
     """A firmware folder from an earlier build of the same model, board and benchmark, in
-    performance mode, by this tinygen version (the banner names all but the mode)."""
-    config = folder / "src" / "tinygen_config.h"
-    if not (folder / "firmware.elf").is_file() or not config.is_file():
-        return False
-    text = config.read_text(errors="replace")
-    return (banner(board, model_sha256) in text
-            and f'#define TH_MODEL_VERSION "{benchmark}"' in text
-            and "#define EE_CFG_ENERGY_MODE 0" in text)
+    performance mode, by this tinygen version (its tinygen_firmware.json says)."""
+    return (folder / "firmware.elf").is_file() and read_identity(folder) == wanted
 
 
 def _firmware(args: argparse.Namespace, board: Board) -> tuple[Path, str | None]:
@@ -126,15 +120,16 @@ def _firmware(args: argparse.Namespace, board: Board) -> tuple[Path, str | None]
         return args.elf, args.benchmark
     sha: str | None = None
     if args.bringup:
-        benchmark = args.benchmark or "kws01"
+        benchmark = args.benchmark or DEFAULT_BENCHMARK
         stem = "bringup"
     else:
         info = load_model(args.model)
         sha = info.sha256
-        benchmark = args.benchmark or info.benchmark or "generic"
+        benchmark = args.benchmark or info.benchmark or GENERIC
         stem = args.model.stem
     folder = args.build_dir or Path("build") / f"{board.name}-{stem}"
-    if not args.rebuild and _reusable(folder, board, sha, benchmark):
+    wanted = FirmwareIdentity.of(board, sha, benchmark, energy=False)
+    if not args.rebuild and _reusable(folder, wanted):
         progress(f"reusing {folder / 'firmware.elf'} (same model, board and tinygen; "
                  "--rebuild builds it again)")
         return folder / "firmware.elf", benchmark
@@ -248,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
             if args.dataset is not None and dataset is None:
                 dataset = load_dataset(args.dataset, model)  # still before any `db`
             if args.mode == "performance":
-                warmup = args.warmup if args.warmup is not None else DEFAULT_WARMUP.get(model, 10)
+                warmup = args.warmup if args.warmup is not None else default_warmup(model)
                 min_window = args.min_window or (EMULATED_MIN_WINDOW_S if emulated
                                                  else HARDWARE_MIN_WINDOW_S)
                 result = run_performance(

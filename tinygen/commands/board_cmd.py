@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.board import CORES, Board, load_board
-from tinygen.board_support import board_support_context
-from tinygen.boardgen import BoardRequest, new_board
+from tinygen.board.family import FAMILY_NAMES
+from tinygen.board.support import board_support_context
+from tinygen.board.writer import BoardRequest, new_board
 from tinygen.commands.args import parse_size
 from tinygen.errors import InputError, UsageError
-from tinygen.family import FAMILY_NAMES
 from tinygen.outputs import writing
-from tinygen.report import emit_json, format_bytes, progress
+from tinygen.tables import emit_json, format_bytes, progress
 
 _FREQ = re.compile(r"^(\d+(?:\.\d+)?)\s*(hz|khz|mhz|k|m)?$", re.IGNORECASE)
 _FREQ_UNITS = {None: 1, "hz": 1, "k": 1_000, "khz": 1_000, "m": 1_000_000, "mhz": 1_000_000}

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from tinygen.board import Board, list_board_names, load_board
-from tinygen.report import emit_json, format_bytes, format_table
+from tinygen.tables import emit_json, format_bytes, format_table
 
 
 def register(sub: Any) -> None:

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.audit import render_text
-from tinygen.board import load_board
-from tinygen.codegen import BENCHMARKS
+from tinygen.benchmarks import benchmark_names
+from tinygen.board import Board, load_board
+from tinygen.build_options import RUNTIMES, BuildOptions
 from tinygen.commands.args import parse_size
 from tinygen.errors import UsageError
-from tinygen.firmware import RUNTIMES, BuildOptions, build_firmware, generate_firmware
-from tinygen.library import KERNEL_SETS
-from tinygen.native.codegen import NATIVE_KERNELS
-from tinygen.report import emit_json, progress
+from tinygen.firmware import build_firmware, generate_firmware
+from tinygen.native.cmsis_nn import MVE_CORES
+from tinygen.native.render import NATIVE_KERNELS
+from tinygen.tables import emit_json, progress
+from tinygen.tflm.library import KERNEL_SETS
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -36,7 +38,7 @@ def add_build_arguments(p: argparse.ArgumentParser) -> None:
 
 def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="output folder (default build/<board>-<model>)")
-    p.add_argument("--benchmark", choices=[*BENCHMARKS, "generic"],
+    p.add_argument("--benchmark", choices=benchmark_names(generic=True),
                    help="benchmark port (default: from the model's input/output signature)")
     p.add_argument("--runtime", choices=RUNTIMES, default="tflm",
                    help="tflm: the TFLM interpreter (default); native: plain C for the "
@@ -77,6 +79,26 @@ _MODEL_ONLY = (("kernels", "--kernels"), ("arena_size", "--arena-size"),
                ("deps_dir", "--deps-dir"))
 
 
+def _check_runtime_flags(args: argparse.Namespace, board: Board) -> None:
+    """The flag combinations a runtime refuses, named as flags before anything runs."""
+    if args.runtime == "tflm":
+        if args.kernels is not None and args.kernels not in KERNEL_SETS:
+            raise UsageError(f"--kernels {args.kernels} is a kernel set of --runtime native",
+                             hint=f"with --runtime tflm use one of {', '.join(KERNEL_SETS)}")
+        return
+    if args.arena_size:
+        raise UsageError("--arena-size applies to --runtime tflm only",
+                         hint="the native runtime plans its arena when it generates the code; "
+                              "drop the option")
+    if args.kernels is not None and args.kernels not in NATIVE_KERNELS:
+        raise UsageError(f"--kernels {args.kernels} is a TFLM kernel set",
+                         hint=f"with --runtime native use one of {', '.join(NATIVE_KERNELS)}")
+    if args.kernels == "cmsis-nn" and board.core in MVE_CORES:
+        raise UsageError(f"--runtime native --kernels cmsis-nn does not support the "
+                         f"{board.core} (Helium) yet",
+                         hint="use --kernels native, or --runtime tflm --kernels cmsis-nn")
+
+
 def options_from(args: argparse.Namespace) -> BuildOptions:
     if args.bringup:
         given = [flag for attr, flag in _MODEL_ONLY if getattr(args, attr, None)]
@@ -87,6 +109,7 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
                              hint="the bring-up firmware has no model, kernels or arena; drop "
                                   "the option or build a model with --model")
     board = load_board(args.board)
+    _check_runtime_flags(args, board)
     stem = "bringup" if args.bringup else args.model.stem
     out = args.out or Path("build") / f"{board.name}-{stem}"
     return BuildOptions(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.deps import cache_root, load_manifest, resolve
-from tinygen.report import emit_json, format_table, progress
+from tinygen.tables import emit_json, format_table, progress
 
 
 def register(sub: Any) -> None:

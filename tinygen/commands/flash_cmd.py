@@ -10,7 +10,7 @@ from typing import Any
 
 from tinygen.board import load_board
 from tinygen.flash import TOOLS, check_elf_for_board, flash_firmware, planned_command
-from tinygen.report import emit_json, progress
+from tinygen.tables import emit_json, progress
 
 
 def register(sub: Any) -> None:

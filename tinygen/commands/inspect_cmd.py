@@ -9,8 +9,8 @@ from typing import Any
 
 from tinygen.errors import ModelError
 from tinygen.model import ModelInfo, TensorInfo, check_buildable, load_model
-from tinygen.quantization import integer_internals
-from tinygen.report import emit_json, format_bytes, format_table
+from tinygen.model.quantization import integer_internals
+from tinygen.tables import emit_json, format_bytes, format_table
 
 
 def register(sub: Any) -> None:

@@ -11,7 +11,7 @@ from tinygen.commands.inspect_cmd import format_report
 from tinygen.outputs import check_writable
 from tinygen.quantize import Decoding, QuantizeOptions, QuantizeResult, quantize_model
 from tinygen.quantize.calibration import BIN_DTYPES, LABELS_FILE
-from tinygen.report import emit_json, format_bytes, progress
+from tinygen.tables import emit_json, format_bytes, progress
 
 _DESCRIPTION = f"""\
 Quantize a float model to full int8 with TensorFlow's converter (post-training, per-channel

@@ -13,10 +13,10 @@ from typing import Any
 from tinygen.audit.target import check_firmware_for_board
 from tinygen.board import load_board
 from tinygen.commands.args import seconds
-from tinygen.emulator import QemuTransport
 from tinygen.errors import UsageError
-from tinygen.report import progress
-from tinygen.transport import Transport
+from tinygen.runner.emulator import QemuTransport
+from tinygen.runner.transport import Transport
+from tinygen.tables import progress
 
 _POLL_SECONDS = 0.02
 

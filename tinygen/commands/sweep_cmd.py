@@ -15,7 +15,6 @@ from tinygen.commands.args import whole_number
 from tinygen.deps import cache_root
 from tinygen.errors import InputError, UsageError
 from tinygen.firmware import RUNTIMES
-from tinygen.report import emit_json, format_table
 from tinygen.sweep.cells import Cell, expand_cells
 from tinygen.sweep.compare import DEFAULT_THRESHOLD_PERCENT, compare_folders, render_changes
 from tinygen.sweep.execute import cell_folder
@@ -24,6 +23,7 @@ from tinygen.sweep.progress import SweepProgress
 from tinygen.sweep.report import write_report
 from tinygen.sweep.results import RESULT_FILE, read_cell_result, write_json_atomic, write_results
 from tinygen.sweep.spec import SweepSpec, load_sweep, spec_from_args
+from tinygen.tables import emit_json, format_table
 
 SWEEP_MARKER = "sweep.json"  # what makes a folder a sweep's output (and ours to write into)
 

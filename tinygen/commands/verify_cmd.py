@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tinygen.codegen import payload_bytes
+from tinygen.benchmarks import payload_bytes
 from tinygen.commands import build_cmd
-from tinygen.errors import BuildError, DeviceError, InputError, UsageError
+from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import build_firmware
 from tinygen.model import ModelInfo, load_model
 from tinygen.reference import input_tensor, random_payload
-from tinygen.report import emit_json, format_table, progress
+from tinygen.tables import emit_json, format_table, progress
 from tinygen.verify import InputCheck, verify_firmware
 
 
@@ -36,10 +36,7 @@ def _read_input(path: Path, info: ModelInfo, benchmark: str | None) -> bytes:
                          hint="give a file of the bytes the host sends for one input")
     data = path.read_bytes()
     benchmark = benchmark or info.benchmark or "generic"
-    try:
-        expected = payload_bytes(info, benchmark)
-    except BuildError:
-        return data  # the model does not fit the benchmark's port: the build says so
+    expected = payload_bytes(info, benchmark)  # a port the model does not fit: InputError
     if len(data) != expected:
         raise InputError(f"--input {path} is {len(data)} bytes; one input of this model "
                          f"({benchmark}) is {expected} bytes",

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinygen.native.graph import NUMPY_DTYPES, Graph, Op, Tensor
+from tinygen.model.dtypes import numpy_dtype
+from tinygen.native.graph import Graph, Op, Tensor
 from tinygen.native.slicing import gather_ranges, strided_slice_ranges
 
 # Integer tensors only: shape arithmetic never needs float or quantized values, and folding
@@ -108,7 +109,7 @@ def fold_shape_ops(graph: Graph) -> Graph:
             kept.append(op)
             continue
         out = tensors[op.outputs[0]]
-        data: np.ndarray = np.asarray(value).astype(NUMPY_DTYPES[out.dtype])
+        data: np.ndarray = np.asarray(value).astype(numpy_dtype(out.dtype))
         if math.prod(out.shape) != data.size:
             kept.append(op)  # the model's shape disagrees: leave it for lowering to refuse
             continue

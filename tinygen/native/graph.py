@@ -1,8 +1,8 @@
-"""The model as a typed operator graph: tensors with quantization and bytes, ops with options."""
+"""The model as the lowering reads it: tensors with quantization and bytes, ops with options,
+made from the ModelInfo tinygen.model parsed (the file is read and checked once)."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,19 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from tinygen.model import parse_model
-from tinygen.ops import builtin_name
-
-_DTYPES: dict[int, str] = {
-    value: name.lower()
-    for name, value in vars(schema.TensorType).items()
-    if not name.startswith("_") and isinstance(value, int)
-}
-ITEMSIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "float32": 4, "int64": 8, "bool": 1}
-NUMPY_DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
-                "float32": np.float32, "int64": np.int64, "bool": np.bool_}
+from tinygen.model import ModelInfo
+from tinygen.model.dtypes import itemsize, numpy_dtype
 
 
 @dataclass(frozen=True)
@@ -48,7 +38,7 @@ class Tensor:
 
     @property
     def itemsize(self) -> int:
-        return ITEMSIZE.get(self.dtype, 0)
+        return itemsize(self.dtype)
 
     @property
     def nbytes(self) -> int:
@@ -67,7 +57,7 @@ class Tensor:
         """A constant's values, shaped."""
         if self.data is None:
             raise ValueError(f"tensor {self.index} ({self.name}) is not a constant")
-        values: np.ndarray = np.frombuffer(self.data, dtype=NUMPY_DTYPES[self.dtype])
+        values: np.ndarray = np.frombuffer(self.data, dtype=numpy_dtype(self.dtype))
         return values.reshape(self.shape)
 
 
@@ -100,81 +90,17 @@ class Graph:
         return f"{self.path}: operator {op.index} ({op.kind}, output {outs})"
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return tuple(value.tolist())
-    if isinstance(value, list):
-        return tuple(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value
-
-
-def _options(op: Any) -> dict[str, Any]:
-    opts = op.builtinOptions
-    if opts is None:
-        return {}
-    return {k: _plain(v) for k, v in vars(opts).items()}
-
-
-def _buffer_bytes(buf: Any, data: bytes) -> bytes | None:
-    if buf is None:
-        return None
-    if buf.offset and buf.offset > 1:
-        raw = data[buf.offset:buf.offset + buf.size]
-        return raw or None
-    if buf.data is None:
-        return None
-    raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
-    return raw or None
-
-
-def read_graph(path: Path) -> Graph:
-    """Read the main subgraph of the .tflite file at ``path``.
-
-    This reads what code generation needs on top of tinygen.model: builtin options,
-    per-channel quantization and constant bytes. It relies on the checks of
-    tinygen.model.parse_model, made here on the same bytes (so that a file changed since
-    load_model cannot slip through): every index is in range, every constant's bytes match its
-    shape and type, every scale and zero point is valid, every operator has the options it
-    needs, of its own type.
-    """
-    data = Path(path).read_bytes()
-    parse_model(data, Path(path))  # raises ModelError on a corrupt file
-    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-    sg = model.subgraphs[0]
-    tensors = []
-    for i, t in enumerate(sg.tensors or []):
-        q = t.quantization
-        scales: tuple[float, ...] = ()
-        zero_points: tuple[int, ...] = ()
-        qdim = 0
-        if q is not None and q.scale is not None:
-            scales = tuple(float(np.float32(s)) for s in q.scale)
-            zero_points = tuple(int(z) for z in (q.zeroPoint if q.zeroPoint is not None else []))
-            qdim = int(q.quantizedDimension or 0)
-        buf = model.buffers[t.buffer] if 0 <= t.buffer < len(model.buffers or []) else None
-        shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
-        name = t.name.decode("utf-8", errors="replace") if isinstance(t.name, bytes) else (
-            t.name or "")
-        tensors.append(Tensor(
-            index=i, name=name, shape=shape, dtype=_DTYPES.get(t.type, f"type{t.type}"),
-            scales=scales, zero_points=zero_points, quantized_dimension=qdim,
-            data=_buffer_bytes(buf, data) if t.buffer > 0 else None,
-        ))
-    ops = []
-    for i, op in enumerate(sg.operators or []):
-        code = model.operatorCodes[op.opcodeIndex]
-        builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-        kind = "CUSTOM" if builtin == schema.BuiltinOperator.CUSTOM else builtin_name(builtin)
-        ops.append(Op(
-            index=i, kind=kind,
-            inputs=tuple(int(x) for x in (op.inputs if op.inputs is not None else [])),
-            outputs=tuple(int(x) for x in (op.outputs if op.outputs is not None else [])),
-            options=_options(op),
-        ))
-    return Graph(
-        path=Path(path), sha256=hashlib.sha256(data).hexdigest(), tensors=tuple(tensors),
-        ops=tuple(ops), inputs=tuple(int(x) for x in sg.inputs),
-        outputs=tuple(int(x) for x in sg.outputs),
-    )
+def graph_of(info: ModelInfo) -> Graph:
+    """The main subgraph of a model tinygen.model parsed and checked: every index is in range,
+    every constant's bytes match its shape and type, every scale and zero point is valid, every
+    operator has the options it needs, of its own type."""
+    tensors = tuple(
+        Tensor(index=t.index, name=t.name, shape=t.shape, dtype=t.dtype, scales=t.scales,
+               zero_points=t.zero_points, quantized_dimension=t.quantized_dimension,
+               data=t.data)
+        for t in info.tensors)
+    ops = tuple(Op(index=op.index, kind=op.name, inputs=op.inputs, outputs=op.outputs,
+                   options=op.options) for op in info.operators)
+    return Graph(path=info.path, sha256=info.sha256, tensors=tensors, ops=ops,
+                 inputs=tuple(t.index for t in info.inputs),
+                 outputs=tuple(t.index for t in info.outputs))

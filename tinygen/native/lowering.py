@@ -25,12 +25,12 @@ from tinygen.native.calls import (
     params_name,
 )
 from tinygen.native.graph import Graph, Op, Tensor
-from tinygen.native.layout import interleave_rows, padded_depth
 from tinygen.native.lowering_data import lower_data_op
 from tinygen.native.lowering_lstm import lstm
 from tinygen.native.lowering_matmul import batch_matmul
 from tinygen.native.lowering_move import MOVE_LOWERINGS
 from tinygen.native.lowering_svdf import svdf
+from tinygen.native.weight_layout import interleave_rows, padded_depth
 
 PADDING_SAME = 0
 PADDING_VALID = 1
@@ -118,7 +118,7 @@ def _conv(graph: Graph, op: Op) -> Call:
     multipliers = quant.conv_channel_multipliers(x.scale, w.scales, y.scale, out_c)
     name = params_name(op)
     # Depthwise filters are read as stored ([k_h][k_w][out_c]); convolution filters by pairs
-    # of output channels, interleaved (tinygen.native.layout).
+    # of output channels, interleaved (tinygen.native.weight_layout).
     weights = w.array().reshape(-1) if depthwise else interleave_rows(
         w.array().reshape(out_c, -1), 2)
     per_channel = (w.array().reshape(-1, out_c).T if depthwise

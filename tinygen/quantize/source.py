@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinygen.benchmarks import BENCHMARKS, match_signature
 from tinygen.errors import ModelError
-from tinygen.model import BENCHMARKS, ModelInfo, load_model
+from tinygen.model import ModelInfo, load_model
 
 KERAS = "keras"
 SAVED_MODEL = "savedmodel"
@@ -14,9 +15,6 @@ SAVED_MODEL = "savedmodel"
 _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-# The MLPerf Tiny int8 reference models (mlcommons/tiny, benchmark/training/*/trained_models).
-_REFERENCE_MODELS = {"kws01": "kws_ref_model.tflite", "vww01": "vww_96_int8.tflite",
-                     "ic01": "pretrainedResnet_quant.tflite", "ad01": "ad01_int8.tflite"}
 _AUX = ("int32", "int64", "bool", "string")
 _USAGE = "tinygen quantize MODEL.keras|SAVED_MODEL_DIR --calibration DATA --out OUT.tflite"
 _GIVE_SOURCE = (
@@ -95,7 +93,7 @@ def _tflite_error(path: Path) -> ModelError:
     benchmark = _float_benchmark(info)
     if benchmark is not None:
         hint += (f"; its I/O shapes are those of MLPerf Tiny {benchmark}, whose int8 reference "
-                 f"model ({_REFERENCE_MODELS[benchmark]}) tinygen builds as it is")
+                 f"model ({BENCHMARKS[benchmark].reference_model}) tinygen builds as it is")
     return ModelError(
         f"{path} is {what}: TensorFlow's converter quantizes the model a .tflite was made "
         "from, and cannot quantize a .tflite again", hint=hint)
@@ -116,5 +114,4 @@ def _float_benchmark(info: ModelInfo) -> str | None:
     """The MLPerf Tiny benchmark whose I/O shapes (any dtype) the model has, if any."""
     if len(info.inputs) != 1 or len(info.outputs) != 1:
         return None
-    shapes = (info.inputs[0].shape, info.outputs[0].shape)
-    return next((name for name, sig in BENCHMARKS.items() if sig == shapes), None)
+    return match_signature(info.inputs[0].shape, info.outputs[0].shape)

@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen.codegen import BENCHMARKS
+from tinygen.benchmarks import BENCHMARKS
 from tinygen.errors import InputError
 
 LABELS_FILE = "y_labels.csv"
@@ -150,7 +150,7 @@ def load_dataset(root: Path, benchmark: str, payload_bytes: int | None = None) -
         if benchmark not in BENCHMARKS:
             raise InputError(f"no dataset format for benchmark {benchmark!r}",
                              hint=f"datasets exist for {', '.join(BENCHMARKS)}")
-        payload_bytes = BENCHMARKS[benchmark][0]
+        payload_bytes = BENCHMARKS[benchmark].payload_bytes
     folder = dataset_folder(root, benchmark)
     labels = folder / LABELS_FILE
     entries = [_entry(folder, row, f"{labels}:{lineno}", payload_bytes)

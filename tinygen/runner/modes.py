@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygen.codegen import BENCHMARKS
+from tinygen.benchmarks import BENCHMARKS
 from tinygen.errors import DeviceError
 from tinygen.runner import metrics
 from tinygen.runner.bringup import BRINGUP_NAME, bringup_outbytes, bringup_scores
@@ -32,7 +32,6 @@ HARDWARE_MIN_WINDOW_S = 10.0  # the MLCommons rule for a timed window on a board
 # to average out; 50 virtual ms (50,000 counter ticks: 0.002 % resolution) is plenty and takes
 # well under a second of host time for the bring-up firmware.
 EMULATED_MIN_WINDOW_S = 0.05
-DEFAULT_WARMUP = {"kws01": 10, "ad01": 10, "vww01": 5, "ic01": 5}  # the MLCommons runner's
 MAX_ITERATIONS = 2**31 - 1  # the largest count the firmware accepts
 _CALIBRATION_US = 1000  # a calibration window this long measures latency to 0.1 %
 _EMULATION_NOTE = ("emulated (QEMU -icount shift=0): time is instruction count, one instruction "
@@ -287,7 +286,8 @@ def run_accuracy(client: DutClient, dataset: Dataset, *, limit: int | None = Non
                  progress: Progress | None = None) -> AccuracyResult:
     """Every input (every window of every file) with `infer 1 0`; per-file averaged scores."""
     entries = dataset.entries[:limit] if limit else dataset.entries
-    expected = BENCHMARKS[dataset.benchmark][1] if dataset.benchmark in BENCHMARKS else None
+    expected = (BENCHMARKS[dataset.benchmark].scores if dataset.benchmark in BENCHMARKS
+                else None)
     if expected is not None:
         check_classes(dataset, expected)  # before anything is sent
     total = sum(e.window_count for e in entries)
@@ -431,7 +431,7 @@ def run_smoke(client: DutClient, item: BenchInput, *, benchmark: str | None,
         result = client.infer(1, 0)
         state["infer"] = result
         model = state["model"]
-        count = BENCHMARKS[model][1] if model in BENCHMARKS else None
+        count = BENCHMARKS[model].scores if model in BENCHMARKS else None
         if count is not None and len(result.scores) != count:
             raise _Mismatch(f"{len(result.scores)} scores; {state['model']} has {count}")
         return f"{len(result.scores)} scores, {result.elapsed_us} us"
@@ -452,7 +452,7 @@ def run_smoke(client: DutClient, item: BenchInput, *, benchmark: str | None,
         return f"{len(state['outbytes'])} bytes"
 
     def bringup() -> str:
-        lanes = BENCHMARKS[state["model"]][1]
+        lanes = BENCHMARKS[state["model"]].scores
         if state["infer"].scores != bringup_scores(item.data, lanes):
             raise _Mismatch(f"scores {state['infer'].scores} are not the FNV-1a lanes of the "
                             "input: bytes were lost or changed on the way")

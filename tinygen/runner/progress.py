@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from tinygen.report import bar
+from tinygen.tables import bar
 
 
 class ProgressBar:

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from tinygen.errors import DeviceError
 from tinygen.runner.fault import describe_fault, parse_fault
-from tinygen.transport import Transport
+from tinygen.runner.transport import Transport
 
 COUNTER_MODULUS = 1 << 32  # the device's free-running microsecond counter is 32 bits wide
 CHUNK_BYTES = 31  # bytes per `db` command, as the MLCommons runner sends (62 hex digits)

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinygen.benchmarks import BENCHMARKS
 from tinygen.board import Board
-from tinygen.codegen import BENCHMARKS
-from tinygen.emulator import QemuTransport
 from tinygen.errors import InputError, UsageError
 from tinygen.runner.dataset import Dataset, synthetic_input
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.modes import BenchInput
 from tinygen.runner.protocol import DutClient
-from tinygen.transport import SerialTransport, Transport
+from tinygen.runner.transport import SerialTransport, Transport
 
 QEMU_BOOT_TIMEOUT = 10.0  # QEMU boots in well under a second; a loaded CI machine may lag
 SERIAL_BOOT_TIMEOUT = 2.0  # a board reset by opening the port prints its banner at once
@@ -73,7 +73,7 @@ def payload_bytes(benchmark: str) -> int:
             f"the firmware runs benchmark {benchmark!r}; the runner knows the inputs of "
             f"{', '.join(BENCHMARKS)} only",
             hint="a 'generic' firmware can be driven by hand: tinygen run")
-    return BENCHMARKS[benchmark][0]
+    return BENCHMARKS[benchmark].payload_bytes
 
 
 def bench_inputs(dataset: Dataset | None, benchmark: str, count: int) -> list[BenchInput]:

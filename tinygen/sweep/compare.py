@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.errors import ExitCode, InputError, TinygenError
-from tinygen.report import format_table
 from tinygen.sweep.results import read_results
+from tinygen.tables import format_table
 
 DEFAULT_THRESHOLD_PERCENT = 1.0
 # Figures compared, and whether a larger value is worse.

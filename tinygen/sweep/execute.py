@@ -11,18 +11,19 @@ from typing import Any
 
 from tinygen.audit import AuditReport
 from tinygen.audit.budget import BudgetExceededError
+from tinygen.benchmarks import default_warmup
 from tinygen.board import Board, parse_board
-from tinygen.boardfile import parse_board_yaml
+from tinygen.board.file import parse_board_yaml
+from tinygen.build_options import BuildOptions
 from tinygen.deps import cache_root
 from tinygen.errors import DeviceError, ExitCode, InputError, OverBudgetError, TinygenError
-from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.firmware import BuildResult, build_firmware
 from tinygen.flash import flash_firmware
 from tinygen.model import load_model
 from tinygen.outdir import file_lock
 from tinygen.reference import random_payload
 from tinygen.runner.dataset import load_dataset
 from tinygen.runner.modes import (
-    DEFAULT_WARMUP,
     EMULATED_MIN_WINDOW_S,
     HARDWARE_MIN_WINDOW_S,
     PERFORMANCE_INPUTS,
@@ -181,7 +182,7 @@ def _bench_session(cell: Cell, board: Board, elf: Path, port: str | None,
                     "auc": None if acc.auc is None else round(acc.auc, 6)}
         perf = run_performance(
             client, bench_inputs(dataset, model, PERFORMANCE_INPUTS),
-            iterations=step.iterations, warmup=DEFAULT_WARMUP.get(model, 10),
+            iterations=step.iterations, warmup=default_warmup(model),
             min_window_s=EMULATED_MIN_WINDOW_S if cell.emulated else HARDWARE_MIN_WINDOW_S,
             emulated=cell.emulated)
         figures: dict[str, Any] = {"latency_ms": round(perf.latency_ms, 6),

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from tinygen.report import format_bytes
+from tinygen.tables import format_bytes
 
 TABLE_COLUMNS = (
     "cell", "model", "board", "runtime", "kernels", "optimize", "status", "error_class",

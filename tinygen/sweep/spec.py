@@ -10,11 +10,11 @@ from typing import Any
 
 import jsonschema
 
-from tinygen.boardfile import describe_schema_error, read_yaml_file, strict_validator
+from tinygen.board.file import describe_schema_error, read_yaml_file, strict_validator
 from tinygen.errors import InputError, ModelError, UsageError
 from tinygen.firmware import RUNTIMES
-from tinygen.library import KERNEL_SETS
-from tinygen.native.codegen import NATIVE_KERNELS
+from tinygen.native.render import NATIVE_KERNELS
+from tinygen.tflm.library import KERNEL_SETS
 from tinygen.units import SIZE_EXAMPLES, parse_size
 
 SCHEMA_PATH = Path(__file__).with_name("sweep.schema.json")

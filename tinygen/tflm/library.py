@@ -1,15 +1,20 @@
-"""The TFLM (+ CMSIS-NN) static library for one variant: source lists, flags, cache location."""
+"""The TFLM (+ CMSIS-NN) static library for one variant: source lists, flags, its cache
+folder, built once by SCons and shared by every later build (a lock per variant)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen.deps import Checkout, cache_root
 from tinygen.errors import DependencyError
+from tinygen.outdir import file_lock
+from tinygen.scons import Progress, run_scons
 
 KERNEL_SETS = ("cmsis-nn", "reference")
 # speed: TFLM's own Makefile defaults (-Os framework, -O2 kernels and CMSIS-NN);
@@ -160,3 +165,44 @@ def library_complete(spec: LibrarySpec) -> bool:
     return (d / "complete.json").is_file() and all(
         (d / f"lib{name}.a").is_file() for name, _ in spec.archives
     )
+
+
+@dataclass(frozen=True)
+class LibraryResult:
+    path: Path
+    built: bool  # False: reused from the cache
+    seconds: float
+
+
+def _locked(folder: Path, progress: Progress | None) -> AbstractContextManager[None]:
+    """One builder per library folder: a second tinygen waits, then finds the library built."""
+    return file_lock(folder.parent / f"{folder.name}.lock",
+                     f"waiting for another tinygen that is compiling {folder.name}", progress)
+
+
+def ensure_library(spec: LibrarySpec, checkouts: dict[str, Checkout],
+                   progress: Progress | None = None) -> LibraryResult:
+    """Build the library variant once into the cache; later calls reuse it."""
+    folder = library_dir(spec)
+    if library_complete(spec):
+        return LibraryResult(folder, built=False, seconds=0.0)
+    with _locked(folder, progress):
+        if library_complete(spec):
+            return LibraryResult(folder, built=False, seconds=0.0)
+        return _build_library(spec, checkouts, folder, progress)
+
+
+def _build_library(spec: LibrarySpec, checkouts: dict[str, Checkout], folder: Path,
+                   progress: Progress | None) -> LibraryResult:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "complete.json").unlink(missing_ok=True)
+    config = spec.to_json() | {"deps": {n: str(c.path) for n, c in checkouts.items()}}
+    (folder / "tinygen_library.json").write_text(json.dumps(config, indent=1))
+    if progress:
+        progress(f"compiling TFLM library variant {spec.key} ({spec.source_count} files, "
+                 f"once per variant; later builds reuse it)")
+    start = time.monotonic()
+    run_scons(folder, total=spec.source_count, label="tflm", progress=progress)
+    seconds = time.monotonic() - start
+    (folder / "complete.json").write_text(json.dumps({"key": spec.key, "seconds": seconds}))
+    return LibraryResult(folder, built=True, seconds=seconds)

@@ -11,10 +11,17 @@ from typing import Any
 
 import yaml
 
-from tinygen.board import CORES, Board, parse_board, resolve_board_path
-from tinygen.boardfile import brief, parse_board_yaml, read_board_yaml
+from tinygen.board.description import CORES, Board, parse_board, resolve_board_path
+from tinygen.board.family import (
+    FAMILIES,
+    Family,
+    family_for_mcu,
+    get_family,
+    parse_pin,
+    uart_by_name,
+)
+from tinygen.board.file import brief, parse_board_yaml, read_board_yaml
 from tinygen.errors import BoardError, UsageError
-from tinygen.family import FAMILIES, Family, family_for_mcu, get_family, parse_pin, uart_by_name
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _VENDORS = {"nrf52": "Nordic Semiconductor", "mps2": "Arm"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygen.board import Board
-from tinygen.clocktree import ClockPlan
-from tinygen.family import Family, Pin, get_family, parse_pin, uart_instance
+from tinygen.board.clocktree import ClockPlan
+from tinygen.board.description import Board
+from tinygen.board.family import Family, Pin, get_family, parse_pin, uart_instance
 
 # Which register layout each UART driver has on each family: the STM32F4's USART is the older
 # SR/DR one (RM0090 section 30.6), every later STM32 has ISR/RDR/TDR (RM0385 section 31.8).

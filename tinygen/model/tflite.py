@@ -5,44 +5,33 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
+from tinygen.benchmarks import match_signature
 from tinygen.errors import ModelError
-from tinygen.model_contents import (
-    DTYPE_BITS,
+from tinygen.model.contents import (
     dataflow_problem,
     operator_problem,
     tensor_problem,
 )
-from tinygen.ops import builtin_name, is_supported
-from tinygen.quantization import (
+from tinygen.model.dtypes import dtype_name, storage_bytes
+from tinygen.model.quantization import (
     FLOAT_TYPES,
     QUANT_TYPES,
     compute_dtypes,
     quantization_verdict,
 )
+from tinygen.tflm.ops import builtin_name, is_supported
 
 # The only flatbuffer schema version TFLM accepts (TFLITE_SCHEMA_VERSION).
 SCHEMA_VERSION = 3
 
-_DTYPE_NAMES: dict[int, str] = {
-    value: name.lower()
-    for name, value in vars(schema.TensorType).items()
-    if not name.startswith("_") and isinstance(value, int)
-}
-
-# MLPerf Tiny benchmark ids and the int8 I/O signature of their reference models.
-BENCHMARKS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
-    "kws01": ((1, 49, 10, 1), (1, 12)),
-    "vww01": ((1, 96, 96, 3), (1, 2)),
-    "ic01": ((1, 32, 32, 3), (1, 10)),
-    "ad01": ((1, 640), (1, 640)),
-}
 _QUANTIZE_HINT = (
     "apply post-training int8 quantization: TensorFlow's TFLiteConverter with a representative "
     "dataset, TFLITE_BUILTINS_INT8 ops and int8 input/output types (or 'tinygen quantize')"
@@ -63,6 +52,11 @@ class TensorInfo:
     nbytes: int
     is_constant: bool
     is_variable: bool = False  # state a kernel keeps from one Invoke to the next (SVDF, LSTM)
+    # Every scale and zero point (per-channel ones too) and the axis they run along.
+    scales: tuple[float, ...] = ()
+    zero_points: tuple[int, ...] = ()
+    quantized_dimension: int = 0
+    data: bytes | None = field(default=None, repr=False, compare=False)  # a constant's bytes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +76,8 @@ class OperatorInfo:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     macs: int
+    # The builtin options' fields as plain values (tuples, str); empty for none.
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ class ModelInfo:
     """What tinygen needs to know about a model, read once from its file.
 
     ``operators`` and ``tensors`` are those of the main subgraph (0). ``quantization`` is one
-    of tinygen.quantization.VERDICTS: 'int8' (full integer), 'int16x8', 'int8-float-io',
+    of tinygen.model.quantization.VERDICTS: 'int8' (full integer), 'int16x8', 'int8-float-io',
     'int8-float-island', 'hybrid', 'float' or 'mixed'.
     ``benchmark`` is the MLPerf Tiny benchmark whose int8 I/O signature matches, or None.
     """
@@ -108,6 +104,7 @@ class ModelInfo:
     quantization: str
     unsupported_ops: tuple[str, ...]
     benchmark: str | None
+    data: bytes = field(default=b"", repr=False, compare=False)  # the file's bytes
 
     @property
     def op_counts(self) -> dict[str, int]:
@@ -218,7 +215,7 @@ _CONTENT_HINT = ("re-export the model with TensorFlow's TFLiteConverter (or re-q
 
 
 def _bad_content(path: Path, what: str, problem: str) -> ModelError:
-    """A flatbuffer that parses but whose values are wrong (tinygen.model_contents)."""
+    """A flatbuffer that parses but whose values are wrong (tinygen.model.contents)."""
     return ModelError(f"{path}: the model is corrupt: {what}: {problem}", hint=_CONTENT_HINT)
 
 
@@ -263,8 +260,9 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
     sg = model.Subgraphs(0)
     _check_table(sg, size, path, "subgraph 0")
 
-    buffer_sizes = _buffer_sizes(model, size, path)
-    read = [_tensor(sg, i, buffer_sizes, size, path) for i in range(sg.TensorsLength())]
+    buffers = _buffers(model, data, path)
+    buffer_sizes = [len(b) for b in buffers]
+    read = [_tensor(sg, i, buffers, size, path) for i in range(sg.TensorsLength())]
     tensors = tuple(r.info for r in read)
     # Tensors may share a buffer (deduplicated weights): count each buffer once.
     constant_buffers = {r.buffer for r in read if r.info.is_constant}
@@ -296,7 +294,8 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
         if problem:
             raise _bad_content(path, f"operator {i} ({name})", problem)
         operators.append(OperatorInfo(i, name, version, ins, outs,
-                                      count_macs(name, ins, outs, tensors)))
+                                      count_macs(name, ins, outs, tensors),
+                                      _plain_options(options)))
 
     inputs = tuple(tensors[i] for i in checked(_ints(sg.InputsAsNumpy()), "the input list"))
     outputs = tuple(tensors[i] for i in checked(_ints(sg.OutputsAsNumpy()), "the output list"))
@@ -324,12 +323,14 @@ def _parse(data: bytes, path: Path) -> ModelInfo:
         quantization=quantization_verdict(operators, tensors, inputs, outputs),
         unsupported_ops=unsupported,
         benchmark=match_benchmark(inputs, outputs),
+        data=data,
     )
 
 
-def _buffer_sizes(model: Any, size: int, path: Path) -> list[int]:
-    """Bytes of data in each buffer, checking that the data lies inside the file."""
-    sizes = []
+def _buffers(model: Any, data: bytes, path: Path) -> list[bytes]:
+    """The data of each buffer, checking that it lies inside the file."""
+    size = len(data)
+    buffers = []
     for b in range(model.BuffersLength()):
         buf = model.Buffers(b)
         _check_table(buf, size, path, f"buffer {b}")
@@ -337,12 +338,27 @@ def _buffer_sizes(model: Any, size: int, path: Path) -> list[int]:
             # Models over 2 GB keep their data after the flatbuffer, located by offset and size.
             if buf.Offset() + buf.Size() > size:
                 raise _corrupt(path, f"buffer {b} runs past the end of the file")
-            sizes.append(int(buf.Size()))
+            buffers.append(data[buf.Offset():buf.Offset() + buf.Size()])
             continue
         # DataAsNumpy raises when the vector runs past the end: that catches truncated weights.
         raw = buf.DataAsNumpy()
-        sizes.append(0 if isinstance(raw, int) else int(raw.nbytes))
-    return sizes
+        buffers.append(b"" if isinstance(raw, int) else raw.tobytes())
+    return buffers
+
+
+def _plain(value: Any) -> Any:
+    """An option's value as plain Python: numpy arrays and lists become tuples, bytes text."""
+    if isinstance(value, np.ndarray):
+        return tuple(value.tolist())
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def _plain_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in (options or {}).items()}
 
 
 def _options(op: Any, size: int, path: Path, index: int) -> tuple[str, dict[str, Any] | None]:
@@ -387,16 +403,16 @@ def _opcode_names(model: Any, size: int, path: Path) -> list[tuple[str, int]]:
     return names
 
 
-def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
+def _tensor(sg: Any, index: int, buffers: Sequence[bytes], size: int,
             path: Path) -> _Read:
     """Tensor ``index`` of subgraph ``sg``, checked."""
     t = sg.Tensors(index)
     _check_table(t, size, path, f"tensor {index}")
     shape = _ints(t.ShapeAsNumpy())
-    dtype = _DTYPE_NAMES.get(t.Type(), f"type{t.Type()}")
+    dtype = dtype_name(t.Type())
     buffer = t.Buffer()
-    if not 0 <= buffer < len(buffer_sizes):
-        raise _corrupt(path, f"tensor {index} refers to buffer {buffer} of {len(buffer_sizes)}")
+    if not 0 <= buffer < len(buffers):
+        raise _corrupt(path, f"tensor {index} refers to buffer {buffer} of {len(buffers)}")
     scale: float | None = None
     zero_point: int | None = None
     scales: tuple[float, ...] = ()
@@ -413,8 +429,9 @@ def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
             scale = scales[0]
             zero_point = zero_points[0] if zero_points else 0
     name = _text(t.Name())
-    data = buffer_sizes[buffer] if buffer > 0 and buffer_sizes[buffer] > 0 else None
-    problem = tensor_problem(shape, dtype, data, scales, zero_points, quantized_dimension)
+    constant = buffers[buffer] if buffer > 0 and buffers[buffer] else None
+    problem = tensor_problem(shape, dtype, None if constant is None else len(constant), scales,
+                             zero_points, quantized_dimension)
     if problem:
         raise _bad_content(path, f"tensor {index} ({name})", problem)
     elements = math.prod(shape)
@@ -426,9 +443,13 @@ def _tensor(sg: Any, index: int, buffer_sizes: Sequence[int], size: int,
         scale=scale,
         zero_point=zero_point,
         num_scales=len(scales),
-        nbytes=(elements * DTYPE_BITS.get(dtype, 0) + 7) // 8,
-        is_constant=buffer > 0 and buffer_sizes[buffer] > 0,
+        nbytes=storage_bytes(dtype, elements),
+        is_constant=constant is not None,
         is_variable=bool(t.IsVariable()),
+        scales=scales,
+        zero_points=zero_points,
+        quantized_dimension=quantized_dimension,
+        data=constant,
     )
     return _Read(info, buffer, scales, bool(t.IsVariable()))
 
@@ -471,10 +492,7 @@ def match_benchmark(inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo])
     i, o = inputs[0], outputs[0]
     if i.dtype != "int8" or o.dtype != "int8":
         return None
-    for name, signature in BENCHMARKS.items():
-        if (i.shape, o.shape) == signature:
-            return name
-    return None
+    return match_signature(i.shape, o.shape)
 
 
 def _count(n: int, noun: str) -> str:
@@ -506,8 +524,8 @@ def check_buildable(info: ModelInfo) -> None:
         names = ", ".join(info.unsupported_ops)
         raise ModelError(
             f"{where}: TFLM has no kernel for: {names}",
-            hint="change the model to use operators TFLM supports (tinygen/ops.py lists them), "
-                 "e.g. by converting without SELECT_TF_OPS or custom ops")
+            hint="change the model to use operators TFLM supports (tinygen/tflm/ops.py lists "
+                 "them), e.g. by converting without SELECT_TF_OPS or custom ops")
     if info.num_subgraphs != 1:
         raise ModelError(
             f"{where}: the model has {info.num_subgraphs} subgraphs; tinygen builds one",

@@ -1,6 +1,6 @@
 """Byte pipes to a benchmark device: the ``Transport`` interface and its serial-port implementation.
 
-``tinygen.emulator.QemuTransport`` (an emulated board) satisfies the same interface.
+``tinygen.runner.emulator.QemuTransport`` (an emulated board) satisfies the same interface.
 """
 
 from __future__ import annotations

@@ -14,13 +14,8 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Storage bits per element; types that have no fixed size in a buffer count as 0.
-DTYPE_BITS = {
-    "float32": 32, "float16": 16, "bfloat16": 16, "float64": 64, "int64": 64, "uint64": 64,
-    "int32": 32, "uint32": 32, "int16": 16, "uint16": 16, "int8": 8, "uint8": 8, "bool": 8,
-    "int4": 4, "uint4": 4, "int2": 2, "complex64": 64, "complex128": 128,
-    "float8_e4m3fn": 8, "float8_e5m2": 8,
-}
+from tinygen.model.dtypes import element_bits, is_known
+
 # Zero point ranges of the integer types; every other type's zero point must fit the int32
 # that TFLM keeps it in (TfLiteQuantizationParams).
 _INT32 = (-(2**31), 2**31 - 1)
@@ -40,13 +35,13 @@ def tensor_problem(shape: Sequence[int], dtype: str, data_bytes: int | None,
                    scales: Sequence[float], zero_points: Sequence[int],
                    quantized_dimension: int) -> str | None:
     """What is wrong with one tensor; ``data_bytes`` is its buffer's length (None: no data)."""
-    if dtype not in DTYPE_BITS and dtype not in ("string", "resource", "variant"):
+    if not is_known(dtype):
         return f"its element type ({dtype}) is not one the schema defines"
     for d in shape:
         if d < 0:
             return f"its shape {list(shape)} has a negative dimension"
     elements = math.prod(shape)
-    bits = DTYPE_BITS.get(dtype, 0)
+    bits = element_bits(dtype)
     nbytes = (elements * bits + 7) // 8
     if nbytes > MAX_TENSOR_BYTES:
         return f"its shape {list(shape)} ({dtype}) would hold {nbytes:,} bytes"

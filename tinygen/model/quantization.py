@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tinygen.model import OperatorInfo, TensorInfo
+    from tinygen.model.tflite import OperatorInfo, TensorInfo
 
 # Every verdict, for the JSON schema and the CLI's descriptions:
 # int8               int8 weights and activations (with the integer internals TFLM's int8

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from tinygen.benchmarks import payload_bytes, port
 from tinygen.board import Board
-from tinygen.codegen import (
-    GeneratedProject,
-    banner,
-    benchmark_port,
-    board_files,
-    config_header,
-    harness_files,
-    payload_bytes,
-    project_config,
-    render,
-)
 from tinygen.model import ModelInfo
 from tinygen.native import cmsis_nn
 from tinygen.native.calls import CTYPES, Call, ConstArray, c_float, tensor_array
 from tinygen.native.fold import fold_shape_ops
-from tinygen.native.graph import Graph, read_graph
+from tinygen.native.graph import Graph, graph_of
 from tinygen.native.lowering import lower_graph
 from tinygen.native.plan import MemoryPlan, plan_arena
+from tinygen.project import (
+    GeneratedProject,
+    banner,
+    board_files,
+    config_header,
+    harness_files,
+    project_config,
+    render,
+    sources,
+)
 from tinygen.resources import templates_dir
 
 # Bumped whenever the kernels' parameter structs change; generated headers check it.
@@ -61,13 +59,13 @@ class NativeModel:
         return tuple(sorted({s for c in self.calls for s in c.library_sources}))
 
 
-def prepare_native(path: Path, kernels: str = "native", dsp: bool = True) -> NativeModel:
-    """Read, lower and plan the model at ``path`` (checked by tinygen.model first).
+def prepare_native(info: ModelInfo, kernels: str = "native", dsp: bool = True) -> NativeModel:
+    """Lower and plan the model ``info`` (parsed and checked by tinygen.model).
 
     ``kernels`` cmsis-nn: CMSIS-NN calls where it covers the op, for a core with (``dsp``) or
     without the DSP extension, which decides CMSIS-NN's scratch sizes.
     """
-    graph = fold_shape_ops(read_graph(path))  # shape arithmetic becomes constants
+    graph = fold_shape_ops(graph_of(info))  # shape arithmetic becomes constants
     calls = lower_graph(graph)  # also makes TFLM's Prepare checks for every op
     if kernels == "cmsis-nn":
         calls = [cmsis_nn.lower_cmsis_op(graph, op, dsp) or call
@@ -195,45 +193,28 @@ def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
     return files
 
 
-@dataclass(frozen=True)
-class NativeSpec:
-    """A native-runtime firmware: the model, its generation-time plan, the benchmark port."""
-
-    info: ModelInfo
-    model: NativeModel
-    benchmark: str  # kws01 | vww01 | ic01 | ad01 | generic
-    optimize: str = "speed"
-    kernels: str = "native"  # one of NATIVE_KERNELS
-    # This machine's checkouts (name -> folder) for tinygen_local.json; never rendered.
-    checkouts: Mapping[str, str] | None = None
-    # (name, commit or tree fingerprint) of those checkouts: what compiled code depends on.
-    checkout_versions: tuple[tuple[str, str], ...] = ()
-
-
-def render_native(board: Board, spec: NativeSpec, defines: Sequence[str] = (),
+def render_native(board: Board, info: ModelInfo, model: NativeModel, benchmark: str, *,
+                  kernels: str = "native", optimize: str = "speed",
                   energy: bool = False) -> GeneratedProject:
     """The whole firmware project: harness, board support, the model's C and the port."""
-    text_banner = banner(board, spec.info.sha256)
-    payload = payload_bytes(spec.info, spec.benchmark)
-    preprocess, postprocess = benchmark_port(spec.benchmark)
+    text_banner = banner(board, info.sha256)
+    payload = payload_bytes(info, benchmark)
+    preprocess, postprocess = port(benchmark)
     files = harness_files() | board_files(board, text_banner)
-    files["src/tinygen_config.h"] = config_header(text_banner, spec.benchmark, payload, energy)
-    files |= model_files(spec.model, text_banner)
+    files["src/tinygen_config.h"] = config_header(text_banner, benchmark, payload, energy)
+    files |= model_files(model, text_banner)
     files["src/th_model.c"] = render(
-        "native/th_model.c.j2", banner=text_banner, benchmark=spec.benchmark,
+        "native/th_model.c.j2", banner=text_banner, benchmark=benchmark,
         payload_bytes=payload, preprocess=preprocess, postprocess=postprocess,
-        ops=sorted({c.kind for c in spec.model.calls}))
-    sources = [p for p in files if p.endswith((".c", ".cc"))]
-    all_defines = [*defines, *(["TG_PORTABLE=1"] if spec.kernels == "native-portable" else [])]
-    library = spec.model.library_sources
-    config = json.loads(project_config(board, sources, all_defines,
-                                       list(cmsis_nn.INCLUDE_DIRS) if library else []))
-    config["include_dirs"].append("src/native")
-    opt = KERNEL_OPT.get(spec.optimize, "-O2")
-    config["opt_overrides"] = [["src/native/", opt]]
-    if library:
-        # Compiled from the checkout tinygen_local.json names, with the kernels' flags.
-        config["dep_sources"] = [["cmsis-nn", s] for s in library]
-        config["opt_overrides"].append(["cmsis-nn/", opt])
-    files["tinygen_project.json"] = json.dumps(config, indent=2) + "\n"
+        ops=sorted({c.kind for c in model.calls}))
+    defines = ["TG_PORTABLE=1"] if kernels == "native-portable" else []
+    library = model.library_sources
+    opt = KERNEL_OPT.get(optimize, "-O2")
+    # The CMSIS-NN sources are compiled from the checkout tinygen_local.json names, with the
+    # kernels' flags.
+    files["tinygen_project.json"] = project_config(
+        board, sources(files), defines, list(cmsis_nn.INCLUDE_DIRS) if library else [],
+        include_dirs=["src/native"],
+        opt_overrides=[("src/native/", opt), *([("cmsis-nn/", opt)] if library else [])],
+        dep_sources=[("cmsis-nn", s) for s in library])
     return GeneratedProject(files)

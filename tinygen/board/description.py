@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tinygen.boardfile import check_board_path, read_board_yaml, schema_problem
-from tinygen.clocktree import ClockPlan, check_part_clock, plan_clock
+from tinygen.board.clocktree import ClockPlan, check_part_clock, plan_clock
+from tinygen.board.family import Family, get_family, parse_pin, uart_instance
+from tinygen.board.file import check_board_path, read_board_yaml, schema_problem
 from tinygen.errors import BoardError
-from tinygen.family import FAMILY_NAMES, Family, get_family, parse_pin, uart_instance
 from tinygen.resources import boards_dir
 
 # Cores tinygen knows, with the FPUs each can carry and whether it has the DSP extension
@@ -24,12 +24,11 @@ CORES: dict[str, tuple[frozenset[str], bool]] = {
     "cortex-m33": (frozenset({"none", "fpv5-sp-d16"}), True),
     "cortex-m55": (frozenset({"none", "fpv5-d16"}), True),
 }
-FAMILIES = FAMILY_NAMES
 # The nRF52 UART's baud generator runs from a fixed 16 MHz (nRF52840 PS v1.7 section 6.34.10).
 _NRF52_UART_CLOCK_HZ = 16_000_000
 _ADDRESS_SPACE = 1 << 32
 # Stack and heap of a firmware nothing was measured for (the bring-up firmware); model builds
-# size both from a probe run unless the board file names them (tinygen/probe.py).
+# size both from a probe run unless the board file names them (tinygen/runner/probe.py).
 DEFAULT_STACK_SIZE = 8192
 DEFAULT_HEAP_SIZE = 4096
 _T = TypeVar("_T")

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
-from tinygen.emulator import QemuTransport
 from tinygen.errors import BuildError, OverBudgetError, TinygenError
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.fault import DeviceFaultError
 from tinygen.runner.protocol import DeviceBootError, DutClient
 

@@ -1,0 +1,61 @@
+"""The interface every runtime (tflm, native, bring-up) gives the build pipeline."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tinygen.board import Board
+from tinygen.project import GeneratedProject
+from tinygen.tflm.library import LibraryResult
+
+
+class Runtime(Protocol):
+    """A runtime prepared for one model and board: everything decided before the probe."""
+
+    @property
+    def name(self) -> str:
+        """tflm, native or bringup."""
+
+    @property
+    def benchmark(self) -> str:
+        """The benchmark port the firmware implements (kws01 ... ad01, generic)."""
+
+    @property
+    def model_sha256(self) -> str | None:
+        """The model's sha256 (None: the bring-up has no model)."""
+
+    @property
+    def kernels(self) -> str | None:
+        """The kernel set compiled in (None: no kernels, the bring-up)."""
+
+    @property
+    def library(self) -> LibraryResult | None:
+        """The prebuilt library the firmware links (TFLM's), if any."""
+
+    @property
+    def planned_arena(self) -> int | None:
+        """The arena known without running anything (native: planned; tflm: given)."""
+
+    @property
+    def measures(self) -> bool:
+        """Whether a probe firmware runs in QEMU to measure the stack (and maybe the arena)."""
+
+    @property
+    def searches_arena(self) -> bool:
+        """Whether the probe also searches the smallest arena the runtime accepts."""
+
+    def payload(self) -> int:
+        """Bytes the host sends for one input."""
+
+    def probe_key(self) -> bytes:
+        """What a probe's result depends on besides the generated files and the compiler."""
+
+    def local_config(self) -> dict[str, object]:
+        """tinygen_local.json: this machine's checkouts and libraries (never rendered)."""
+
+    def big_parts(self, arena: int | None) -> list[tuple[str, int]]:
+        """The largest known parts, named for a firmware the linker could not place."""
+
+    def render(self, board: Board, arena: int, energy: bool = False,
+               probe: bool = False) -> GeneratedProject:
+        """The firmware project for ``board``; ``probe``: the arena-searching probe build."""
