@@ -21,7 +21,7 @@ from reference_models import measure, parse_common  # bench/ is on sys.path when
 
 from tinygen.board import list_board_names, load_board
 from tinygen.errors import TinygenError
-from tinygen.report import format_table
+from tinygen.tables import format_table
 
 BASELINE = "mps2_an386"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tinygen.board import load_board
 from tinygen.firmware import BuildOptions, build_firmware
-from tinygen.report import format_table
+from tinygen.tables import format_table
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.model_mutants import classify, mutants, verify_native
-from tinygen.report import format_table
+from tinygen.tables import format_table
 
 
 def _kind(error: str) -> str:

@@ -26,7 +26,7 @@ import sys
 
 from reference_models import measure, parse_common  # bench/ is on sys.path when run
 
-from tinygen.report import format_table
+from tinygen.tables import format_table
 
 # (label, runtime, kernel set); each native set is compared with the TFLM set of its family.
 VARIANTS = (("tflm reference", "tflm", "reference"), ("tflm cmsis-nn", "tflm", "cmsis-nn"),

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from tinygen.audit.layout import layout_problems
 from tinygen.board import load_board
-from tinygen.codegen import payload_bytes
-from tinygen.emulator import QemuTransport
 from tinygen.firmware import BuildOptions, build_firmware
 from tinygen.model import load_model
+from tinygen.project import payload_bytes
 from tinygen.reference import host_output_bytes, random_payload
-from tinygen.report import format_table
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.protocol import DutClient
+from tinygen.tables import format_table
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mlperf-tiny"
 MODELS = {

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tinygen.report import format_table
+from tinygen.tables import format_table
 
 FIGURES = ("flash_without_model", "ram", "arena", "instructions", "latency_ms")
 

@@ -193,8 +193,10 @@ def test_native_cmsis_nn_on_helium_is_a_usage_error(capsys: pytest.CaptureFixtur
                                                      tmp_path: Path) -> None:
     text = (BOARDS.parents[2] / "boards" / "mps2_an505.yaml").read_text()
     board = tmp_path / "m55.yaml"
-    board.write_text(text.replace("cortex-m33", "cortex-m55").replace("name: mps2_an505",
-                                                                        "name: m55"))
+    m55 = {"cortex-m33": "cortex-m55", "fpv5-sp-d16": "fpv5-d16", "name: mps2_an505": "name: m55"}
+    for old, new in m55.items():
+        text = text.replace(old, new)
+    board.write_text(text)
     code, _, err = run_cli(capsys, "generate", "--board", str(board), "--model", str(MODEL),
                            "--runtime", "native", "--kernels", "cmsis-nn",
                            "--out", str(tmp_path / "fw"))
