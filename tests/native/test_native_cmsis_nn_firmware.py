@@ -22,7 +22,7 @@ from tinygen.firmware import BuildOptions, BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.native import cmsis_nn
 from tinygen.native.plan import plan_arena
-from tinygen.native.render import NativeModel, NativeSpec, prepare_native, render_native
+from tinygen.native.render import NativeModel, prepare_native, render_native
 from tinygen.reference import random_payload
 from tinygen.resources import sconstruct_path
 from tinygen.runner.emulator import QemuTransport
@@ -103,7 +103,7 @@ def test_too_small_scratch_is_reported_at_start_up(tmp_path: Path) -> None:
                   for c in good.calls)
     model = NativeModel(good.graph, calls, plan_arena(good.graph, calls))
     info = load_model(path)
-    project = render_native(board, NativeSpec(info, model, "generic", kernels="cmsis-nn"))
+    project = render_native(board, info, model, "generic", kernels="cmsis-nn")
     folder = tmp_path / "fw"
     project.write(folder)
     shutil.copy(sconstruct_path(), folder / "SConstruct")
