@@ -118,7 +118,8 @@ def _main(argv: list[str], stdout: _Stdout) -> int:
                 # the user's to fix, so one error with a hint, not a traceback.
                 raise os_error(exc, writing=False) from exc
     except TinygenError as exc:
-        return _report(wants_json, int(exc.exit_code), exc.message, exc.hint, stdout.written)
+        return _report(wants_json, int(exc.exit_code), exc.message, exc.full_hint(),
+                       stdout.written)
     except KeyboardInterrupt:
         return _report(wants_json, 130, "interrupted", None, stdout.written)
     except Terminated as exc:

@@ -26,10 +26,20 @@ class TinygenError(Exception):
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, kept: Path | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # A folder kept for inspection: where SCons failed, or a failed build's project
+        # (<out>.failed); the CLI names it after the hint.
+        self.kept = kept
+
+    def full_hint(self) -> str:
+        """The hint, and where the failed project is kept."""
+        if self.kept is None:
+            return self.hint
+        return (f"{self.hint}; the failed project is kept in {self.kept} "
+                "(the output folder is unchanged)")
 
 
 class UsageError(TinygenError):
@@ -68,11 +78,9 @@ class NotEmulatedError(InputError):
 
 
 class BuildError(TinygenError):
-    """Code generation, compiling or linking failed. ``kept``: the failed project's folder,
-    kept for inspection (the CLI says where)."""
+    """Code generation, compiling or linking failed."""
 
     exit_code = ExitCode.BUILD_FAILED
-    kept: Path | None = None
 
 
 class OverBudgetError(TinygenError):

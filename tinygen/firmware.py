@@ -356,9 +356,12 @@ def _keep_failed(work: Path, failed: Path, exc: TinygenError) -> None:
         return
     outdir.record(work)
     work.rename(failed)
-    exc.message = exc.message.replace(str(work), str(failed))
-    exc.hint = (exc.hint.replace(str(work), str(failed)) + "; " if exc.hint else "") + (
-        f"the failed project is kept in {failed} (the output folder is unchanged)")
+    # Where the error happened: the work folder or its probe project, now below ``failed``
+    # (a library variant that failed stays in the cache, and is the one named).
+    if exc.kept is None:
+        exc.kept = failed
+    elif exc.kept.is_relative_to(work):
+        exc.kept = failed / exc.kept.relative_to(work)
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def run_scons(folder: Path, *, total: int | None, label: str,
         errors = [ln for ln in lines if _ERROR_LINE.search(ln)] or lines[-15:]
         detail = "\n".join(errors[:20])
         raise BuildError(
-            f"{label} build failed in {folder}:\n{detail}",
-            hint=f"the full log: scons -f {sconstruct_path()} -C {folder} VERBOSE=1",
-        )
+            f"{label} build failed:\n{detail}",
+            hint=f"the full log: scons -f {sconstruct_path()} -C FOLDER VERBOSE=1 "
+                 "(FOLDER: the kept project)", kept=folder)
     return [ln for ln in lines if "warning:" in ln]

@@ -73,7 +73,7 @@ def _command(pid: int) -> str:
 def test_a_board_without_emulator(capsys: pytest.CaptureFixture[str], elf: Path) -> None:
     code = main(["run", "--board", "nucleo_l4r5zi", str(elf)])
     err = capsys.readouterr().err
-    assert code == ExitCode.USAGE
+    assert code == ExitCode.BAD_INPUT
     assert "is not emulated" in err and "miniterm" in err
 
 

@@ -205,10 +205,10 @@ def test_unreadable_npy(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("decoding", "message"), [
-    (Decoding("int4"), "--bin-dtype: 'int4' is not one of"),
-    (Decoding(zero_point=3), "--input-zero-point needs --input-scale"),
-    (Decoding(scale=0.0), "--input-scale: must be a finite number > 0"),
-    (Decoding(scale=float("nan")), "--input-scale: must be a finite number > 0"),
+    (Decoding("int4"), "samples stored as 'int4'"),
+    (Decoding(zero_point=3), "an input zero point without an input scale"),
+    (Decoding(scale=0.0), "the input scale must be a finite number > 0"),
+    (Decoding(scale=float("nan")), "the input scale must be a finite number > 0"),
 ])
 def test_bad_decoding(decoding: Decoding, message: str) -> None:
     with pytest.raises(InputError, match=message):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tinygen.board import load_board
-from tinygen.errors import InputError, UsageError
+from tinygen.errors import InputError, NotEmulatedError
 from tinygen.runner.dataset import load_dataset, synthetic_input
 from tinygen.runner.session import bench_inputs, open_transport, payload_bytes, transport_json
 
@@ -39,10 +39,11 @@ def test_without_a_dataset_the_inputs_are_synthetic() -> None:
 
 def test_transport_choice() -> None:
     nucleo = load_board("nucleo_l4r5zi")
-    with pytest.raises(UsageError, match="not emulated, so it needs --port"):
+    with pytest.raises(NotEmulatedError, match="not emulated") as info:
         open_transport(nucleo, Path("fw.elf"), None, None)
+    assert "serial port" in info.value.hint
     an386 = load_board("mps2_an386")
-    with pytest.raises(UsageError, match="QEMU needs the firmware"):
+    with pytest.raises(InputError, match="QEMU needs a firmware ELF"):
         open_transport(an386, None, None, None)
     assert transport_json(nucleo, "/dev/ttyACM0", None) == {
         "kind": "serial", "port": "/dev/ttyACM0", "baud": 115200}

@@ -21,7 +21,7 @@ from tinygen.board.family import (
     uart_by_name,
 )
 from tinygen.board.file import brief, parse_board_yaml, read_board_yaml
-from tinygen.errors import BoardError, UsageError
+from tinygen.errors import BoardError
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _VENDORS = {"nrf52": "Nordic Semiconductor", "mps2": "Arm"}
@@ -202,13 +202,15 @@ def _debug(raw: dict[str, Any], req: BoardRequest) -> None:
         raw["debug"] = debug
 
 
+# What a board written from datasheet numbers (no board to start from) needs.
+FORM_FIELDS = ("mcu", "core", "flash", "ram", "clock_hz")
+
+
 def _from_form(req: BoardRequest) -> tuple[dict[str, Any], str]:
-    missing = [f"--{k.replace('_hz', '')}" for k in ("mcu", "core", "flash", "ram", "clock_hz")
-               if getattr(req, k) is None]
+    missing = [k for k in FORM_FIELDS if getattr(req, k) is None]
     if missing:
-        raise UsageError(f"a new board needs {', '.join(missing)}, or --like BOARD",
-                         hint="values from the datasheet, e.g. --mcu STM32F446RE --core "
-                              "cortex-m4 --flash 512K --ram 128K --clock 180MHz")
+        raise BoardError(f"a board from datasheet numbers needs {', '.join(missing)}",
+                         hint="give them, or start from a known board")
     assert req.mcu and req.core and req.flash and req.ram and req.clock_hz
     if req.core not in CORES:
         raise BoardError(f"unknown core {req.core!r}", hint=f"one of {', '.join(CORES)}")

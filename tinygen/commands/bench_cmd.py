@@ -20,6 +20,7 @@ from tinygen.model import load_model
 from tinygen.outputs import check_writable
 from tinygen.runner.bringup import BRINGUP_NAME
 from tinygen.runner.dataset import Dataset, load_dataset
+from tinygen.runner.emulator import require_emulated
 from tinygen.runner.modes import (
     EMULATED_MIN_WINDOW_S,
     HARDWARE_MIN_WINDOW_S,
@@ -187,9 +188,8 @@ def _check_options(args: argparse.Namespace, board: Board) -> None:
     if args.mode == "accuracy" and args.dataset is None:
         raise UsageError("accuracy mode needs --dataset DIR",
                          hint="e.g. --dataset ../shared/mlperf-tiny/datasets")
-    if args.port is None and board.emulator is None:
-        raise UsageError(f"board {board.name} is not emulated, so it needs --port",
-                         hint="give the board's serial port, e.g. --port /dev/ttyACM0")
+    if args.port is None:
+        require_emulated(board, hint="give the board's serial port, e.g. --port /dev/ttyACM0")
     if args.baud is not None and args.port is None:
         raise UsageError("--baud goes with --port (QEMU's UART has no baud rate)",
                          hint="drop --baud for an emulated board")

@@ -11,7 +11,7 @@ from typing import Any
 from tinygen.board import CORES, Board, load_board
 from tinygen.board.family import FAMILY_NAMES
 from tinygen.board.support import board_support_context
-from tinygen.board.writer import BoardRequest, new_board
+from tinygen.board.writer import FORM_FIELDS, BoardRequest, new_board
 from tinygen.commands.args import parse_size
 from tinygen.errors import InputError, UsageError
 from tinygen.outputs import writing
@@ -88,6 +88,12 @@ def register(sub: Any) -> None:
 
 
 def _request(args: argparse.Namespace) -> BoardRequest:
+    if args.like is None:
+        missing = [f"--{k.replace('_hz', '')}" for k in FORM_FIELDS if getattr(args, k) is None]
+        if missing:
+            raise UsageError(f"a new board needs {', '.join(missing)}, or --like BOARD",
+                             hint="values from the datasheet, e.g. --mcu STM32F446RE --core "
+                                  "cortex-m4 --flash 512K --ram 128K --clock 180MHz")
     return BoardRequest(
         name=args.name, like=args.like, mcu=args.mcu, core=args.core, fpu=args.fpu,
         family=args.family, flash=args.flash, ram=args.ram, clock_hz=args.clock_hz,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from tinygen.commands.inspect_cmd import format_report
+from tinygen.errors import InputError
 from tinygen.outputs import check_writable
 from tinygen.quantize import Decoding, QuantizeOptions, QuantizeResult, quantize_model
 from tinygen.quantize.calibration import BIN_DTYPES, LABELS_FILE
@@ -65,6 +67,13 @@ def register(sub: Any) -> None:
 
 
 def options_from(args: argparse.Namespace) -> QuantizeOptions:
+    if args.input_zero_point is not None and args.input_scale is None:
+        raise InputError("--input-zero-point needs --input-scale",
+                         hint="integer data is dequantized as scale * (q - zero_point)")
+    if args.input_scale is not None and not (math.isfinite(args.input_scale)
+                                             and args.input_scale > 0):
+        raise InputError(f"--input-scale: must be a finite number > 0, not {args.input_scale}",
+                         hint="e.g. --input-scale 0.0039 (1/255)")
     return QuantizeOptions(
         model=args.model, calibration=args.calibration, out=args.out, float_io=args.float_io,
         samples=args.samples, eval_samples=args.eval_samples, seed=args.seed,

@@ -13,8 +13,7 @@ from typing import Any
 from tinygen.audit.target import check_firmware_for_board
 from tinygen.board import load_board
 from tinygen.commands.args import seconds
-from tinygen.errors import UsageError
-from tinygen.runner.emulator import QemuTransport
+from tinygen.runner.emulator import QemuTransport, require_emulated
 from tinygen.runner.transport import Transport
 from tinygen.tables import progress
 
@@ -67,15 +66,13 @@ def relay(transport: Transport, stdin_fd: int, out: Any, linger: float) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
-    if board.emulator is None:
-        raise UsageError(
-            f"board {board.name} is not emulated",
-            hint="for a board on a serial port use a terminal program, e.g. "
-                 "python -m serial.tools.miniterm /dev/ttyACM0 115200")
+    emulator = require_emulated(
+        board, hint="for a board on a serial port use a terminal program, e.g. "
+                    "python -m serial.tools.miniterm /dev/ttyACM0 115200")
     check_firmware_for_board(args.elf, board)  # else QEMU would run it and print nothing
     with QemuTransport(board, args.elf) as transport:
         if sys.stdin.isatty():
-            progress(f"QEMU {board.emulator.qemu_machine} running {args.elf}; type commands "
+            progress(f"QEMU {emulator.qemu_machine} running {args.elf}; type commands "
                      "ending with '%' (e.g. name%), Ctrl-D or Ctrl-C to stop")
         try:
             relay(transport, sys.stdin.fileno(), sys.stdout, args.linger)

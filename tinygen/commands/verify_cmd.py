@@ -13,6 +13,7 @@ from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import build_firmware
 from tinygen.model import ModelInfo, load_model
 from tinygen.reference import input_tensor, random_payload
+from tinygen.runner.emulator import require_emulated
 from tinygen.tables import emit_json, format_table, progress
 from tinygen.verify import InputCheck, verify_firmware
 
@@ -51,10 +52,7 @@ def _read_input(path: Path, info: ModelInfo, benchmark: str | None) -> bytes:
 def run(args: argparse.Namespace) -> int:
     opts = build_cmd.options_from(args)
     # Everything that can be wrong with the request is checked before the (long) build.
-    if opts.board.emulator is None:
-        raise InputError(f"board {opts.board.name} is not emulated; verify runs the firmware "
-                         "in QEMU", hint="pick an emulated board with the same core "
-                         "(see 'tinygen boards')")
+    require_emulated(opts.board)  # verify runs the firmware in QEMU
     if args.random < 0 or (args.random == 0 and not args.input):
         raise UsageError("nothing to verify: give --input FILE or --random N with N > 0",
                          hint="e.g. --random 3, or --input sample.bin")

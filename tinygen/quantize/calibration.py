@@ -51,15 +51,15 @@ class Decoding:
 
     def check(self) -> None:
         if self.bin_dtype not in BIN_DTYPES:
-            raise InputError(f"--bin-dtype: {self.bin_dtype!r} is not one of "
+            raise InputError(f"samples stored as {self.bin_dtype!r}: tinygen reads "
                              f"{', '.join(BIN_DTYPES)}",
-                             hint="name the type of the .bin samples, e.g. --bin-dtype int8")
+                             hint="name the element type of the .bin samples")
         if self.zero_point is not None and self.scale is None:
-            raise InputError("--input-zero-point needs --input-scale",
+            raise InputError("an input zero point without an input scale",
                              hint="integer data is dequantized as scale * (q - zero_point)")
         if self.scale is not None and not (math.isfinite(self.scale) and self.scale > 0):
-            raise InputError(f"--input-scale: must be a finite number > 0, not {self.scale}",
-                             hint="e.g. --input-scale 0.0039 (1/255)")
+            raise InputError(f"the input scale must be a finite number > 0, not {self.scale}",
+                             hint="e.g. 0.0039 (1/255)")
 
 
 @dataclass(frozen=True)
@@ -225,8 +225,8 @@ def split_samples(samples: Sequence[SampleRef], calibration: int, held_back: int
     """A seeded shuffle: the first ``calibration`` samples calibrate, the next (at most
     ``held_back``) are held back to compare the float and int8 models on."""
     if calibration < 1 or held_back < 1:
-        raise InputError("--samples and --eval-samples must be >= 1",
-                         hint="e.g. --samples 100 --eval-samples 20")
+        raise InputError("the calibration and the held-back sample counts must be >= 1",
+                         hint="e.g. 100 to calibrate and 20 to compare on")
     n = len(samples)
     if n < 2:
         raise InputError(f"{source}: {n} sample; at least 2 are needed (one to calibrate, one "

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from tinygen.board import Board
-from tinygen.errors import DeviceError, InputError, ToolMissingError
+from tinygen.board import Board, Emulator
+from tinygen.errors import DeviceError, InputError, NotEmulatedError, ToolMissingError
 from tinygen.process import start as start_child
 from tinygen.process import stop as stop_child
 from tinygen.runner.fault import describe_qemu_exit
@@ -29,19 +29,29 @@ def require_qemu() -> str:
     return exe
 
 
+NOT_EMULATED_HINT = ("pick an emulated board with the same core ('tinygen boards' lists them: "
+                     "emulated = yes)")
+
+
+def require_emulated(board: Board, hint: str = NOT_EMULATED_HINT) -> Emulator:
+    """The board's emulator; the one check (and exit code, 3) for a board QEMU cannot run.
+    ``hint``: what the caller offers instead (a serial port, a terminal program)."""
+    if board.emulator is None:
+        raise NotEmulatedError(
+            f"board {board.name} is not emulated (its description has no emulator section)",
+            hint=hint)
+    return board.emulator
+
+
 def qemu_command(board: Board, elf: Path, serial_socket: Path) -> list[str]:
     """The QEMU command line: deterministic time (-icount shift=0: one instruction per virtual
     nanosecond), no display, UART 0 on a Unix socket QEMU waits on before starting the CPU."""
-    if board.emulator is None:
-        raise InputError(
-            f"board {board.name} has no emulator section",
-            hint="emulated boards: see 'tinygen boards' (emulated = yes), or use a serial port",
-        )
+    emulator = require_emulated(board)
     return [
-        require_qemu(), "-machine", board.emulator.qemu_machine, "-nographic",
+        require_qemu(), "-machine", emulator.qemu_machine, "-nographic",
         "-monitor", "none", "-icount", "shift=0",
         "-chardev", f"socket,id=uart0,path={serial_socket},server=on,wait=on",
-        "-serial", "chardev:uart0", *board.emulator.options, "-kernel", str(elf),
+        "-serial", "chardev:uart0", *emulator.options, "-kernel", str(elf),
     ]
 
 

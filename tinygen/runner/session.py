@@ -8,9 +8,9 @@ from typing import Any
 
 from tinygen.benchmarks import BENCHMARKS
 from tinygen.board import Board
-from tinygen.errors import InputError, UsageError
+from tinygen.errors import InputError
 from tinygen.runner.dataset import Dataset, synthetic_input
-from tinygen.runner.emulator import QemuTransport
+from tinygen.runner.emulator import QemuTransport, require_emulated
 from tinygen.runner.modes import BenchInput
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.transport import SerialTransport, Transport
@@ -24,11 +24,9 @@ def open_transport(board: Board, elf: Path | None, port: str | None,
     """A serial port when ``port`` is given, else QEMU running ``elf`` (emulated boards)."""
     if port is not None:
         return SerialTransport(port, baud or board.uart.baud)
-    if board.emulator is None:
-        raise UsageError(f"board {board.name} is not emulated, so it needs --port",
-                         hint="give the board's serial port, e.g. --port /dev/ttyACM0")
+    require_emulated(board, hint="run it on the board itself, through its serial port")
     if elf is None:
-        raise UsageError("QEMU needs the firmware to run", hint="pass --elf FIRMWARE.elf")
+        raise InputError("QEMU needs a firmware ELF to run", hint="build one: tinygen build")
     qemu: Transport = QemuTransport(board, elf)
     return qemu
 
