@@ -1,4 +1,5 @@
-"""Argument types shared by several commands."""
+"""The arguments several commands share: value types (sizes, seconds, counts, lists) and the
+one ``--board`` option."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 from collections.abc import Callable
 
 from tinygen import units
+from tinygen.runner.modes import MAX_ITERATIONS
 
 
 def parse_size(text: str) -> int:
@@ -47,3 +49,30 @@ def whole_number(minimum: int, maximum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be <= {maximum:,}, not {value:,}")
         return value
     return parse
+
+
+# Counts up to the largest the firmware's `infer` takes (2**31 - 1).
+positive_int = whole_number(1, MAX_ITERATIONS)
+non_negative_int = whole_number(0, MAX_ITERATIONS)
+baud_rate = whole_number(1, 100_000_000)
+
+
+def non_negative_seconds(text: str) -> float:
+    """Seconds >= 0 (0: not at all), at most a day."""
+    return seconds(text, allow_zero=True)
+
+
+def name_list(text: str) -> list[str]:
+    """``a,b, c`` -> ['a', 'b', 'c'] (empty parts dropped)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+BOARD_HELP = "board name (see 'tinygen boards') or a board .yaml"
+
+
+def add_board_argument(p: argparse.ArgumentParser, required: bool = True,
+                       note: str = "") -> None:
+    """``--board``, declared once for every command; ``note`` says what the command needs of
+    it (an emulated board) or does without it."""
+    p.add_argument("--board", required=required,
+                   help=f"{BOARD_HELP}{f' ({note})' if note else ''}")

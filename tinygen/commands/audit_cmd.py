@@ -18,7 +18,7 @@ from tinygen.audit import (
     write_treemap_html,
 )
 from tinygen.board import load_board
-from tinygen.commands.args import parse_size
+from tinygen.commands.args import add_board_argument, parse_size
 from tinygen.outputs import check_writable
 from tinygen.tables import emit_json, progress
 
@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
                     "role (model, arena, TFLM, kernels, libraries, ...), checked against "
                     "budgets. Totals equal arm-none-eabi-size's. Exit code 5 when over budget.")
     p.add_argument("elf", type=Path, metavar="FIRMWARE.elf")
-    p.add_argument("--board", help="board name or board .yaml (default: regions from the ELF)")
+    add_board_argument(p, required=False, note="default: regions from the ELF")
     p.add_argument("--map", type=Path, dest="map_path", metavar="MAP",
                    help="GNU ld map of the ELF (default: <elf>.map or firmware.map beside it)")
     p.add_argument("--budget-flash", type=parse_size, metavar="BYTES",

@@ -13,7 +13,13 @@ from tinygen.audit.target import check_firmware_for_board
 from tinygen.benchmarks import DEFAULT_BENCHMARK, GENERIC, benchmark_names, default_warmup
 from tinygen.board import Board, load_board
 from tinygen.build_options import BuildOptions
-from tinygen.commands.args import seconds, whole_number
+from tinygen.commands.args import (
+    add_board_argument,
+    baud_rate,
+    non_negative_int,
+    positive_int,
+    seconds,
+)
 from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import FirmwareIdentity, build_firmware, read_identity
 from tinygen.model import load_model
@@ -24,7 +30,6 @@ from tinygen.runner.emulator import require_emulated
 from tinygen.runner.modes import (
     EMULATED_MIN_WINDOW_S,
     HARDWARE_MIN_WINDOW_S,
-    MAX_ITERATIONS,
     PERFORMANCE_INPUTS,
     AccuracyResult,
     PerformanceResult,
@@ -48,9 +53,6 @@ from tinygen.tables import emit_json, format_table, progress
 MODES = ("smoke", "performance", "accuracy")
 
 
-_count = whole_number(1, MAX_ITERATIONS)  # the firmware's `infer` takes at most 2**31 - 1
-_warmup = whole_number(0, MAX_ITERATIONS)
-_baud = whole_number(1, 100_000_000)
 
 
 def register(sub: Any) -> None:
@@ -67,10 +69,10 @@ def register(sub: Any) -> None:
                      help="build (or reuse) the firmware for this model first")
     src.add_argument("--bringup", action="store_true",
                      help="build (or reuse) the bring-up firmware (no model) first")
-    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    add_board_argument(p)
     p.add_argument("--port", help="serial port of a board (or a pyserial URL such as "
                                   "socket://host:4000); without it an emulated board runs in QEMU")
-    p.add_argument("--baud", type=_baud, help="baud rate (default: the board's)")
+    p.add_argument("--baud", type=baud_rate, help="baud rate (default: the board's)")
     p.add_argument("--mode", choices=MODES, required=True)
     p.add_argument("--dataset", type=Path, metavar="DIR",
                    help="inputs in the MLCommons layout: DIR/<model id>/y_labels.csv and the "
@@ -79,17 +81,17 @@ def register(sub: Any) -> None:
     p.add_argument("--benchmark", choices=benchmark_names(),
                    help="the benchmark the firmware runs (default: asked with 'profile'); "
                         "given, the dataset is checked before the device is started")
-    p.add_argument("--iterations", type=_count, metavar="N",
+    p.add_argument("--iterations", type=positive_int, metavar="N",
                    help="inferences per timed window (default: chosen so a window lasts "
                         "--min-window)")
-    p.add_argument("--warmup", type=_warmup, metavar="W",
+    p.add_argument("--warmup", type=non_negative_int, metavar="W",
                    help="untimed inferences before each window (default: the MLCommons "
                         "runner's, 10 for kws01/ad01, 5 for vww01/ic01)")
     p.add_argument("--min-window", type=seconds, metavar="SECONDS",
                    help=f"shortest timed window (default {HARDWARE_MIN_WINDOW_S:g} s on a board,"
                         f" {EMULATED_MIN_WINDOW_S:g} virtual s in QEMU, where the clock is the "
                         "instruction count and has no noise to average out)")
-    p.add_argument("--limit", type=_count, metavar="K",
+    p.add_argument("--limit", type=positive_int, metavar="K",
                    help="accuracy: only the first K files")
     p.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"wait this long for each answer line (default {DEFAULT_TIMEOUT:g}; "

@@ -11,7 +11,7 @@ from tinygen.audit import render_text
 from tinygen.benchmarks import benchmark_names
 from tinygen.board import Board, load_board
 from tinygen.build_options import RUNTIMES, BuildOptions
-from tinygen.commands.args import parse_size
+from tinygen.commands.args import add_board_argument, parse_size
 from tinygen.errors import UsageError
 from tinygen.firmware import build_firmware, generate_firmware
 from tinygen.native.cmsis_nn import MVE_CORES
@@ -21,7 +21,7 @@ from tinygen.tflm.library import KERNEL_SETS
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    add_board_argument(p)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", type=Path, help="quantized int8 .tflite model")
     src.add_argument("--bringup", action="store_true",
@@ -31,7 +31,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def add_build_arguments(p: argparse.ArgumentParser) -> None:
     """The build options, for commands that build a model's firmware first."""
-    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    add_board_argument(p)
     p.add_argument("--model", type=Path, required=True, help="quantized int8 .tflite model")
     _add_options(p)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.board import load_board
+from tinygen.commands.args import add_board_argument
 from tinygen.flash import TOOLS, check_elf_for_board, flash_firmware, planned_command
 from tinygen.tables import emit_json, progress
 
@@ -21,7 +22,7 @@ def register(sub: Any) -> None:
                     "one the board file names a target for). Exit code 8 when neither tool is "
                     "installed, 6 when no probe answers.")
     p.add_argument("elf", type=Path, metavar="FIRMWARE.elf")
-    p.add_argument("--board", required=True, help="board name (see 'tinygen boards') or .yaml")
+    add_board_argument(p)
     p.add_argument("--tool", choices=TOOLS, help="use this tool (default: the first installed)")
     p.add_argument("--probe", metavar="ID",
                    help="the probe's serial number, when several are connected")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinygen.commands.args import positive_int
 from tinygen.commands.inspect_cmd import format_report
 from tinygen.errors import InputError
 from tinygen.outputs import check_writable
@@ -28,13 +29,6 @@ dequantized with --input-scale/--input-zero-point.
 """
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser("quantize", help="quantize a float Keras model or SavedModel to int8 "
                                         "and compare it with the float model",
@@ -48,9 +42,9 @@ def register(sub: Any) -> None:
                    help="the int8 model to write (only if everything worked)")
     p.add_argument("--float-io", action="store_true",
                    help="keep float32 input and output (QUANTIZE/DEQUANTIZE at the ends)")
-    p.add_argument("--samples", type=_positive, default=100, metavar="N",
+    p.add_argument("--samples", type=positive_int, default=100, metavar="N",
                    help="calibration samples, drawn with --seed (default 100)")
-    p.add_argument("--eval-samples", type=_positive, default=100, metavar="M",
+    p.add_argument("--eval-samples", type=positive_int, default=100, metavar="M",
                    help="held-back samples to compare on, at most (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
     p.add_argument("--bin-dtype", choices=BIN_DTYPES, default="float32",

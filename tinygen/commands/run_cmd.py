@@ -12,16 +12,12 @@ from typing import Any
 
 from tinygen.audit.target import check_firmware_for_board
 from tinygen.board import load_board
-from tinygen.commands.args import seconds
+from tinygen.commands.args import add_board_argument, non_negative_seconds
 from tinygen.runner.emulator import QemuTransport, require_emulated
 from tinygen.runner.transport import Transport
 from tinygen.tables import progress
 
 _POLL_SECONDS = 0.02
-
-
-def _linger(text: str) -> float:
-    return seconds(text, allow_zero=True)
 
 
 def register(sub: Any) -> None:
@@ -32,8 +28,8 @@ def register(sub: Any) -> None:
                     "what it prints comes out here. Ends at end of input (Ctrl-D) or Ctrl-C, "
                     "and stops QEMU. Input may also be piped: echo 'name%%' | tinygen run ...")
     p.add_argument("elf", type=Path, metavar="FIRMWARE.elf")
-    p.add_argument("--board", required=True, help="an emulated board (see 'tinygen boards')")
-    p.add_argument("--linger", type=_linger, default=1.0, metavar="SECONDS",
+    add_board_argument(p, note="an emulated one")
+    p.add_argument("--linger", type=non_negative_seconds, default=1.0, metavar="SECONDS",
                    help="after the end of input, keep printing until the firmware has been "
                         "quiet this long (default 1)")
     p.set_defaults(_command_module=sys.modules[__name__])

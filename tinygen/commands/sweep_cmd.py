@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen import outdir
-from tinygen.commands.args import whole_number
+from tinygen.commands.args import name_list, whole_number
 from tinygen.deps import cache_root
 from tinygen.errors import InputError, UsageError
 from tinygen.firmware import RUNTIMES
@@ -28,10 +28,6 @@ from tinygen.tables import emit_json, format_table
 SWEEP_MARKER = "sweep.json"  # what makes a folder a sweep's output (and ours to write into)
 
 
-def _list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "sweep", help="build (and verify, bench) models x boards x options; results and a "
@@ -43,11 +39,11 @@ def register(sub: Any) -> None:
     p.add_argument("sweep", nargs="?", type=Path, metavar="SWEEP.yaml", help="the sweep file")
     p.add_argument("--models", action="append", default=[], metavar="GLOB",
                    help="without a sweep file: model files or globs (repeatable)")
-    p.add_argument("--boards", type=_list, default=[], metavar="A,B,C",
+    p.add_argument("--boards", type=name_list, default=[], metavar="A,B,C",
                    help="without a sweep file: board names or .yaml files, comma-separated")
     p.add_argument("--runtime", choices=RUNTIMES, default="tflm",
                    help="without a sweep file: the runtime (default tflm)")
-    p.add_argument("--kernels", type=_list, default=[], metavar="K1,K2",
+    p.add_argument("--kernels", type=name_list, default=[], metavar="K1,K2",
                    help="without a sweep file: kernel sets (an axis; default the board's)")
     p.add_argument("--optimize", choices=("speed", "size"), default="speed",
                    help="without a sweep file: speed or size")
