@@ -387,117 +387,140 @@ def _boot_detail(boot_lines: Sequence[str]) -> str:
     return "m-timestamp-mode-performance, m-lap-us, m-init-done, m-ready"
 
 
-def run_smoke(client: DutClient, item: BenchInput, *, benchmark: str | None,
-              emulated: bool, timer_probe_s: float = 1.0) -> SmokeResult:
-    """Every command once, each answer checked line by line; a bring-up firmware's scores are
-    also checked against what it must compute. Continues after a failed check while the
-    session is in step."""
-    smoke = _Smoke()
-    state: dict[str, Any] = {"model": benchmark}
+class _SmokeSession:
+    """One smoke run: every command once, each answer checked; what earlier checks learned
+    (the firmware's name and model, the inference result, the output bytes) in typed fields."""
 
-    smoke.step("boot", lambda: _boot_detail(client.boot_lines))
+    def __init__(self, client: DutClient, item: BenchInput, benchmark: str | None,
+                 emulated: bool, timer_probe_s: float) -> None:
+        self.client = client
+        self.item = item
+        self.expected = benchmark
+        self.emulated = emulated
+        self.timer_probe_s = timer_probe_s
+        self.name: str | None = None
+        self.model: str | None = benchmark
+        self.result: InferResult | None = None
+        self.out: bytes | None = None
 
-    def name() -> str:
-        state["name"] = client.name()
-        return state["name"]  # type: ignore[no-any-return]
+    def check_name(self) -> str:
+        self.name = self.client.name()
+        return self.name
 
-    def profile() -> str:
-        prof, model = client.profile()
-        if benchmark is not None and model != benchmark:
-            raise _Mismatch(f"the firmware runs model {model!r}, expected {benchmark!r}")
-        state["model"] = model
+    def check_profile(self) -> str:
+        prof, model = self.client.profile()
+        if self.expected is not None and model != self.expected:
+            raise _Mismatch(f"the firmware runs model {model!r}, expected {self.expected!r}")
+        self.model = model
         return f"{prof}; model {model}"
 
-    def help_text() -> str:
-        return f"{len(client.help())} lines of help"
+    def check_help(self) -> str:
+        return f"{len(self.client.help())} lines of help"
 
-    def timestamp() -> str:
-        return f"m-lap-us-{client.timestamp()}"
+    def check_timestamp(self) -> str:
+        return f"m-lap-us-{self.client.timestamp()}"
 
-    def load() -> str:
-        client.load(item.data)
-        return f"{len(item.data)} bytes of {item.name}"
+    def check_load(self) -> str:
+        self.client.load(self.item.data)
+        return f"{len(self.item.data)} bytes of {self.item.name}"
 
-    def db_print() -> str:
-        echoed = client.db_print()
-        if echoed != item.data:
-            first = next((i for i, (a, b) in enumerate(zip(echoed, item.data, strict=False))
-                          if a != b), min(len(echoed), len(item.data)))
+    def check_db_print(self) -> str:
+        echoed, sent = self.client.db_print(), self.item.data
+        if echoed != sent:
+            first = next((i for i, (a, b) in enumerate(zip(echoed, sent, strict=False))
+                          if a != b), min(len(echoed), len(sent)))
             raise _Mismatch(f"the buffer differs from the input at byte {first} "
-                            f"({len(echoed)} bytes echoed, {len(item.data)} sent)")
+                            f"({len(echoed)} bytes echoed, {len(sent)} sent)")
         return "the buffer holds the input"
 
-    def infer() -> str:
-        result = client.infer(1, 0)
-        state["infer"] = result
-        model = state["model"]
-        count = BENCHMARKS[model].scores if model in BENCHMARKS else None
+    def _scores_expected(self) -> int | None:
+        return BENCHMARKS[self.model].scores if self.model in BENCHMARKS else None
+
+    def check_infer(self) -> str:
+        self.result = result = self.client.infer(1, 0)
+        count = self._scores_expected()
         if count is not None and len(result.scores) != count:
-            raise _Mismatch(f"{len(result.scores)} scores; {state['model']} has {count}")
+            raise _Mismatch(f"{len(result.scores)} scores; {self.model} has {count}")
         return f"{len(result.scores)} scores, {result.elapsed_us} us"
 
-    def results() -> str:
-        again = client.results()
-        if "infer" in state and again != state["infer"].scores:
-            raise _Mismatch(f"results% gave {again}, infer gave {state['infer'].scores}")
+    def _inferred(self) -> InferResult:
+        assert self.result is not None, "checked only after a successful infer"
+        return self.result
+
+    def check_results(self) -> str:
+        again = self.client.results()
+        if again != self._inferred().scores:
+            raise _Mismatch(f"results% gave {again}, infer gave {self._inferred().scores}")
         return "the same scores as infer"
 
-    def outbytes() -> str:
+    def check_outbytes(self) -> str:
         try:
-            state["outbytes"] = client.outbytes()
+            self.out = self.client.outbytes()
         except DeviceReplyError as exc:
             if "Unknown command" in exc.line:
                 return "not supported (a tinygen extension)"
             raise
-        return f"{len(state['outbytes'])} bytes"
+        return f"{len(self.out)} bytes"
 
-    def bringup() -> str:
-        lanes = BENCHMARKS[state["model"]].scores
-        if state["infer"].scores != bringup_scores(item.data, lanes):
-            raise _Mismatch(f"scores {state['infer'].scores} are not the FNV-1a lanes of the "
-                            "input: bytes were lost or changed on the way")
-        if "outbytes" in state and state["outbytes"] != bringup_outbytes(item.data, lanes):
+    @property
+    def is_bringup(self) -> bool:
+        return self.name == BRINGUP_NAME and self.model in BENCHMARKS
+
+    def check_bringup(self) -> str:
+        lanes = self._scores_expected() or 0
+        scores, data = self._inferred().scores, self.item.data
+        if scores != bringup_scores(data, lanes):
+            raise _Mismatch(f"scores {scores} are not the FNV-1a lanes of the input: bytes "
+                            "were lost or changed on the way")
+        if self.out is not None and self.out != bringup_outbytes(data, lanes):
             raise _Mismatch("outbytes are not the FNV-1a lanes of the input")
         return "scores and outbytes are the FNV-1a lanes of the input"
 
-    def timer() -> str:
-        result: InferResult = state["infer"]
+    def check_timer(self) -> str:
+        result = self._inferred()
         _check_advanced(result)
-        if emulated:
+        if self.emulated:
             return f"advances ({result.elapsed_us} us for one inference); virtual time"
         # On a board the counter must run at 1 MHz: compare it with the host clock.
-        before, start = client.timestamp(), time.monotonic()
-        time.sleep(timer_probe_s)
-        after, stop = client.timestamp(), time.monotonic()
+        before, start = self.client.timestamp(), time.monotonic()
+        time.sleep(self.timer_probe_s)
+        after, stop = self.client.timestamp(), time.monotonic()
         ratio = elapsed_us(before, after) / ((stop - start) * 1e6)
         if not 0.95 <= ratio <= 1.05:
             raise _Mismatch(f"the microsecond counter runs at {ratio:.3f}x the host clock: "
                             "is the board's clock_hz right?")
         return f"runs at {ratio:.3f}x the host clock"
 
-    def error_path() -> str:
+    def check_error_path(self) -> str:
         try:
-            client.command("tinygen-smoke-probe")
+            self.client.command("tinygen-smoke-probe")
         except DeviceReplyError as exc:
-            again = client.name()
-            if again != state.get("name", again):
+            again = self.client.name()
+            if self.name is not None and again != self.name:
                 raise _Mismatch(f"name changed after an error: {again!r}") from None
             return f"{exc.line}, then answers again"
         raise _Mismatch("an unknown command got no e- line")
 
-    smoke.step("name", name)
-    smoke.step("profile", profile)
-    smoke.step("help", help_text)
-    smoke.step("timestamp", timestamp)
-    loaded = smoke.step("db load", load)
-    if loaded:
-        smoke.step("db print", db_print)
-        if smoke.step("infer", infer):
-            smoke.step("results", results)
-            smoke.step("outbytes", outbytes)
-            if state.get("name") == BRINGUP_NAME and state["model"] in BENCHMARKS:
-                smoke.step("bring-up scores", bringup)
-            smoke.step("timer", timer)
-    smoke.step("error path", error_path)
-    return SmokeResult(tuple(smoke.checks))
 
+def run_smoke(client: DutClient, item: BenchInput, *, benchmark: str | None,
+              emulated: bool, timer_probe_s: float = 1.0) -> SmokeResult:
+    """Every command once, each answer checked line by line; a bring-up firmware's scores are
+    also checked against what it must compute. Continues after a failed check while the
+    session is in step."""
+    smoke = _Smoke()
+    session = _SmokeSession(client, item, benchmark, emulated, timer_probe_s)
+    smoke.step("boot", lambda: _boot_detail(client.boot_lines))
+    smoke.step("name", session.check_name)
+    smoke.step("profile", session.check_profile)
+    smoke.step("help", session.check_help)
+    smoke.step("timestamp", session.check_timestamp)
+    if smoke.step("db load", session.check_load):
+        smoke.step("db print", session.check_db_print)
+        if smoke.step("infer", session.check_infer):
+            smoke.step("results", session.check_results)
+            smoke.step("outbytes", session.check_outbytes)
+            if session.is_bringup:
+                smoke.step("bring-up scores", session.check_bringup)
+            smoke.step("timer", session.check_timer)
+    smoke.step("error path", session.check_error_path)
+    return SmokeResult(tuple(smoke.checks))
