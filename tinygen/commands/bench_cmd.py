@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.audit.target import check_firmware_for_board
-from tinygen.benchmarks import DEFAULT_BENCHMARK, GENERIC, benchmark_names, default_warmup
+from tinygen.benchmarks import DEFAULT_BENCHMARK, GENERIC, benchmark_names
 from tinygen.board import Board, load_board
 from tinygen.build_options import BuildOptions
 from tinygen.commands.args import (
@@ -24,27 +24,22 @@ from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import FirmwareIdentity, build_firmware, read_identity
 from tinygen.model import load_model
 from tinygen.outputs import check_writable
-from tinygen.runner.bringup import BRINGUP_NAME
 from tinygen.runner.dataset import Dataset, load_dataset
 from tinygen.runner.emulator import require_emulated
 from tinygen.runner.modes import (
     EMULATED_MIN_WINDOW_S,
     HARDWARE_MIN_WINDOW_S,
-    PERFORMANCE_INPUTS,
     AccuracyResult,
     PerformanceResult,
     SmokeResult,
-    run_accuracy,
-    run_performance,
-    run_smoke,
 )
 from tinygen.runner.progress import ProgressBar
 from tinygen.runner.protocol import DEFAULT_TIMEOUT, DutClient
 from tinygen.runner.results import SessionLog, results_document, write_results
 from tinygen.runner.session import (
-    bench_inputs,
-    identify,
+    BenchPlan,
     open_transport,
+    run_bench,
     start_session,
     transport_json,
 )
@@ -226,36 +221,12 @@ def run(args: argparse.Namespace) -> int:
         start_session(client, emulated)
         bar = ProgressBar()
         stack.callback(bar.close)
-        if args.mode == "smoke":
-            device = None
-            model = benchmark or client.profile()[1]
-            if args.dataset is not None and dataset is None:
-                dataset = load_dataset(args.dataset, model)
-            item = bench_inputs(dataset, model, 1)[0]
-            result: SmokeResult | PerformanceResult | AccuracyResult = run_smoke(
-                client, item, benchmark=model, emulated=emulated)
-        else:
-            info = identify(client, benchmark)
-            if args.mode == "accuracy" and info.name == BRINGUP_NAME:
-                raise InputError(f"{elf} is the bring-up firmware: it has no model, so it has "
-                                 "no accuracy", hint="bench a firmware built with --model, or "
-                                 "use --mode smoke to check a port")
-            device = info.to_json()
-            model = info.model
-            if args.dataset is not None and dataset is None:
-                dataset = load_dataset(args.dataset, model)  # still before any `db`
-            if args.mode == "performance":
-                warmup = args.warmup if args.warmup is not None else default_warmup(model)
-                min_window = args.min_window or (EMULATED_MIN_WINDOW_S if emulated
-                                                 else HARDWARE_MIN_WINDOW_S)
-                result = run_performance(
-                    client, bench_inputs(dataset, model, PERFORMANCE_INPUTS),
-                    iterations=args.iterations, warmup=warmup, min_window_s=min_window,
-                    emulated=emulated, progress=bar.update)
-            else:
-                assert dataset is not None
-                result = run_accuracy(client, dataset, limit=args.limit, progress=bar.update)
+        plan = BenchPlan(args.mode, benchmark, args.dataset, dataset, args.iterations,
+                         args.warmup, args.min_window, args.limit)
+        outcome = run_bench(client, plan, emulated, progress=bar.update)
         bar.close()
+    result, model, dataset = outcome.result, outcome.model, outcome.dataset
+    device = outcome.device.to_json() if outcome.device else None
 
     run_info = {
         "board": board.name,

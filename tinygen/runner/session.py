@@ -1,4 +1,5 @@
-"""Setting up a benchmark session: the transport for a board, the device's identity, inputs."""
+"""A benchmark session: the transport for a board, the device's identity, the inputs, and one
+mode run on a started session (``run_bench``), for ``tinygen bench`` and the sweep alike."""
 
 from __future__ import annotations
 
@@ -6,12 +7,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tinygen.benchmarks import BENCHMARKS
+from tinygen.benchmarks import BENCHMARKS, default_warmup
 from tinygen.board import Board
 from tinygen.errors import InputError
-from tinygen.runner.dataset import Dataset, synthetic_input
+from tinygen.runner.bringup import BRINGUP_NAME
+from tinygen.runner.dataset import Dataset, load_dataset, synthetic_input
 from tinygen.runner.emulator import QemuTransport, require_emulated
-from tinygen.runner.modes import BenchInput
+from tinygen.runner.modes import (
+    EMULATED_MIN_WINDOW_S,
+    HARDWARE_MIN_WINDOW_S,
+    PERFORMANCE_INPUTS,
+    AccuracyResult,
+    BenchInput,
+    PerformanceResult,
+    Progress,
+    SmokeResult,
+    run_accuracy,
+    run_performance,
+    run_smoke,
+)
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.transport import SerialTransport, Transport
 
@@ -92,3 +106,60 @@ def bench_inputs(dataset: Dataset | None, benchmark: str, count: int) -> list[Be
             later += [BenchInput(f"{entry.file.name}#{k}", w)
                       for k, w in enumerate(windows[1:count], start=1)]
     return (items + later)[:count]
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """What to run on a started session."""
+
+    mode: str  # smoke | performance | accuracy
+    benchmark: str | None  # the benchmark the firmware must run; None: ask it
+    dataset_dir: Path | None = None  # inputs in the MLCommons layout; None: synthetic
+    dataset: Dataset | None = None  # the dataset already read and checked (before the start)
+    iterations: int | None = None  # None: chosen to fill the window
+    warmup: int | None = None  # None: the MLCommons runner's for the benchmark
+    min_window_s: float | None = None  # None: the board's or the emulator's default
+    limit: int | None = None  # accuracy: only the first files
+
+
+@dataclass(frozen=True)
+class BenchOutcome:
+    result: SmokeResult | PerformanceResult | AccuracyResult
+    model: str  # the benchmark the firmware runs
+    device: DeviceInfo | None  # None in smoke mode (its checks ask name and profile)
+    dataset: Dataset | None
+
+
+def run_bench(client: DutClient, plan: BenchPlan, emulated: bool,
+              progress: Progress | None = None) -> BenchOutcome:
+    """Run one mode on a session ``start_session`` began; the dataset, when not yet read, is
+    read and checked before the first input goes to the device."""
+    dataset = plan.dataset
+    if plan.mode == "smoke":
+        model = plan.benchmark or client.profile()[1]
+        if plan.dataset_dir is not None and dataset is None:
+            dataset = load_dataset(plan.dataset_dir, model)
+        item = bench_inputs(dataset, model, 1)[0]
+        smoke = run_smoke(client, item, benchmark=model, emulated=emulated)
+        return BenchOutcome(smoke, model, None, dataset)
+    device = identify(client, plan.benchmark)
+    if plan.mode == "accuracy" and device.name == BRINGUP_NAME:
+        raise InputError("the firmware is the bring-up firmware: it has no model, so it has no "
+                         "accuracy", hint="bench a firmware built with a model, or check the "
+                         "port with the smoke mode")
+    model = device.model
+    if plan.dataset_dir is not None and dataset is None:
+        dataset = load_dataset(plan.dataset_dir, model)  # still before any `db`
+    if plan.mode == "accuracy":
+        if dataset is None:
+            raise InputError("the accuracy mode needs a dataset",
+                             hint="give the inputs in the MLCommons layout")
+        return BenchOutcome(run_accuracy(client, dataset, limit=plan.limit, progress=progress),
+                            model, device, dataset)
+    warmup = plan.warmup if plan.warmup is not None else default_warmup(model)
+    min_window = plan.min_window_s or (EMULATED_MIN_WINDOW_S if emulated
+                                       else HARDWARE_MIN_WINDOW_S)
+    perf = run_performance(client, bench_inputs(dataset, model, PERFORMANCE_INPUTS),
+                           iterations=plan.iterations, warmup=warmup, min_window_s=min_window,
+                           emulated=emulated, progress=progress)
+    return BenchOutcome(perf, model, device, dataset)

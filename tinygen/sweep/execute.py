@@ -11,7 +11,6 @@ from typing import Any
 
 from tinygen.audit import AuditReport
 from tinygen.audit.budget import BudgetExceededError
-from tinygen.benchmarks import default_warmup
 from tinygen.board import Board, parse_board
 from tinygen.board.file import parse_board_yaml
 from tinygen.build_options import BuildOptions
@@ -22,17 +21,9 @@ from tinygen.flash import flash_firmware
 from tinygen.model import load_model
 from tinygen.outdir import file_lock
 from tinygen.reference import random_payload
-from tinygen.runner.dataset import load_dataset
-from tinygen.runner.modes import (
-    EMULATED_MIN_WINDOW_S,
-    HARDWARE_MIN_WINDOW_S,
-    PERFORMANCE_INPUTS,
-    run_accuracy,
-    run_performance,
-    run_smoke,
-)
+from tinygen.runner.modes import AccuracyResult, PerformanceResult, SmokeResult
 from tinygen.runner.protocol import DutClient
-from tinygen.runner.session import bench_inputs, identify, open_transport, start_session
+from tinygen.runner.session import BenchPlan, open_transport, run_bench, start_session
 from tinygen.sweep.cells import BRINGUP, Cell, port_variable, probe_variable
 from tinygen.verify import verify_firmware
 
@@ -164,27 +155,24 @@ def _bench_session(cell: Cell, board: Board, elf: Path, port: str | None,
         client = DutClient(transport, elf=elf, strict=cell.model == BRINGUP)
         start_session(client, cell.emulated)
         if cell.model == BRINGUP:
-            items = bench_inputs(None, benchmark, 1)
-            smoke = run_smoke(client, items[0], benchmark=benchmark, emulated=cell.emulated)
-            if not smoke.ok:
-                first = next(c for c in smoke.checks if not c.ok)
+            outcome = run_bench(client, BenchPlan("smoke", benchmark), cell.emulated)
+            assert isinstance(outcome.result, SmokeResult)
+            if not outcome.result.ok:
+                first = next(c for c in outcome.result.checks if not c.ok)
                 raise _StepFailed({"smoke": False}, DeviceError(
                     f"smoke test failed: {first.name}: {first.detail}",
                     hint="run tinygen bench --bringup --mode smoke --log FILE to see the "
                          "session"))
             return {"smoke": True}
-        model = identify(client, benchmark).model
-        dataset = None if step.dataset is None else load_dataset(step.dataset, model)
-        if step.mode == "accuracy":
-            assert dataset is not None
-            acc = run_accuracy(client, dataset, limit=step.limit)
+        outcome = run_bench(client, BenchPlan(step.mode, benchmark, step.dataset,
+                                              iterations=step.iterations, limit=step.limit),
+                            cell.emulated)
+        if isinstance(outcome.result, AccuracyResult):
+            acc = outcome.result
             return {"accuracy": round(acc.top1_percent, 4),
                     "auc": None if acc.auc is None else round(acc.auc, 6)}
-        perf = run_performance(
-            client, bench_inputs(dataset, model, PERFORMANCE_INPUTS),
-            iterations=step.iterations, warmup=default_warmup(model),
-            min_window_s=EMULATED_MIN_WINDOW_S if cell.emulated else HARDWARE_MIN_WINDOW_S,
-            emulated=cell.emulated)
+        assert isinstance(outcome.result, PerformanceResult)
+        perf = outcome.result
         figures: dict[str, Any] = {"latency_ms": round(perf.latency_ms, 6),
                                    "throughput": round(perf.median_throughput, 4)}
         if perf.instructions_per_inference is not None:
