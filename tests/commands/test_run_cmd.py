@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.cli_support import needs_qemu_and_gcc
+from tests.processes import qemu_children
 from tinygen.cli import main
 from tinygen.errors import ExitCode
 
@@ -43,31 +44,12 @@ def test_ctrl_c_ends_the_session(elf: Path) -> None:
     proc = _tinygen_run(elf)
     assert proc.stdout is not None
     assert proc.stdout.readline() == "m-timestamp-mode-performance\n"  # QEMU is running
-    qemu = [pid for pid in _children(proc.pid) if "qemu" in _command(pid)]
+    qemu = qemu_children(proc.pid)
     assert qemu
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert not any(Path(f"/proc/{pid}").exists() for pid in qemu)  # stopped and reaped
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 def test_a_board_without_emulator(capsys: pytest.CaptureFixture[str], elf: Path) -> None:

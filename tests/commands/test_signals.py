@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.cli_support import needs_qemu_and_gcc
+from tests.processes import qemu_children
 from tinygen.runner.dataset import synthetic_input
 
 pytestmark = needs_qemu_and_gcc
@@ -42,23 +43,10 @@ def _tinygen(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[
         env={**os.environ, **(env or {})})
 
 
-def _qemu_children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            comm = (stat.parent / "comm").read_text().strip()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid and comm.startswith("qemu-system"):
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _wait_for_qemu(proc: subprocess.Popen[str], seconds: float = 300) -> list[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and proc.poll() is None:
-        if qemu := _qemu_children(proc.pid):
+        if qemu := qemu_children(proc.pid):
             return qemu
         time.sleep(0.02)
     _, err = proc.communicate() if proc.poll() is not None else ("", "")

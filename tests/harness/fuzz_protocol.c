@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "ee_benchmark.h"
+#include "host_common.h"
 
 #define FUZZ_MAX_INPUT 16384u
 #define FUZZ_OUT_SIZE 65536u
@@ -154,21 +155,6 @@ void th_print_output_bytes(void)
     ee_print_output_bytes(ee_get_buffer_pointer(), ee_get_buffer_length());
 }
 
-void th_memory_usage(th_memory_t *usage)
-{
-    usage->stack_peak = 0u;
-    usage->stack_size = 0u;
-    usage->heap_used = 0u;
-    usage->heap_size = 0u;
-}
-
-void th_printf(const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    th_vprintf(fmt, args);
-    va_end(args);
-}
 
 void th_vprintf(const char *fmt, va_list args)
 {

@@ -15,6 +15,11 @@
 #include <string.h>
 
 #include "ee_benchmark.h"
+/* The host port has no linker-reserved stack or heap: fixed figures the tests check. */
+#define HOST_STACK_PEAK 1024u
+#define HOST_STACK_SIZE 8192u
+#define HOST_HEAP_SIZE 4096u
+#include "host_common.h"
 
 static unsigned long fake_clock_us = 1000;
 static uint8_t input_tensor[MAX_DB_INPUT_SIZE];
@@ -118,22 +123,6 @@ void th_print_output_bytes(void)
     ee_print_output_bytes(output_tensor, input_len);
 }
 
-void th_memory_usage(th_memory_t *usage)
-{
-    /* The host port has no linker-reserved stack or heap: fixed figures the tests check. */
-    usage->stack_peak = 1024u;
-    usage->stack_size = 8192u;
-    usage->heap_used = 0u;
-    usage->heap_size = 4096u;
-}
-
-void th_printf(const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    th_vprintf(fmt, args);
-    va_end(args);
-}
 
 void th_vprintf(const char *fmt, va_list args)
 {
