@@ -1,6 +1,6 @@
 """The model fuzzer at scale: seeded mutants of the bundled models through tinygen.
 
-Every mutant (tests/model_mutants.py: shapes, types, buffers, quantization, builtin options
+Every mutant (tests/model/mutants.py: shapes, types, buffers, quantization, builtin options
 and tensor indices of models/*.tflite changed through the flatbuffer object API) goes through
 ``tinygen inspect`` and native code generation; the first ``--verify`` accepted ones are also
 built and run in QEMU by ``tinygen verify --runtime native`` (bit-exact with the host TFLM
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.model_mutants import classify, mutants, verify_native
+from tests.model.mutants import classify, mutants, verify_native
 from tinygen.tables import format_table
 
 

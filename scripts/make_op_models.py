@@ -3,7 +3,7 @@
 Each model exercises one operator with one set of options (strides, padding, dilation,
 per-channel quantization, fused activations, broadcasting); tests/native compares the native
 runtime with the TFLM interpreter on them without needing TensorFlow. Models of operators only
-TFLM runs go to tests/data/tflm_ops/ (tests/test_tflm_models.py).
+TFLM runs go to tests/data/tflm_ops/ (tests/tflm/test_models.py).
 
     python3 scripts/make_op_models.py [--check] [--only NAME ...]
 """

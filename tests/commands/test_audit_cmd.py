@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-# The ELF builder lives with the library tests (tests/ is on sys.path beside tests/conftest.py).
-from test_audit import FLASH, GCC, SRAM, Firmware, build_firmware, size_totals, write_board
-
+from tests.audit.support import (
+    FLASH,
+    GCC,
+    SRAM,
+    Firmware,
+    build_firmware,
+    size_totals,
+    write_board,
+)
 from tinygen.cli import main
 from tinygen.commands.args import parse_size
 

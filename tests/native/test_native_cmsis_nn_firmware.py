@@ -1,6 +1,6 @@
 """--runtime native --kernels cmsis-nn end to end: build, QEMU, bytewise against the host TFLM.
 
-Needs the pinned CMSIS-NN and CMSIS_6 checkouts (see tests/tflm_support.py), the cross
+Needs the pinned CMSIS-NN and CMSIS_6 checkouts (see tests/tflm/support.py), the cross
 compiler and QEMU; skipped without them.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import MLPERF, REFERENCE
 from tests.native.test_native_firmware import _assert_bit_exact
-from tests.tflm_support import cmsis_nn_unreachable_reason
+from tests.tflm.support import cmsis_nn_unreachable_reason
 from tinygen.board import load_board
 from tinygen.deps import load_manifest, resolve
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware

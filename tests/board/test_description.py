@@ -10,7 +10,7 @@ import pytest
 from tinygen.board import list_board_names, load_board
 from tinygen.errors import BoardError
 
-DATA = Path(__file__).parent / "data" / "boards"
+DATA = Path(__file__).resolve().parents[1] / "data" / "boards"
 SHIPPED = ("mps2_an385", "mps2_an386", "mps2_an500", "netduinoplus2", "disco_f746",
            "nucleo_l4r5zi", "nucleo_f767zi", "nucleo_h743zi2", "nucleo_f446re", "nrf52840dk",
            "nucleo_u575zi", "mps2_an505")

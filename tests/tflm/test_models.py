@@ -3,7 +3,7 @@ QEMU: full-integer SVDF and UNIDIRECTIONAL_SEQUENCE_LSTM (int16 state; scripts/
 make_sequence_models.py and TFLM's own example models), 16x8 and a float island (scripts/
 make_quantization_models.py), and one model per int8 operator (section 2 of issue 15).
 
-Needs TFLM sources (see tests/tflm_support.py); the library is the one the other TFLM tests
+Needs TFLM sources (see tests/tflm/support.py); the library is the one the other TFLM tests
 build for mps2_an386.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tflm_support import tflm_unreachable_reason
+from tests.tflm.support import tflm_unreachable_reason
 from tinygen.board import load_board
 from tinygen.deps import load_manifest, resolve
 from tinygen.errors import ModelError
@@ -23,7 +23,7 @@ from tinygen.model import load_model
 from tinygen.reference import random_payload
 from tinygen.verify import verify_firmware
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 _REASON = tflm_unreachable_reason()
 pytestmark = [
     pytest.mark.tflm,

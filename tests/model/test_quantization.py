@@ -14,7 +14,7 @@ from tinygen.errors import ModelError
 from tinygen.model import check_buildable, load_model
 from tinygen.model.quantization import VERDICTS, integer_internals
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT = DATA.parent.parent
 
 

@@ -20,8 +20,8 @@ from tinygen.model import ModelInfo, check_buildable, load_model, parse_model
 from tinygen.native.graph import graph_of
 from tinygen.tflm import ops
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
-TEST_DATA = Path(__file__).resolve().parent / "data"
+MODELS = Path(__file__).resolve().parents[2] / "models"
+TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 
 # --- reference models ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tflm_support import tflm_unreachable_reason
+from tests.tflm.support import tflm_unreachable_reason
 from tinygen.board import load_board
 from tinygen.deps import Checkout, load_manifest, resolve
 from tinygen.model import ModelInfo, OperatorInfo, load_model
@@ -27,7 +27,7 @@ from tinygen.tflm.ops import RESOLVER_H, SUPPORTED_OPS
 from tinygen.tflm.render import render_tflm
 from tinygen.toolchain import board_cpu_flags
 
-MODEL = Path(__file__).resolve().parents[1] / "models" / "kws_tiny.tflite"
+MODEL = Path(__file__).resolve().parents[2] / "models" / "kws_tiny.tflite"
 _REASON = tflm_unreachable_reason()
 pytestmark = [pytest.mark.tflm, pytest.mark.skipif(_REASON is not None, reason=_REASON or "")]
 BOARD = "mps2_an386"  # the variant the other TFLM tests build, so the library is shared

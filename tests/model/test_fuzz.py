@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from tests.commands.cli_support import needs_qemu_and_gcc, run_cli
-from tests.model_mutants import classify, generate_native, mutants, verify_native
+from tests.model.mutants import classify, generate_native, mutants, verify_native
 from tinygen.errors import ModelError
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
+MODELS = Path(__file__).resolve().parents[2] / "models"
 # Kept small for CI: the fast path takes a few seconds for this many.
 FAST_COUNT = 300
 QEMU_COUNT = 4

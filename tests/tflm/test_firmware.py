@@ -1,6 +1,6 @@
 """TFLM firmware end to end: build, run in QEMU, compare with the host interpreter bytewise.
 
-Needs TFLM sources (see tests/tflm_support.py); the first run compiles each library variant
+Needs TFLM sources (see tests/tflm/support.py); the first run compiles each library variant
 (about 11 minutes on 2 cores), later runs reuse tinygen's cache.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REFERENCE
-from tests.tflm_support import tflm_unreachable_reason
+from tests.tflm.support import tflm_unreachable_reason
 from tinygen.board import load_board
 from tinygen.errors import BuildError, ModelError
 from tinygen.firmware import BuildOptions, BuildResult, build_firmware
@@ -20,7 +20,7 @@ from tinygen.model import load_model
 from tinygen.reference import random_payload
 from tinygen.verify import verify_firmware
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 _REASON = tflm_unreachable_reason()
 pytestmark = [

@@ -35,7 +35,7 @@ from tinygen.cli import main
 from tinygen.errors import TinygenError
 from tinygen.firmware import prepare_runtime
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
+MODELS = Path(__file__).resolve().parents[2] / "models"
 BUNDLED = ("kws_tiny.tflite", "ic_tiny.tflite", "ad_tiny.tflite")
 BOARD = "mps2_an386"
 
