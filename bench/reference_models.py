@@ -77,7 +77,7 @@ def measure(board_name: str, model: str, kernels: str | None, out: Path,
         for payload in inputs:
             dut.load(payload)
             dut.infer(1, 0)
-            equal &= dut.outbytes() == host_output_bytes(path, info, result.benchmark, payload)
+            equal &= dut.outbytes() == host_output_bytes(info, result.benchmark, payload)
         timed = dut.infer(ITERATIONS, 1, timeout=600)
     row["instructions"] = timed.elapsed_us * 1000 // ITERATIONS
     row["bit_exact"] = equal

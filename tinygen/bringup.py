@@ -28,6 +28,7 @@ class BringupRuntime:
     kernels: None = None
     library: None = None
     model_sha256: None = None
+    info: None = None
     planned_arena: None = None
 
     @property

@@ -7,7 +7,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinygen import __version__, outdir
@@ -26,7 +26,7 @@ from tinygen.errors import (
     TinygenError,
     ToolMissingError,
 )
-from tinygen.model import load_model
+from tinygen.model import ModelInfo, load_model
 from tinygen.native.runtime import native_runtime
 from tinygen.project import GeneratedProject
 from tinygen.resources import sconstruct_path
@@ -99,6 +99,7 @@ class BuildResult:
     stack_source: str = "default"  # "measured" | "board" | "default"
     heap_size: int = 0
     stack_peak: int | None = None  # measured in QEMU on the probe board
+    model: ModelInfo | None = field(default=None, repr=False, compare=False)  # as parsed
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -123,15 +124,16 @@ class BuildResult:
         }
 
 
-def prepare_runtime(opts: BuildOptions, progress: Progress | None = None) -> Runtime:
+def prepare_runtime(opts: BuildOptions, progress: Progress | None = None,
+                    model: ModelInfo | None = None) -> Runtime:
     """The one place the runtime is chosen: the bring-up without a model, else tflm or native,
-    each given the model parsed once."""
+    each given the model parsed once (``model``: parsed already by the caller)."""
     if opts.runtime not in RUNTIMES:
         raise ConfigurationError(f"there is no runtime {opts.runtime!r}",
                                  hint=f"use one of {', '.join(RUNTIMES)}")
     if opts.model_path is None:
         return BringupRuntime(opts.benchmark or DEFAULT_BENCHMARK)
-    info = load_model(opts.model_path)
+    info = model if model is not None else load_model(opts.model_path)
     if opts.runtime == "native":
         return native_runtime(opts, info)
     return tflm_runtime(opts, info, progress)
@@ -247,11 +249,12 @@ class _Generated:
     mem: _Memory
 
 
-def _generate(opts: BuildOptions, work: Path, progress: Progress | None) -> _Generated:
+def _generate(opts: BuildOptions, work: Path, progress: Progress | None,
+              model: ModelInfo | None = None) -> _Generated:
     """The stage ``generate`` and ``build`` share: prepare the runtime, measure the memory
     (probe), write the project's sources into ``work``."""
     require_toolchain()
-    runtime = prepare_runtime(opts, progress)
+    runtime = prepare_runtime(opts, progress, model)
     mem = _memory(opts, runtime, work, progress)
     _write_project(runtime.render(mem.board, mem.arena or 0, energy=opts.energy), work, runtime)
     identity = FirmwareIdentity.of(opts.board, runtime.model_sha256, runtime.benchmark,
@@ -293,7 +296,8 @@ def check_out_dir(out_dir: Path) -> Path:
     return out
 
 
-def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> BuildResult:
+def build_firmware(opts: BuildOptions, progress: Progress | None = None,
+                   model: ModelInfo | None = None) -> BuildResult:
     """Generate, compile, link and audit; the output folder changes only when all of it worked.
 
     The output folder is locked for the whole build and replaced only if tinygen wrote every
@@ -301,15 +305,16 @@ def build_firmware(opts: BuildOptions, progress: Progress | None = None) -> Buil
     """
     opts = dataclasses.replace(opts, out_dir=check_out_dir(opts.out_dir))
     with outdir.locked(opts.out_dir, cache_root(), progress):
-        return _build_locked(opts, progress)
+        return _build_locked(opts, progress, model)
 
 
-def _build_locked(opts: BuildOptions, progress: Progress | None) -> BuildResult:
+def _build_locked(opts: BuildOptions, progress: Progress | None,
+                  model: ModelInfo | None) -> BuildResult:
     start = time.monotonic()
     work = _start_work(opts)
     _, failed = _siblings(opts.out_dir)
     try:
-        generated = _generate(opts, work, progress)
+        generated = _generate(opts, work, progress, model)
         runtime, mem = generated.runtime, generated.mem
         if progress:
             progress(f"building firmware for {opts.board.name}")
@@ -338,7 +343,7 @@ def _build_locked(opts: BuildOptions, progress: Progress | None) -> BuildResult:
         out_dir=opts.out_dir, elf=elf, board=opts.board,
         benchmark=runtime.benchmark, kernels=runtime.kernels,
         arena_size=mem.arena, arena_source=mem.arena_source,
-        library=runtime.library, audit=report,
+        library=runtime.library, audit=report, model=runtime.info,
         seconds=time.monotonic() - start, warnings=tuple(warnings),
         # the bring-up reports the runtime it was asked for, as the option's default: tflm
         runtime=runtime.name if runtime.measures else opts.runtime, stack_size=mem.sizes.stack,

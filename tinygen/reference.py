@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from tinygen.benchmarks import payload_bytes, port
@@ -76,12 +74,11 @@ def _check_ad_input(values: np.ndarray, scale: float) -> None:
                  "magnitude")
 
 
-def host_output_bytes(model_path: Path, info: ModelInfo, benchmark: str,
-                      payload: bytes) -> bytes:
+def host_output_bytes(info: ModelInfo, benchmark: str, payload: bytes) -> bytes:
     """Raw bytes of output 0 after one inference on the host TFLM interpreter."""
     from tflite_micro.python.tflite_micro import runtime
 
-    interpreter = runtime.Interpreter.from_file(str(model_path))
+    interpreter = runtime.Interpreter.from_bytes(info.data)
     interpreter.set_input(input_tensor(info, benchmark, payload), 0)
     interpreter.invoke()
     out: np.ndarray = interpreter.get_output(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from tinygen.board import Board
+from tinygen.model import ModelInfo
 from tinygen.project import GeneratedProject
 from tinygen.tflm.library import LibraryResult
 
@@ -19,6 +20,10 @@ class Runtime(Protocol):
     @property
     def benchmark(self) -> str:
         """The benchmark port the firmware implements (kws01 ... ad01, generic)."""
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The model, parsed once (None: the bring-up has no model)."""
 
     @property
     def model_sha256(self) -> str | None:

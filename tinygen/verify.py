@@ -29,7 +29,7 @@ class InputCheck:
                 "host": self.host.hex(), "instructions": self.instructions}
 
 
-def verify_firmware(board: Board, elf: Path, model_path: Path, info: ModelInfo, benchmark: str,
+def verify_firmware(board: Board, elf: Path, info: ModelInfo, benchmark: str,
                     inputs: Sequence[tuple[str, bytes]],
                     on_input: Callable[[InputCheck], None] | None = None) -> list[InputCheck]:
     """Load each input, ``infer 1 0``, read ``outbytes``; compare with the host TFLM bytes."""
@@ -41,7 +41,7 @@ def verify_firmware(board: Board, elf: Path, model_path: Path, info: ModelInfo, 
             dut.load(payload)
             result = dut.infer(1, 0)
             check = InputCheck(label, dut.outbytes(),
-                               host_output_bytes(model_path, info, benchmark, payload),
+                               host_output_bytes(info, benchmark, payload),
                                result.elapsed_us * 1000)
             checks.append(check)
             if on_input:

@@ -47,7 +47,7 @@ def _assert_bit_exact(result: BuildResult, model: Path, extra: list[bytes] | Non
     inputs = [(f"sample-{i}", data) for i, data in enumerate(extra or [])]
     inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
                for seed in range(randoms)]
-    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark, inputs)
+    checks = verify_firmware(result.board, result.elf, info, result.benchmark, inputs)
     assert [c.label for c in checks if not c.equal] == []
     assert len({c.host for c in checks}) > 1, "all inputs gave one output: nothing was tested"
 
@@ -155,7 +155,7 @@ def test_repeated_inference_keeps_its_input(tmp_path: Path, name: str, port: str
         dut.start()
         dut.load(payload)
         dut.infer(3, 2)
-        assert dut.outbytes() == host_output_bytes(model, info, port, payload)
+        assert dut.outbytes() == host_output_bytes(info, port, payload)
 
 
 def test_cortex_m3_board(tmp_path: Path) -> None:

@@ -269,6 +269,6 @@ def test_lstm_model_bit_exact_in_qemu(folder: str, name: str, tmp_path: Path) ->
     inputs = [(f"extreme-{i}", x.tobytes()) for i, x in enumerate(_extreme_inputs(shape))]
     inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
                for seed in range(3)]
-    checks = verify_firmware(result.board, result.elf, path, info, result.benchmark, inputs)
+    checks = verify_firmware(result.board, result.elf, info, result.benchmark, inputs)
     assert [c.label for c in checks if not c.equal] == []
     assert len({c.host for c in checks}) > 1

@@ -91,7 +91,7 @@ def test_run_tflm_matches_the_reference_runner(name: str) -> None:
     got = run_tflm(path.read_bytes(), info, x)
     assert got.shape == (3, *out.shape)
     for sample, result in zip(q, got, strict=True):
-        raw = host_output_bytes(path, info, "generic", sample.tobytes())
+        raw = host_output_bytes(info, "generic", sample.tobytes())
         expected = dequantize_values(np.frombuffer(raw, np.int8).reshape(out.shape), out)
         assert np.array_equal(result, expected)
 

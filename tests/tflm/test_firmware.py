@@ -40,7 +40,7 @@ def _assert_bit_exact(result: BuildResult, model: Path, extra: list[bytes] = ())
     inputs = [(f"sample-{i}", data) for i, data in enumerate(extra)]
     inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
                for seed in range(2)]
-    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark, inputs)
+    checks = verify_firmware(result.board, result.elf, info, result.benchmark, inputs)
     assert [c.label for c in checks if not c.equal] == []
 
 
@@ -133,7 +133,7 @@ def test_kws_accuracy_equals_host_top1(mlperf: Path, tmp_path: Path) -> None:
     rows = list(csv.reader((folder / "y_labels.csv").open()))
     for name, _, label in rows:
         from tinygen.reference import host_output_bytes
-        raw = np.frombuffer(host_output_bytes(model, info, "kws01", (folder / name).read_bytes()),
+        raw = np.frombuffer(host_output_bytes(info, "kws01", (folder / name).read_bytes()),
                             dtype=np.int8)
         # The firmware prints dequantized scores with 3 decimals; compare like with like.
         scores = np.round((raw.astype(np.float64) - zero) * scale, 3)

@@ -43,7 +43,7 @@ def _assert_bit_exact(result: BuildResult, model: Path) -> None:
     info = load_model(model)
     inputs = [(f"random-{seed}", random_payload(info, result.benchmark, seed))
               for seed in (0, 1, 2, 0)]
-    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark, inputs)
+    checks = verify_firmware(result.board, result.elf, info, result.benchmark, inputs)
     assert [c.label for c in checks if not c.equal] == []
     assert checks[0].device == checks[3].device
 
@@ -145,6 +145,6 @@ def test_arena_search_reaches_the_board_ram(tmp_path: Path) -> None:
     assert result.arena_size is not None and result.arena_size > 2 * 1024 * 1024
     info = load_model(model)
     payload = random_payload(info, result.benchmark, 0)
-    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark,
+    checks = verify_firmware(result.board, result.elf, info, result.benchmark,
                              [("random-0", payload)])
     assert checks[0].equal

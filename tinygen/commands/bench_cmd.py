@@ -22,7 +22,7 @@ from tinygen.commands.args import (
 )
 from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import FirmwareIdentity, build_firmware, read_identity
-from tinygen.model import load_model
+from tinygen.model import ModelInfo, load_model
 from tinygen.outputs import check_writable
 from tinygen.runner.dataset import Dataset, load_dataset
 from tinygen.runner.emulator import require_emulated
@@ -116,17 +116,16 @@ def _firmware(args: argparse.Namespace, board: Board) -> tuple[Path, str | None]
     """The ELF to run and the benchmark it runs (None when only the device can tell)."""
     if args.elf is not None:
         return args.elf, args.benchmark
-    sha: str | None = None
+    info: ModelInfo | None = None
     if args.bringup:
         benchmark = args.benchmark or DEFAULT_BENCHMARK
         stem = "bringup"
     else:
         info = load_model(args.model)
-        sha = info.sha256
         benchmark = args.benchmark or info.benchmark or GENERIC
         stem = args.model.stem
     folder = args.build_dir or Path("build") / f"{board.name}-{stem}"
-    wanted = FirmwareIdentity.of(board, sha, benchmark, energy=False)
+    wanted = FirmwareIdentity.of(board, info.sha256 if info else None, benchmark, energy=False)
     if not args.rebuild and _reusable(folder, wanted):
         progress(f"reusing {folder / 'firmware.elf'} (same model, board and tinygen; "
                  "--rebuild builds it again)")
@@ -134,7 +133,7 @@ def _firmware(args: argparse.Namespace, board: Board) -> tuple[Path, str | None]
     opts = BuildOptions(board=board, out_dir=folder,
                         model_path=None if args.bringup else args.model,
                         benchmark=args.benchmark)
-    result = build_firmware(opts, progress)
+    result = build_firmware(opts, progress, model=info)
     return result.elf, result.benchmark
 
 

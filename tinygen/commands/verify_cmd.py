@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tinygen.benchmarks import payload_bytes
+from tinygen.benchmarks import GENERIC, payload_bytes
 from tinygen.commands import build_cmd
 from tinygen.errors import DeviceError, InputError, UsageError
 from tinygen.firmware import build_firmware
@@ -36,7 +36,7 @@ def _read_input(path: Path, info: ModelInfo, benchmark: str | None) -> bytes:
         raise InputError(f"--input {path} is not a file",
                          hint="give a file of the bytes the host sends for one input")
     data = path.read_bytes()
-    benchmark = benchmark or info.benchmark or "generic"
+    benchmark = benchmark or info.benchmark or GENERIC
     expected = payload_bytes(info, benchmark)  # a port the model does not fit: InputError
     if len(data) != expected:
         raise InputError(f"--input {path} is {len(data)} bytes; one input of this model "
@@ -59,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
     assert opts.model_path is not None
     info = load_model(opts.model_path)
     inputs = [(path.name, _read_input(path, info, opts.benchmark)) for path in args.input]
-    result = build_firmware(opts, progress)
+    result = build_firmware(opts, progress, model=info)
     inputs += [(f"random-{seed}", random_payload(info, result.benchmark, seed))
                for seed in range(args.random)]
 
     def show(check: InputCheck) -> None:
         progress(f"{check.label}: {'equal' if check.equal else 'DIFFERENT'}")
 
-    checks = verify_firmware(opts.board, result.elf, opts.model_path, info, result.benchmark,
+    checks = verify_firmware(opts.board, result.elf, info, result.benchmark,
                              inputs, on_input=show)
     bad = [c for c in checks if not c.equal]
     if args.json:

@@ -18,7 +18,6 @@ from tinygen.deps import cache_root
 from tinygen.errors import DeviceError, ExitCode, InputError, OverBudgetError, TinygenError
 from tinygen.firmware import BuildResult, build_firmware
 from tinygen.flash import flash_firmware
-from tinygen.model import load_model
 from tinygen.outdir import file_lock
 from tinygen.reference import random_payload
 from tinygen.runner.modes import AccuracyResult, PerformanceResult, SmokeResult
@@ -109,10 +108,11 @@ def board_lock(board: str) -> contextlib.AbstractContextManager[None]:
 
 def _verify(cell: Cell, board: Board, result: BuildResult, model: Path) -> dict[str, Any]:
     assert cell.verify_random is not None
-    info = load_model(model)
+    info = result.model
+    assert info is not None, "a model's build"
     inputs = [(f"random-{seed}", random_payload(info, result.benchmark, seed))
               for seed in range(cell.verify_random)]
-    checks = verify_firmware(board, result.elf, model, info, result.benchmark, inputs)
+    checks = verify_firmware(board, result.elf, info, result.benchmark, inputs)
     bad = [c for c in checks if not c.equal]
     figures = {"bit_exact": not bad, "instructions": checks[0].instructions,
                "instructions_resolution": VERIFY_RESOLUTION, "verified_inputs": len(checks)}
