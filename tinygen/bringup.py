@@ -7,16 +7,7 @@ from dataclasses import dataclass
 
 from tinygen.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from tinygen.board import Board
-from tinygen.project import (
-    GeneratedProject,
-    banner,
-    board_files,
-    config_header,
-    harness_files,
-    project_config,
-    render,
-    sources,
-)
+from tinygen.project import GeneratedProject, banner, base_files, project_config, render, sources
 
 
 @dataclass(frozen=True)
@@ -55,9 +46,8 @@ class BringupRuntime:
                probe: bool = False) -> GeneratedProject:
         record = get_benchmark(self.benchmark)
         text_banner = banner(board, None)
-        files = harness_files() | board_files(board, text_banner)
-        files["src/tinygen_config.h"] = config_header(
-            text_banner, self.benchmark, record.payload_bytes, energy, vendor="tinygen bring-up")
+        files = base_files(board, text_banner, self.benchmark, record.payload_bytes, energy,
+                           vendor="tinygen bring-up")
         files["src/th_model.c"] = render(
             "bringup/th_model.c.j2", banner=text_banner, outputs=record.scores,
             input_bytes=record.payload_bytes)

@@ -120,7 +120,18 @@ def project_config(board: Board, source_files: Sequence[str], defines: Sequence[
     return json.dumps(config, indent=2) + "\n"
 
 
+def base_files(board: Board, text_banner: str, benchmark_id: str, payload: int, energy: bool,
+               vendor: str = "tinygen") -> dict[str, str]:
+    """What every runtime's project starts from: the harness, the board support and the
+    config header."""
+    files = harness_files() | board_files(board, text_banner)
+    files["src/tinygen_config.h"] = config_header(text_banner, benchmark_id, payload, energy,
+                                                  vendor=vendor)
+    return files
+
+
 def sources(files: dict[str, str]) -> list[str]:
+    """The files of a project SCons compiles."""
     return [p for p in files if p.endswith((".c", ".cc"))]
 
 

@@ -14,16 +14,7 @@ from tinygen.native.fold import fold_shape_ops
 from tinygen.native.graph import Graph, graph_of
 from tinygen.native.lowering import lower_graph
 from tinygen.native.plan import MemoryPlan, plan_arena
-from tinygen.project import (
-    GeneratedProject,
-    banner,
-    board_files,
-    config_header,
-    harness_files,
-    project_config,
-    render,
-    sources,
-)
+from tinygen.project import GeneratedProject, banner, base_files, project_config, render, sources
 from tinygen.resources import templates_dir
 
 # Bumped whenever the kernels' parameter structs change; generated headers check it.
@@ -200,8 +191,7 @@ def render_native(board: Board, info: ModelInfo, model: NativeModel, benchmark: 
     text_banner = banner(board, info.sha256)
     payload = payload_bytes(info, benchmark)
     preprocess, postprocess = port(benchmark)
-    files = harness_files() | board_files(board, text_banner)
-    files["src/tinygen_config.h"] = config_header(text_banner, benchmark, payload, energy)
+    files = base_files(board, text_banner, benchmark, payload, energy)
     files |= model_files(model, text_banner)
     files["src/th_model.c"] = render(
         "native/th_model.c.j2", banner=text_banner, benchmark=benchmark,

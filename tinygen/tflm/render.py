@@ -11,9 +11,7 @@ from tinygen.model import ModelInfo
 from tinygen.project import (
     GeneratedProject,
     banner,
-    board_files,
-    config_header,
-    harness_files,
+    base_files,
     hex_lines,
     project_config,
     render,
@@ -62,8 +60,7 @@ def render_tflm(board: Board, info: ModelInfo, benchmark: str, arena_size: int, 
     payload = payload_bytes(info, benchmark)
     ops, op_headers = resolver_ops(info)
     preprocess, postprocess = port(benchmark)
-    files = harness_files() | board_files(board, text_banner)
-    files["src/tinygen_config.h"] = config_header(text_banner, benchmark, payload, energy)
+    files = base_files(board, text_banner, benchmark, payload, energy)
     files["src/model_data.h"] = render(
         "model/model_data.h.j2", banner=text_banner, sha256=info.sha256, size=len(info.data))
     files["src/model_data.cc"] = render(
