@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from tinygen.board import load_board
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.build_options import BuildOptions
+from tinygen.firmware import build_firmware
 from tinygen.tables import format_table
 
 MODELS = Path(__file__).resolve().parents[1] / "models"

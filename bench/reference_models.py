@@ -19,7 +19,8 @@ from pathlib import Path
 
 from tinygen.audit.layout import layout_problems
 from tinygen.board import load_board
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.build_options import BuildOptions
+from tinygen.firmware import build_firmware
 from tinygen.model import load_model
 from tinygen.project import payload_bytes
 from tinygen.reference import host_output_bytes, random_payload

@@ -9,8 +9,9 @@ import pytest
 
 from tinygen.audit.layout import layout_problems
 from tinygen.board import list_board_names, load_board
+from tinygen.build_options import BuildOptions
 from tinygen.errors import OverBudgetError, ToolMissingError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import build_firmware
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                 reason="arm-none-eabi-gcc is not installed")

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.cli import main
 from tinygen.errors import BoardError, DeviceError, InputError, ToolMissingError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import build_firmware
 from tinygen.flash import (
     _explain_failure,
     check_elf_for_board,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import shutil
 import time
@@ -13,45 +12,26 @@ from pathlib import Path
 from tinygen import __version__, outdir
 from tinygen.audit import AuditReport, audit_elf, budget_violations, enforce_budgets, render_text
 from tinygen.benchmarks import DEFAULT_BENCHMARK
-from tinygen.board import Board, list_board_names, load_board
+from tinygen.board import Board
 from tinygen.bringup import BringupRuntime
 from tinygen.build_options import RUNTIMES, BuildOptions
 from tinygen.deps import cache_root
 from tinygen.errors import (
-    BuildError,
     ConfigurationError,
-    DeviceError,
     InputError,
     OverBudgetError,
     TinygenError,
-    ToolMissingError,
 )
+from tinygen.memory import Memory, measure_memory
 from tinygen.model import ModelInfo, load_model
 from tinygen.native.runtime import native_runtime
-from tinygen.project import GeneratedProject
-from tinygen.resources import sconstruct_path
-from tinygen.runner.emulator import QEMU
-from tinygen.runner.probe import (
-    PROBE_HEAP_SIZE,
-    PROBE_STACK_SIZE,
-    Measured,
-    MemorySizes,
-    memory_sizes,
-    run_probe,
-)
+from tinygen.project import write_project
 from tinygen.runtime import Runtime
 from tinygen.scons import Progress, run_scons
 from tinygen.tflm.library import LibraryResult
 from tinygen.tflm.runtime import tflm_runtime
-from tinygen.toolchain import compiler_version, require_toolchain
+from tinygen.toolchain import require_toolchain
 
-__all__ = ["RUNTIMES", "BuildOptions", "BuildResult", "build_firmware", "generate_firmware",
-           "prepare_runtime"]
-
-# What the probe board's arena region keeps for .data and .bss besides the input buffer
-# (the harness, TFLM's statics, the interpreter's storage: under 16 KiB today), with room to
-# spare; the rest of the region, less the stack and heap, is the arena the probe searches.
-_PROBE_RESERVE = 64 * 1024
 # What a firmware folder was built from, for a later command to decide whether to reuse it.
 IDENTITY_FILE = "tinygen_firmware.json"
 
@@ -139,84 +119,6 @@ def prepare_runtime(opts: BuildOptions, progress: Progress | None = None,
     return tflm_runtime(opts, info, progress)
 
 
-def _write_project(project: GeneratedProject, folder: Path, runtime: Runtime) -> None:
-    project.write(folder)  # into a fresh folder: the work folder or its probe/ below it
-    shutil.copy(sconstruct_path(), folder / "SConstruct")
-    (folder / "tinygen_local.json").write_text(
-        json.dumps(runtime.local_config(), indent=2) + "\n")
-
-
-def probe_board_for(board: Board) -> Board:
-    """An emulated board with the same core on which to measure the arena and the stack (the
-    target's core and FPU, so the code is identical), with the probe's roomy stack and heap."""
-    for name in list_board_names():
-        candidate = load_board(name)
-        if candidate.family == "mps2" and candidate.core == board.core:
-            return dataclasses.replace(
-                candidate, fpu=board.fpu,
-                stack_size=max(PROBE_STACK_SIZE, board.stack_size or 0),
-                heap_size=max(PROBE_HEAP_SIZE, board.heap_size or 0))
-    raise BuildError(
-        f"no emulated board with a {board.core} to measure the tensor arena and stack on",
-        hint="add an MPS2 board description with this core (see docs/porting.md)",
-    )
-
-
-def _project_key(project: GeneratedProject, runtime: Runtime) -> str:
-    """What a probe's result depends on: every generated file, the SConstruct that compiles
-    them, the compiler, and the library variant or the versions of the checkouts compiled in."""
-    digest = hashlib.sha256(runtime.probe_key())
-    digest.update(sconstruct_path().read_bytes())
-    digest.update(compiler_version().encode())
-    for name in sorted(project.files):
-        digest.update(name.encode() + b"\0" + project.files[name].encode() + b"\0")
-    return digest.hexdigest()[:24]
-
-
-def probe_arena_size(probe_board: Board, payload: int) -> int:
-    """The arena the probe searches: its board's whole arena region, less what else lives
-    there when that is also the data region (the stack with its guard, the heap, the input
-    buffer and the other statics)."""
-    region = probe_board.region(probe_board.arena_region)
-    others = 0
-    if probe_board.arena_region == probe_board.data_region:
-        others = ((probe_board.stack_size or PROBE_STACK_SIZE) + 64
-                  + (probe_board.heap_size or 0) + payload + _PROBE_RESERVE)
-    return (region.size - others) // 16 * 16
-
-
-def measure(opts: BuildOptions, runtime: Runtime, work: Path,
-            progress: Progress | None) -> tuple[Measured, str]:
-    """Build the probe firmware for a same-core emulated board and run it in QEMU: the smallest
-    arena TFLM accepts (unless an arena size is given) and the stack and heap one inference
-    takes. Cached by the probe project's contents."""
-    probe_board = probe_board_for(opts.board)
-    # The probe is a performance-mode firmware whatever the target's mode: it has to answer
-    # `infer` with timestamps (energy mode differs only in how the timestamps leave the board).
-    searched = (probe_arena_size(probe_board, runtime.payload())
-                if runtime.searches_arena else None)
-    project = runtime.render(probe_board, runtime.planned_arena or searched or 0,
-                             energy=False, probe=searched is not None)
-    cached = cache_root() / "probe" / f"{_project_key(project, runtime)}.json"
-    if cached.is_file() and (found := Measured.from_json(cached.read_text())) is not None:
-        return found, "cached"
-    if progress:
-        what = "tensor arena and the stack" if runtime.searches_arena else "stack"
-        progress(f"measuring the {what} on {probe_board.name} (QEMU)")
-    folder = work / "probe"
-    _write_project(project, folder, runtime)
-    run_scons(folder, total=None, label="probe firmware", progress=None)
-    found = run_probe(probe_board, folder / "firmware.elf", runtime.payload(), searched)
-    if runtime.searches_arena and found.arena_min is None:
-        raise DeviceError("the probe firmware printed no m-arena-min line",
-                          hint="the probe firmware runs TFLM's arena planner; give --arena-size "
-                               "BYTES to skip it")
-    shutil.rmtree(folder, ignore_errors=True)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(found.to_json())
-    return found, "measured"
-
-
 def _big_parts(board: Board, runtime: Runtime, arena: int | None) -> str:
     """The largest known parts, for a firmware the linker could not place (no ELF to audit)."""
     parts = [("stack", board.stack_size or 0), ("heap", board.heap_size or 0),
@@ -246,7 +148,7 @@ class _Generated:
     """A firmware project written into the work folder, and what went into it."""
 
     runtime: Runtime
-    mem: _Memory
+    mem: Memory
 
 
 def _generate(opts: BuildOptions, work: Path, progress: Progress | None,
@@ -255,8 +157,9 @@ def _generate(opts: BuildOptions, work: Path, progress: Progress | None,
     (probe), write the project's sources into ``work``."""
     require_toolchain()
     runtime = prepare_runtime(opts, progress, model)
-    mem = _memory(opts, runtime, work, progress)
-    _write_project(runtime.render(mem.board, mem.arena or 0, energy=opts.energy), work, runtime)
+    mem = measure_memory(opts, runtime, work, progress)
+    write_project(runtime.render(mem.board, mem.arena or 0, energy=opts.energy), work,
+                  runtime.local_config())
     identity = FirmwareIdentity.of(opts.board, runtime.model_sha256, runtime.benchmark,
                                    opts.energy)
     (work / IDENTITY_FILE).write_text(json.dumps(dataclasses.asdict(identity), indent=2) + "\n")
@@ -369,39 +272,3 @@ def _keep_failed(work: Path, failed: Path, exc: TinygenError) -> None:
         exc.kept = failed / exc.kept.relative_to(work)
 
 
-@dataclass(frozen=True)
-class _Memory:
-    """What a build links: the arena (None for the bring-up), the board with its stack and heap
-    sized, and where the figures came from."""
-
-    arena: int | None
-    arena_source: str | None  # "measured", "cached", "given", "planned"
-    board: Board
-    sizes: MemorySizes
-    measured: Measured | None  # None: nothing was probed
-
-
-def _memory(opts: BuildOptions, runtime: Runtime, work: Path,
-            progress: Progress | None) -> _Memory:
-    measured: Measured | None = None
-    arena: int | None = None
-    arena_source: str | None = None
-    if runtime.measures:
-        try:
-            measured, how = measure(opts, runtime, work, progress)
-        except ToolMissingError:
-            if shutil.which(QEMU) is not None or runtime.searches_arena:
-                raise  # another tool is missing, or the arena needs the probe
-            measured, how = None, "given"
-            if progress:
-                progress(f"{QEMU} is not installed: the stack is not measured; the board's "
-                         f"(or tinygen's default) stack and heap are linked")
-        if runtime.planned_arena is not None:
-            arena = runtime.planned_arena
-            arena_source = "planned" if runtime.name == "native" else "given"
-        else:
-            assert measured is not None
-            arena, arena_source = measured.arena_min, how
-    sizes = memory_sizes(opts.board, measured)
-    board = dataclasses.replace(opts.board, stack_size=sizes.stack, heap_size=sizes.heap)
-    return _Memory(arena, arena_source, board, sizes, measured)

@@ -4,6 +4,7 @@ header and the project JSON SCons reads; Jinja2 rendering and the banner."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -15,7 +16,7 @@ from tinygen import __version__
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
 from tinygen.board.support import board_support_context
 from tinygen.outputs import writing
-from tinygen.resources import templates_dir
+from tinygen.resources import sconstruct_path, templates_dir
 from tinygen.toolchain import board_cpu_flags
 
 HARNESS_FILES = ("ee_benchmark.c", "ee_benchmark.h", "ee_main.c", "th_api.h", "th_libc.c")
@@ -128,6 +129,15 @@ def base_files(board: Board, text_banner: str, benchmark_id: str, payload: int, 
     files["src/tinygen_config.h"] = config_header(text_banner, benchmark_id, payload, energy,
                                                   vendor=vendor)
     return files
+
+
+def write_project(project: GeneratedProject, folder: Path,
+                  local_config: dict[str, object]) -> None:
+    """A project into a fresh folder, with the SConstruct that compiles it and its
+    tinygen_local.json (this machine's checkouts and libraries)."""
+    project.write(folder)
+    shutil.copy(sconstruct_path(), folder / "SConstruct")
+    (folder / "tinygen_local.json").write_text(json.dumps(local_config, indent=2) + "\n")
 
 
 def sources(files: dict[str, str]) -> list[str]:

@@ -22,9 +22,10 @@ from tests.commands.cli_support import needs_gcc
 from tinygen.board import Board, load_board, parse_board
 from tinygen.board.writer import BoardRequest, new_board
 from tinygen.bringup import BringupRuntime
+from tinygen.build_options import BuildOptions
 from tinygen.commands.board_cmd import describe
 from tinygen.errors import BoardError, ExitCode, TinygenError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import build_firmware
 from tinygen.resources import boards_dir
 from tinygen.toolchain import board_cpu_flags
 

@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import MODELS, require_tools
 from tinygen.board import load_board
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.build_options import BuildOptions
+from tinygen.firmware import build_firmware
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from elftools.elf.elffile import ELFFile
 
 from tests.commands.cli_support import needs_gcc, run_cli
 from tinygen.board import load_board
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.build_options import BuildOptions
+from tinygen.firmware import build_firmware
 
 
 def _builds_clean(path: Path, tmp_path: Path) -> None:

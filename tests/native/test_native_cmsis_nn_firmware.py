@@ -17,8 +17,9 @@ from tests.conftest import MLPERF, REFERENCE
 from tests.native.test_native_firmware import _assert_bit_exact
 from tests.tflm.support import cmsis_nn_unreachable_reason
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.deps import load_manifest, resolve
-from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.firmware import BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.native import cmsis_nn
 from tinygen.native.plan import plan_arena

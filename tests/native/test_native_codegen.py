@@ -12,9 +12,10 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 from tests.conftest import ModelEditor
 from tinygen import __version__
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.cli import main
 from tinygen.errors import ConfigurationError, ModelError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import build_firmware
 from tinygen.model import load_model
 from tinygen.native.calls import UnsupportedOpError
 from tinygen.native.render import prepare_native, render_native

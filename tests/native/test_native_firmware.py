@@ -16,7 +16,8 @@ from tests.native.test_native_elementwise import ELEMENTWISE_MODELS
 from tests.native.test_native_layers import LAYER_MODELS
 from tests.native.test_native_move import MOVE_MODELS
 from tinygen.board import load_board
-from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.build_options import BuildOptions
+from tinygen.firmware import BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.native.render import prepare_native
 from tinygen.reference import host_output_bytes, random_payload

@@ -15,9 +15,10 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from tests.native.native_host import CC, compare
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.deps import cached_path, load_manifest
 from tinygen.errors import ModelError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import build_firmware
 from tinygen.model import load_model
 from tinygen.native.calls import UnsupportedOpError
 from tinygen.native.graph import graph_of

@@ -12,8 +12,9 @@ import pytest
 
 from tests.conftest import MODELS, require_tools
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, load_board
+from tinygen.build_options import BuildOptions
 from tinygen.errors import OverBudgetError
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.firmware import build_firmware
 from tinygen.runner.probe import (
     STACK_ALIGN,
     STACK_MARGIN_MIN,

@@ -14,8 +14,9 @@ import pytest
 from tests.conftest import REFERENCE
 from tests.tflm.support import tflm_unreachable_reason
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.errors import BuildError, ModelError
-from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.firmware import BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.reference import random_payload
 from tinygen.verify import verify_firmware

@@ -16,9 +16,10 @@ import pytest
 
 from tests.tflm.support import tflm_unreachable_reason
 from tinygen.board import load_board
+from tinygen.build_options import BuildOptions
 from tinygen.deps import load_manifest, resolve
 from tinygen.errors import ModelError
-from tinygen.firmware import BuildOptions, BuildResult, build_firmware
+from tinygen.firmware import BuildResult, build_firmware
 from tinygen.model import load_model
 from tinygen.reference import random_payload
 from tinygen.verify import verify_firmware

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from tinygen import outdir
+from tinygen.build_options import RUNTIMES
 from tinygen.commands.args import name_list, whole_number
 from tinygen.deps import cache_root
 from tinygen.errors import InputError, UsageError
-from tinygen.firmware import RUNTIMES
 from tinygen.sweep.cells import Cell, expand_cells
 from tinygen.sweep.compare import DEFAULT_THRESHOLD_PERCENT, compare_folders, render_changes
 from tinygen.sweep.execute import cell_folder

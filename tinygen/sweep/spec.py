@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 
 from tinygen.board.file import describe_schema_error, read_yaml_file, strict_validator
+from tinygen.build_options import RUNTIMES
 from tinygen.errors import InputError, ModelError, UsageError
-from tinygen.firmware import RUNTIMES
 from tinygen.native.render import NATIVE_KERNELS
 from tinygen.tflm.library import KERNEL_SETS
 from tinygen.units import SIZE_EXAMPLES, parse_size
