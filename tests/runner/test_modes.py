@@ -21,10 +21,10 @@ from tinygen.runner.modes import (
     round_up_2sig,
     run_accuracy,
     run_performance,
-    run_smoke,
 )
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.session import open_transport, start_session
+from tinygen.runner.smoke import run_smoke
 from tinygen.runner.transport import SerialTransport
 
 from .fake_device import FakeDevice, answer

@@ -31,7 +31,6 @@ from tinygen.runner.modes import (
     HARDWARE_MIN_WINDOW_S,
     AccuracyResult,
     PerformanceResult,
-    SmokeResult,
 )
 from tinygen.runner.progress import ProgressBar
 from tinygen.runner.protocol import DEFAULT_TIMEOUT, DutClient
@@ -43,6 +42,7 @@ from tinygen.runner.session import (
     start_session,
     transport_json,
 )
+from tinygen.runner.smoke import SmokeResult
 from tinygen.tables import emit_json, format_table, progress
 
 MODES = ("smoke", "performance", "accuracy")

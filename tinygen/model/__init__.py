@@ -2,12 +2,12 @@
 (tflite.py, contents.py), what it computes with (quantization.py) and the one dtype table
 (dtypes.py)."""
 
+from tinygen.model.buildable import check_buildable
 from tinygen.model.tflite import (
     SCHEMA_VERSION,
     ModelInfo,
     OperatorInfo,
     TensorInfo,
-    check_buildable,
     load_model,
     parse_model,
 )

@@ -21,12 +21,11 @@ from tinygen.runner.modes import (
     BenchInput,
     PerformanceResult,
     Progress,
-    SmokeResult,
     run_accuracy,
     run_performance,
-    run_smoke,
 )
 from tinygen.runner.protocol import DutClient
+from tinygen.runner.smoke import SmokeResult, run_smoke
 from tinygen.runner.transport import SerialTransport, Transport
 
 QEMU_BOOT_TIMEOUT = 10.0  # QEMU boots in well under a second; a loaded CI machine may lag

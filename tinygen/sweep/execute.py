@@ -20,9 +20,10 @@ from tinygen.firmware import BuildResult, build_firmware
 from tinygen.flash import flash_firmware
 from tinygen.outdir import file_lock
 from tinygen.reference import random_payload
-from tinygen.runner.modes import AccuracyResult, PerformanceResult, SmokeResult
+from tinygen.runner.modes import AccuracyResult, PerformanceResult
 from tinygen.runner.protocol import DutClient
 from tinygen.runner.session import BenchPlan, open_transport, run_bench, start_session
+from tinygen.runner.smoke import SmokeResult
 from tinygen.sweep.cells import BRINGUP, Cell, port_variable, probe_variable
 from tinygen.verify import verify_firmware
 
