@@ -96,3 +96,23 @@ def test_only_a_physical_board_bench_needs_that_boards_worker() -> None:
     assert resources_for(farm) == {"board-nucleo_l4r5zi": 1}
     assert resources_for(cells["kws_tiny-mps2_an385-native-native-speed"]) is None
     assert resources_for(expand_cells(_spec())[-1]) is None  # built only: anywhere
+
+
+def test_a_models_input_files_travel_with_its_verified_cells_and_key_them(
+        tmp_path: Path) -> None:
+    sample = tmp_path / "kws_sample.bin"
+    sample.write_bytes(bytes(range(245)) * 2)  # one kws01 input: 490 bytes
+    verify = VerifyStep(random=1, inputs=(("kws_tiny", (sample,)),))
+    cells = {c.id: c for c in expand_cells(_spec(verify=verify))}
+    kws = cells["kws_tiny-mps2_an385-native-native-speed"]
+    assert kws.verify_inputs == (("kws_sample.bin", sample.read_bytes()),)
+    assert cells["ic_tiny-mps2_an385-native-native-speed"].verify_inputs == ()
+    # Not on a board that is not emulated: it is not verified.
+    assert cells["kws_tiny-nucleo_l4r5zi-native-native-speed"].verify_inputs == ()
+    plain = {c.id: c.key for c in expand_cells(_spec(verify=VerifyStep(random=1)))}
+    assert kws.key != plain[kws.id]
+    assert cells["ic_tiny-mps2_an385-native-native-speed"].key == plain[
+        "ic_tiny-mps2_an385-native-native-speed"]
+    sample.write_bytes(bytes(490))  # other bytes: another key
+    assert expand_cells(_spec(verify=verify))[
+        [c.id for c in cells.values()].index(kws.id)].key != kws.key

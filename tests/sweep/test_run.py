@@ -35,7 +35,8 @@ options:
   kernels: [native, native-portable]
   budget_flash: 56K
 steps:
-  verify: {{random: 1, only: {{boards: [mps2_an385], models: [kws_tiny, ic_tiny]}}}}
+  verify: {{random: 1, inputs: {{kws_tiny: kws_input.bin}},
+           only: {{boards: [mps2_an385], models: [kws_tiny, ic_tiny]}}}}
   bench: {{only: {{boards: [mps2_an386], models: [kws_tiny], kernels: [native]}}}}
 """
 pytestmark = pytest.mark.qemu
@@ -47,6 +48,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     before = os.environ.get("TINYGEN_CACHE")
     os.environ["TINYGEN_CACHE"] = str(folder / "cache")
     (folder / "ci.yaml").write_text(SWEEP)
+    (folder / "kws_input.bin").write_bytes(bytes(range(245)) * 2)  # one kws01 input
     yield folder
     if before is None:
         del os.environ["TINYGEN_CACHE"]
@@ -80,11 +82,14 @@ def test_the_local_pool_runs_every_cell_and_records_the_failures(local_run: Path
     for r in ok:
         assert r["flash_without_model"] == r["flash"] - r["model_flash"] > 0
         assert 0 < r["flash_share"] < 1 and r["stack_peak"] > 0 and r["arena"] > 0
+        assert r["warnings"] == 0 and r["layout_problems"] == []
         assert (local_run / "cells" / r["cell"] / "firmware" / "firmware.elf").is_file()
     verified = [r for r in ok if r["board"] == "mps2_an385"]
     assert len(verified) == 4
     assert all(r["bit_exact"] is True and r["instructions"] > 0 for r in verified)
     assert all(r["steps"] == "build+verify" for r in verified)
+    # The input file, then the random input.
+    assert all(r["verified_inputs"] == (2 if r["model"] == "kws_tiny" else 1) for r in verified)
     bench = rows["kws_tiny-mps2_an386-native-native-speed"]
     assert bench["steps"] == "build+bench" and bench["latency_ms"] > 0
     assert rows["kws_tiny-mps2_an505-native-native-speed"]["steps"] == "build"

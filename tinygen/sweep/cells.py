@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tinygen import __version__
+from tinygen.benchmarks import payload_bytes
 from tinygen.board import Board, load_board
 from tinygen.errors import BoardError, InputError
-from tinygen.model import load_model
+from tinygen.model import ModelInfo, load_model
 from tinygen.resources import third_party_dir
 from tinygen.sweep.spec import BenchStep, SweepSpec
 
@@ -40,6 +41,7 @@ class Cell:
     budget_flash: int | None
     budget_ram: int | None
     verify_random: int | None  # None: no verify step
+    verify_inputs: tuple[tuple[str, bytes], ...]  # (file name, bytes), before the random ones
     bench: BenchStep | None
     key: str  # hash of every input: --resume reuses a result only under the same key
 
@@ -109,6 +111,25 @@ def load_boards(spec: SweepSpec) -> list[Board]:
     return boards
 
 
+def _read_inputs(spec: SweepSpec, path: Path, info: ModelInfo,
+                 benchmark: str | None) -> tuple[tuple[str, bytes], ...]:
+    """The verify step's input files for a model, each one input of its benchmark's port."""
+    files = () if spec.verify is None else spec.verify.inputs_for(path.stem)
+    if not files:
+        return ()
+    benchmark = benchmark or info.benchmark or "generic"
+    expected = payload_bytes(info, benchmark)  # a port the model does not fit: InputError
+    inputs = []
+    for file in files:
+        data = file.read_bytes()
+        if len(data) != expected:
+            raise InputError(f"{spec.source}: steps.verify.inputs.{path.stem}: {file} is "
+                             f"{len(data)} bytes; one input of this model ({benchmark}) is "
+                             f"{expected} bytes", hint="is the file for another model?")
+        inputs.append((file.name, data))
+    return tuple(inputs)
+
+
 def expand_cells(spec: SweepSpec) -> list[Cell]:
     """Every cell of the sweep, in a stable order; every model and board is checked first."""
     boards = load_boards(spec)
@@ -121,7 +142,8 @@ def expand_cells(spec: SweepSpec) -> list[Cell]:
 
     def add(model: str, model_path: Path | None, sha: str | None, board: Board,
             runtime: str | None, kernels: str | None, optimize: str, benchmark: str | None,
-            arena: int | None, flash: int | None, ram: int | None) -> None:
+            arena: int | None, flash: int | None, ram: int | None,
+            inputs: tuple[tuple[str, bytes], ...] = ()) -> None:
         # An option with one value is no axis: it names no cell apart.
         extra = [f"{benchmark}" if axes["benchmark"] and benchmark else "",
                  f"arena{arena}" if axes["arena"] and arena else "",
@@ -144,17 +166,23 @@ def expand_cells(spec: SweepSpec) -> list[Cell]:
             "benchmark": benchmark, "arena": arena, "budget_flash": flash, "budget_ram": ram,
             "verify": verify.random if run_verify and verify else None,
             "bench": None if bench is None else asdict(bench)}
+        inputs = inputs if run_verify else ()
+        if inputs:  # (absent otherwise: the keys of sweeps without input files stay the same)
+            fields["verify_inputs"] = [[name, hashlib.sha256(data).hexdigest()]
+                                       for name, data in inputs]
         cells.append(Cell(
             id=cell_id, model=model, model_path=None if model_path is None else str(model_path),
             model_sha256=sha, board=board.name, board_path=str(board.path),
             board_text=board_text, emulated=board.emulator is not None, runtime=runtime,
             kernels=kernels, optimize=optimize, benchmark=benchmark, arena_size=arena,
             budget_flash=flash, budget_ram=ram,
-            verify_random=verify.random if run_verify and verify else None, bench=bench,
+            verify_random=verify.random if run_verify and verify else None,
+            verify_inputs=inputs, bench=bench,
             key=input_key(fields, board_text, pins, dataset)))
 
     for path in spec.models:
         info = infos[path]
+        inputs = {b: _read_inputs(spec, path, info, b) for b in spec.benchmarks}
         for board in boards:
             for runtime in spec.runtimes:
                 arenas = spec.arena_sizes if runtime == "tflm" else (None,)
@@ -162,7 +190,7 @@ def expand_cells(spec: SweepSpec) -> list[Cell]:
                         spec.kernels_for(runtime), spec.optimizes, spec.benchmarks, arenas,
                         spec.budgets_flash, spec.budgets_ram):
                     add(path.stem, path, info.sha256, board, runtime, kernels, optimize,
-                        benchmark, arena, flash, ram)
+                        benchmark, arena, flash, ram, inputs[benchmark])
     if spec.bringup:
         for board in boards:
             for flash, ram in itertools.product(spec.budgets_flash, spec.budgets_ram):

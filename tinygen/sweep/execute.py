@@ -11,6 +11,7 @@ from typing import Any
 
 from tinygen.audit import AuditReport
 from tinygen.audit.budget import BudgetExceededError
+from tinygen.audit.layout import layout_problems
 from tinygen.board import Board, parse_board
 from tinygen.board.file import parse_board_yaml
 from tinygen.build_options import BuildOptions
@@ -83,12 +84,14 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def _build_figures(result: BuildResult) -> dict[str, Any]:
+def _build_figures(result: BuildResult, board: Board) -> dict[str, Any]:
     figures = _audit_figures(result.audit)
     figures.update(arena=result.arena_size, arena_source=result.arena_source,
                    stack=result.stack_size, stack_peak=result.stack_peak,
                    heap=result.heap_size, kernels_used=result.kernels,
-                   benchmark_used=result.benchmark, build_seconds=round(result.seconds, 2))
+                   benchmark_used=result.benchmark, warnings=len(result.warnings),
+                   layout_problems=layout_problems(result.elf, board),
+                   build_seconds=round(result.seconds, 2))
     return figures
 
 
@@ -111,8 +114,9 @@ def _verify(cell: Cell, board: Board, result: BuildResult, model: Path) -> dict[
     assert cell.verify_random is not None
     info = result.model
     assert info is not None, "a model's build"
-    inputs = [(f"random-{seed}", random_payload(info, result.benchmark, seed))
-              for seed in range(cell.verify_random)]
+    inputs = [*cell.verify_inputs,
+              *((f"random-{seed}", random_payload(info, result.benchmark, seed))
+                for seed in range(cell.verify_random))]
     checks = verify_firmware(board, result.elf, info, result.benchmark, inputs)
     bad = [c for c in checks if not c.equal]
     figures = {"bit_exact": not bad, "instructions": checks[0].instructions,
@@ -207,7 +211,7 @@ def run_cell(cell: Cell, out_root: str, model_bytes: bytes | None = None) -> dic
             budget_ram=cell.budget_ram, runtime=cell.runtime or "tflm")
         steps.append("build")
         result = build_firmware(opts)
-        row.update(_build_figures(result))
+        row.update(_build_figures(result, board))
         if cell.verify_random is not None and model is not None:
             steps.append("verify")
             row.update(_verify(cell, board, result, model))

@@ -18,7 +18,7 @@ COLUMNS = (
     "flash", "ram", "flash_budget", "ram_budget", "flash_share", "ram_share",
     "flash_over", "ram_over", "fits", "model_flash", "flash_without_model",
     "arena", "arena_source", "stack", "stack_peak", "heap",
-    "kernels_used", "benchmark_used",
+    "kernels_used", "benchmark_used", "warnings", "layout_problems",
     "bit_exact", "verified_inputs", "instructions", "instructions_resolution",
     "latency_ms", "throughput", "accuracy", "auc", "smoke",
     "steps", "build_seconds", "seconds", "model_sha256", "input_key",
@@ -28,8 +28,8 @@ DETERMINISTIC = (
     "status", "exit_code", "error_class", "failed_step",
     "flash", "ram", "flash_budget", "ram_budget", "flash_share", "ram_share", "flash_over",
     "ram_over", "fits", "model_flash", "flash_without_model", "arena", "stack", "stack_peak",
-    "heap", "kernels_used", "benchmark_used", "bit_exact", "verified_inputs", "accuracy",
-    "auc", "smoke", "steps", "input_key",
+    "heap", "kernels_used", "benchmark_used", "warnings", "layout_problems", "bit_exact",
+    "verified_inputs", "accuracy", "auc", "smoke", "steps", "input_key",
 )
 
 
@@ -53,6 +53,8 @@ def _csv_value(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # layout_problems
+        return "; ".join(map(str, value))
     return value
 
 

@@ -45,6 +45,11 @@ class Only:
 class VerifyStep:
     random: int = 2  # seeded random inputs compared with the host interpreter
     only: Only = field(default_factory=Only)
+    # Input files per model stem, checked before the random ones (a model's reference sample).
+    inputs: tuple[tuple[str, tuple[Path, ...]], ...] = ()
+
+    def inputs_for(self, model: str) -> tuple[Path, ...]:
+        return dict(self.inputs).get(model, ())
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,28 @@ def _only(raw: object) -> Only:
     return Only(get("models"), get("boards"), get("runtime"), get("kernels"), get("optimize"))
 
 
+def _verify_inputs(raw: object, models: Sequence[Path], base: Path, where: str
+                   ) -> tuple[tuple[str, tuple[Path, ...]], ...]:
+    if not isinstance(raw, dict):
+        return ()
+    stems = {m.stem for m in models}
+    table = []
+    for model, files in raw.items():
+        key = f"steps.verify.inputs.{model}"
+        if model not in stems:
+            raise _fail(where, key, f"{model} is not a model of this sweep",
+                        hint=f"name a model by its file's stem: {', '.join(sorted(stems))}")
+        paths = []
+        for i, name in enumerate(_listed(files)):
+            file = Path(name) if Path(name).is_absolute() else base / name
+            if not file.is_file():
+                raise _fail(where, f"{key}[{i}]", f"input {name} is not a file",
+                            hint="check the path (relative to the sweep file's folder)")
+            paths.append(file.resolve())
+        table.append((str(model), tuple(paths)))
+    return tuple(table)
+
+
 def parse_sweep(raw: object, path: Path) -> SweepSpec:
     """Validate a sweep file's data (schema, then meaning) into a SweepSpec."""
     where = str(path)
@@ -221,11 +248,13 @@ def parse_sweep(raw: object, path: Path) -> SweepSpec:
     _unique(benchmarks, where, "options.benchmark")
     boards = _listed(raw["boards"])
     _unique(boards, where, "boards")
+    models = _models(_listed(raw.get("models") or []), base, where)
     steps = raw.get("steps") or {}
     verify = bench = None
     if "verify" in steps:
         v = steps["verify"] or {}
-        verify = VerifyStep(random=v.get("random", 2), only=_only(v.get("only")))
+        verify = VerifyStep(random=v.get("random", 2), only=_only(v.get("only")),
+                            inputs=_verify_inputs(v.get("inputs"), models, base, where))
     if "bench" in steps:
         b = steps["bench"] or {}
         dataset = None
@@ -243,7 +272,7 @@ def parse_sweep(raw: object, path: Path) -> SweepSpec:
     name = raw.get("name") or path.stem
     return SweepSpec(
         name=name, source=where,
-        models=_models(_listed(raw.get("models") or []), base, where),
+        models=models,
         boards=_board_refs(boards, base), bringup=bool(raw.get("bringup", False)),
         runtimes=runtimes, kernels=_kernels(options.get("kernels"), runtimes, where),
         optimizes=optimizes, benchmarks=benchmarks,
