@@ -36,8 +36,9 @@ def _share(value: object, budget: object) -> str:
 def table(rows: list[Row]) -> str:
     """One line per board and model; flash and RAM against the baseline board's."""
     base = {r["model"]: r for r in rows if r["board"] == BASELINE and r["status"] == "ok"}
+    boards = list(dict.fromkeys(r["board"] for r in rows))  # the sweep's cells: model-major
     lines = []
-    for r in rows:
+    for r in sorted(rows, key=lambda r: boards.index(r["board"])):  # stable: models in order
         if r["status"] != "ok" and r.get("flash") is None:  # nothing linked: no figures
             lines.append((r["board"], r["name"], "FAILS", str(r.get("error"))[:60], "", "", "",
                           "", ""))
