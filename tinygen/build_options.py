@@ -28,6 +28,7 @@ class BuildOptions:
     budget_flash: int | None = None
     budget_ram: int | None = None
     runtime: str = "tflm"  # one of RUNTIMES
+    profile: bool = False  # the profile build (tinygen profile): every operator timed
 
 
 def check_flash_fits(opts: BuildOptions, model_flash: int, what: str) -> None:

@@ -45,11 +45,12 @@ class FirmwareIdentity:
     model_sha256: str | None  # None: the bring-up
     benchmark: str
     energy: bool
+    profile: bool = False  # the profile build (tinygen profile): never benched as a normal one
 
     @classmethod
     def of(cls, board: Board, model_sha256: str | None, benchmark: str,
-           energy: bool) -> FirmwareIdentity:
-        return cls(__version__, board.name, model_sha256, benchmark, energy)
+           energy: bool, profile: bool = False) -> FirmwareIdentity:
+        return cls(__version__, board.name, model_sha256, benchmark, energy, profile)
 
 
 def read_identity(folder: Path) -> FirmwareIdentity | None:
@@ -112,6 +113,9 @@ def prepare_runtime(opts: BuildOptions, progress: Progress | None = None,
         raise ConfigurationError(f"there is no runtime {opts.runtime!r}",
                                  hint=f"use one of {', '.join(RUNTIMES)}")
     if opts.model_path is None:
+        if opts.profile:
+            raise ConfigurationError("the bring-up firmware has no model, so no operators to "
+                                     "profile", hint="give a model")
         return BringupRuntime(opts.benchmark or DEFAULT_BENCHMARK)
     info = model if model is not None else load_model(opts.model_path)
     if opts.runtime == "native":
@@ -161,7 +165,7 @@ def _generate(opts: BuildOptions, work: Path, progress: Progress | None,
     write_project(runtime.render(mem.board, mem.arena or 0, energy=opts.energy), work,
                   runtime.local_config())
     identity = FirmwareIdentity.of(opts.board, runtime.model_sha256, runtime.benchmark,
-                                   opts.energy)
+                                   opts.energy, opts.profile)
     (work / IDENTITY_FILE).write_text(json.dumps(dataclasses.asdict(identity), indent=2) + "\n")
     return _Generated(runtime, mem)
 

@@ -84,11 +84,13 @@ def harness_files() -> dict[str, str]:
 
 
 def config_header(text_banner: str, benchmark_id: str, max_db: int, energy: bool,
-                  vendor: str = "tinygen") -> str:
+                  vendor: str = "tinygen", profile_ops: int = 0) -> str:
+    """``profile_ops``: > 0 for a profile build timing that many operators (TINYGEN_PROFILE);
+    0, a normal build, adds nothing."""
     return render(
         "project/tinygen_config.h.j2", banner=text_banner, version=__version__,
         benchmark_id=benchmark_id, vendor_name=vendor, max_db_input_size=max_db,
-        energy=energy, cmd_size=80,
+        energy=energy, cmd_size=80, profile_ops=profile_ops,
     )
 
 
@@ -122,12 +124,12 @@ def project_config(board: Board, source_files: Sequence[str], defines: Sequence[
 
 
 def base_files(board: Board, text_banner: str, benchmark_id: str, payload: int, energy: bool,
-               vendor: str = "tinygen") -> dict[str, str]:
+               vendor: str = "tinygen", profile_ops: int = 0) -> dict[str, str]:
     """What every runtime's project starts from: the harness, the board support and the
-    config header."""
+    config header (``profile_ops``: see config_header)."""
     files = harness_files() | board_files(board, text_banner)
     files["src/tinygen_config.h"] = config_header(text_banner, benchmark_id, payload, energy,
-                                                  vendor=vendor)
+                                                  vendor=vendor, profile_ops=profile_ops)
     return files
 
 

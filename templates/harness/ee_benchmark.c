@@ -41,6 +41,18 @@ static union {
 
 static const char ee_hex_digits[] = "0123456789abcdef";
 
+#if TINYGEN_PROFILE
+/* The operators of the inference in progress or the last one: index and ticks each. */
+static struct {
+    uint32_t index[EE_PROFILE_OPS];
+    uint32_t ticks[EE_PROFILE_OPS];
+    uint32_t count;   /* operators ended, also beyond EE_PROFILE_OPS (then not recorded) */
+    uint32_t last;    /* the reading the next operator's time counts from */
+    uint32_t start;
+    uint32_t total;
+} ee_profile;
+#endif
+
 static void ee_reset_command(void)
 {
     ee_state.cmd_len = 0;
@@ -217,6 +229,9 @@ static void ee_cmd_help(void)
     th_printf("  results      print the results of the last inference again\r\n");
     th_printf("  outbytes     print the raw output tensor of the last inference\r\n");
     th_printf("  memory       print the stack peak and heap use since reset\r\n");
+#if TINYGEN_PROFILE
+    th_printf("  opprofile    print the time of each operator of the last inference\r\n");
+#endif
 }
 
 static void ee_cmd_db_load(char **cursor)
@@ -428,6 +443,25 @@ static int ee_expect_inference(const char *command)
     return 0;
 }
 
+#if TINYGEN_PROFILE
+static void ee_cmd_opprofile(void)
+{
+    uint32_t i;
+
+    if (ee_profile.count > (uint32_t)EE_PROFILE_OPS) {
+        th_printf("e-[opprofile: %lu operators ran, EE_PROFILE_OPS is %lu]\r\n",
+                  (unsigned long)ee_profile.count, (unsigned long)EE_PROFILE_OPS);
+        return;
+    }
+    th_printf("m-opprofile-clock-%lu\r\n", (unsigned long)th_profile_clock_hz());
+    for (i = 0; i < ee_profile.count; i++) {
+        th_printf("m-opprofile-op-%lu-%lu\r\n", (unsigned long)ee_profile.index[i],
+                  (unsigned long)ee_profile.ticks[i]);
+    }
+    th_printf("m-opprofile-total-%lu\r\n", (unsigned long)ee_profile.total);
+}
+#endif
+
 void ee_serial_command_parser_callback(char *cmd)
 {
     char empty[1] = {'\0'};
@@ -465,6 +499,12 @@ void ee_serial_command_parser_callback(char *cmd)
         if (ee_expect_end(command, &cursor) && ee_expect_inference(command)) {
             th_print_output_bytes();
         }
+#if TINYGEN_PROFILE
+    } else if (ee_streq(command, "opprofile")) {
+        if (ee_expect_end(command, &cursor) && ee_expect_inference(command)) {
+            ee_cmd_opprofile();
+        }
+#endif
     } else if (ee_streq(command, "memory")) {
         if (ee_expect_end(command, &cursor)) {
             th_memory_t usage;
@@ -519,3 +559,37 @@ void ee_print_output_bytes(const void *data, size_t len)
     }
     th_printf("]\r\n");
 }
+
+#if TINYGEN_PROFILE
+/* ---- per-operator profile (the port calls these from th_infer) ---- */
+
+void ee_profile_start(void)
+{
+    ee_profile.count = 0;
+    ee_profile.total = 0;
+    ee_profile.start = th_profile_ticks();
+    ee_profile.last = ee_profile.start;
+}
+
+void ee_profile_op_begin(void)
+{
+    ee_profile.last = th_profile_ticks();
+}
+
+void ee_profile_op_end(uint32_t op_index)
+{
+    uint32_t now = th_profile_ticks();
+
+    if (ee_profile.count < (uint32_t)EE_PROFILE_OPS) {
+        ee_profile.index[ee_profile.count] = op_index;
+        ee_profile.ticks[ee_profile.count] = now - ee_profile.last;
+    }
+    ee_profile.count++;
+    ee_profile.last = now;
+}
+
+void ee_profile_stop(void)
+{
+    ee_profile.total = th_profile_ticks() - ee_profile.start;
+}
+#endif

@@ -12,6 +12,9 @@
  *   EE_CMD_SIZE            command buffer incl. the terminating NUL   (default 80)
  *   EE_CFG_INPUT_BYTES     bytes the model's input takes; when defined, `infer` refuses
  *                          a load of any other size                   (optional)
+ *   TINYGEN_PROFILE        1: the per-operator profile (`opprofile`, ee_profile_*) is
+ *                          compiled in; a normal build leaves it out  (default 0)
+ *   EE_PROFILE_OPS         operators one inference may time           (required when profiling)
  *
  * Protocol as implemented here. Commands are ASCII ending with '%'; every answer ends with the
  * line m-ready; lines end with CR LF. Stricter than the reference harness, and the same rules
@@ -60,6 +63,12 @@
  *   outbytes            th_print_output_bytes();   e-[outbytes: no inference yet]
  *   memory              m-memory-[stack_peak=<n>,stack_size=<n>,heap_used=<n>,heap_size=<n>]
  *                       (th_memory_usage: bytes since reset)
+ *   opprofile           (TINYGEN_PROFILE builds only) the operators of the last inference:
+ *                       m-opprofile-clock-<ticks per second>
+ *                       m-opprofile-op-<operator index>-<ticks>   one per operator, as run
+ *                       m-opprofile-total-<ticks>   the whole inference on the same counter
+ *                       e-[opprofile: no inference yet]
+ *                       e-[opprofile: <n> operators ran, EE_PROFILE_OPS is <m>]
  *   anything else       e-[Unknown command: <first word>]
  *
  * Infer before a complete load is refused (the reference allows it): a benchmark run on a
@@ -93,6 +102,12 @@
 #endif
 #ifndef EE_CMD_SIZE
 #define EE_CMD_SIZE 80
+#endif
+#ifndef TINYGEN_PROFILE
+#define TINYGEN_PROFILE 0
+#endif
+#if TINYGEN_PROFILE && !(defined(EE_PROFILE_OPS) && EE_PROFILE_OPS > 0)
+#error "a TINYGEN_PROFILE build must define EE_PROFILE_OPS > 0"
 #endif
 #if defined(EE_CFG_INPUT_BYTES)
 #if !(EE_CFG_INPUT_BYTES > 0 && EE_CFG_INPUT_BYTES <= MAX_DB_INPUT_SIZE)
@@ -128,6 +143,19 @@ size_t ee_get_buffer_length(void);                  /* bytes received so far */
 
 /* Print the line m-outbytes-[<lowercase hex pairs>] (see th_print_output_bytes). */
 void ee_print_output_bytes(const void *data, size_t len);
+
+#if TINYGEN_PROFILE
+/* Per-operator profile, read with th_profile_ticks(); the port calls these from th_infer:
+ * ee_profile_start() as the inference begins, ee_profile_op_end(i) as operator i ends (the
+ * time since the last ee_profile_op_begin() or ee_profile_op_end()), ee_profile_stop() at the
+ * end. A runtime that times operators back to back (tinygen's native code) never calls
+ * ee_profile_op_begin(); one with gaps between them (TFLM's interpreter loop) calls it as
+ * each operator begins. */
+void ee_profile_start(void);
+void ee_profile_op_begin(void);
+void ee_profile_op_end(uint32_t op_index);
+void ee_profile_stop(void);
+#endif
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,12 @@ typedef struct {
     size_t heap_size;
 } th_memory_t;
 void th_memory_usage(th_memory_t *usage);
+
+/* tinygen extension, profile builds only (TINYGEN_PROFILE; the `opprofile` command): a free-running
+ * counter of the core clock (32 bits, wrapping; differences of two readings are exact) and its
+ * rate in ticks per second. */
+uint32_t th_profile_ticks(void);
+uint32_t th_profile_clock_hz(void);
 
 /* UART output with printf semantics; the harness never prints floats. */
 void th_printf(const char *fmt, ...) TH_PRINTF_LIKE(1, 2);

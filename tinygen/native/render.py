@@ -94,16 +94,16 @@ def _pointer(model: NativeModel, t: int, ctype: str, const: bool) -> str:
     return f"TG_AT({qualifier}{ctype}, {model.plan.offset(t)})"
 
 
-def _step(model: NativeModel, call: Call) -> dict[str, str]:
+def _step(model: NativeModel, call: Call) -> dict[str, object]:
     graph = model.graph
     out = graph.tensor(call.output)
     comment = f"{call.op_index}: {call.kind} -> {out.name or out.index} {list(out.shape)}"
     if not call.function:
         src = graph.tensor(call.args[0].tensors[0])
         return {"comment": f"{comment}: the same memory as {src.name or src.index}",
-                "code": ""}
+                "code": "", "op": call.op_index}
     if call.arg_format:
-        return {"comment": comment, "code": _library_call(model, call)}
+        return {"comment": comment, "code": _library_call(model, call), "op": call.op_index}
     args: list[str] = []
     prelude: list[str] = []
     for arg in call.args:
@@ -128,7 +128,7 @@ def _step(model: NativeModel, call: Call) -> dict[str, str]:
         code = f"{{{lines}\n        {code}\n    }}"
     if call.op_index in model.plan.inplace:
         comment += " (in place)"
-    return {"comment": comment, "code": code}
+    return {"comment": comment, "code": code, "op": call.op_index}
 
 
 def _library_call(model: NativeModel, call: Call) -> str:
@@ -155,8 +155,9 @@ def _io(model: NativeModel, t: int) -> dict[str, object]:
             "zero_point": tensor.zero_point, "dtype": tensor.dtype}
 
 
-def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
-    """The model's C files (src/...) and the kernel sources it needs (src/native/...)."""
+def model_files(model: NativeModel, text_banner: str, profile: bool = False) -> dict[str, str]:
+    """The model's C files (src/...) and the kernel sources it needs (src/native/...);
+    ``profile``: with a timing call after each operator."""
     arrays = [
         {"name": a.name, "ctype": a.ctype, "count": len(a.values),
          "lines": _lines(list(a.values), 16 if a.ctype in ("int8_t", "uint8_t") else 8)}
@@ -170,6 +171,7 @@ def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
         "input": _io(model, model.graph.inputs[0]), "output": _io(model, model.graph.outputs[0]),
         "ops": len(model.calls), "checks": _checks(model),
         "cmsis_header": cmsis_nn.HEADER if model.library_sources else "",
+        "profile": profile,
     }
     files = {
         "src/model_data.h": render("native/model_data.h.j2", **ctx),
@@ -186,13 +188,15 @@ def model_files(model: NativeModel, text_banner: str) -> dict[str, str]:
 
 def render_native(board: Board, info: ModelInfo, model: NativeModel, benchmark: str, *,
                   kernels: str = "native", optimize: str = "speed",
-                  energy: bool = False) -> GeneratedProject:
-    """The whole firmware project: harness, board support, the model's C and the port."""
+                  energy: bool = False, profile: bool = False) -> GeneratedProject:
+    """The whole firmware project: harness, board support, the model's C and the port;
+    ``profile``: the profile build, timing every operator (``tinygen profile``)."""
     text_banner = banner(board, info.sha256)
     payload = payload_bytes(info, benchmark)
     preprocess, postprocess = port(benchmark)
-    files = base_files(board, text_banner, benchmark, payload, energy)
-    files |= model_files(model, text_banner)
+    files = base_files(board, text_banner, benchmark, payload, energy,
+                       profile_ops=len(model.calls) if profile else 0)
+    files |= model_files(model, text_banner, profile)
     files["src/th_model.c"] = render(
         "native/th_model.c.j2", banner=text_banner, benchmark=benchmark,
         payload_bytes=payload, preprocess=preprocess, postprocess=postprocess,

@@ -36,6 +36,7 @@ class NativeRuntime:
     checkout_versions: tuple[tuple[str, str], ...] = ()
     name: str = "native"
     library: LibraryResult | None = None
+    profile: bool = False  # the profile build: a timing call after each operator
 
     @property
     def model_sha256(self) -> str:
@@ -69,7 +70,8 @@ class NativeRuntime:
     def render(self, board: Board, arena: int, energy: bool = False,
                probe: bool = False) -> GeneratedProject:
         return render_native(board, self.info, self.model, self.benchmark,
-                             kernels=self.kernels, optimize=self.optimize, energy=energy)
+                             kernels=self.kernels, optimize=self.optimize, energy=energy,
+                             profile=self.profile)
 
 
 def native_runtime(opts: BuildOptions, info: ModelInfo) -> NativeRuntime:
@@ -102,4 +104,4 @@ def native_runtime(opts: BuildOptions, info: ModelInfo) -> NativeRuntime:
     check_flash_fits(opts, info.weights_bytes, "the model's weights")
     model = prepare_native(info, kernels, opts.board.has_dsp)
     return NativeRuntime(info, model, opts.benchmark or info.benchmark or GENERIC, opts.optimize,
-                         kernels, checkouts, versions)
+                         kernels, checkouts, versions, profile=opts.profile)

@@ -107,6 +107,9 @@ _INFER_START = _expect(r"m-infer-start-(\d+)", "m-infer-start-<N>")
 _INFER_DONE = _expect(r"m-infer-done", "m-infer-done")
 _RESULTS = _expect(r"m-results-\[(.*)\]", "m-results-[<scores>]")
 _OUTBYTES = _expect(r"m-outbytes-\[([0-9a-fA-F]*)\]", "m-outbytes-[<hex>]")
+_OP_CLOCK = _expect(r"m-opprofile-clock-(\d+)", "m-opprofile-clock-<ticks per second>")
+_OP = re.compile(r"m-opprofile-op-(\d+)-(\d+)")
+_OP_TOTAL = _expect(r"m-opprofile-total-(\d+)", "m-opprofile-total-<ticks>")
 _MEMORY = _expect(r"m-memory-\[stack_peak=(\d+),stack_size=(\d+),heap_used=(\d+),heap_size=(\d+)\]",
                   "m-memory-[stack_peak=<n>,stack_size=<n>,heap_used=<n>,heap_size=<n>]")
 
@@ -119,6 +122,16 @@ class MemoryUsage:
     stack_size: int
     heap_used: int
     heap_size: int
+
+
+@dataclass(frozen=True)
+class OpTimes:
+    """What the ``opprofile`` command reports of the last inference: (operator index, ticks)
+    in the order the operators ran, the whole inference, and the counter's ticks per second."""
+
+    clock_hz: int
+    ops: tuple[tuple[int, int], ...]
+    total: int
 
 
 class DutClient:
@@ -285,6 +298,30 @@ class DutClient:
         (m,) = self._match("memory%", self.command("memory"), [_MEMORY])
         peak, stack, used, heap = (int(g) for g in m.groups())
         return MemoryUsage(stack_peak=peak, stack_size=stack, heap_used=used, heap_size=heap)
+
+    def op_times(self) -> OpTimes:
+        """The time of each operator of the last inference (tinygen extension ``opprofile``,
+        profile builds only)."""
+        lines = self.command("opprofile")
+        ops: list[tuple[int, int]] = []
+        rest: list[str] = []
+        for line in lines:
+            m = _OP.fullmatch(line)
+            if m is None:
+                if line.startswith("m-opprofile-op-"):
+                    raise DeviceError(f"malformed answer to 'opprofile%': {line!r}",
+                                      hint=_NOT_HARNESS_HINT)
+                rest.append(line)
+            elif not rest:
+                raise DeviceError("operator times before m-opprofile-clock in the answer to "
+                                  "'opprofile%'", hint=_NOT_HARNESS_HINT)
+            else:
+                ops.append((int(m.group(1)), int(m.group(2))))
+        clock, total = self._match("opprofile%", rest, [_OP_CLOCK, _OP_TOTAL])
+        hz = int(clock.group(1))
+        if hz == 0:
+            raise DeviceError("the device reports a 0 Hz profile clock", hint=_NOT_HARNESS_HINT)
+        return OpTimes(hz, tuple(ops), int(total.group(1)))
 
     # ---- plumbing --------------------------------------------------------------------------
 

@@ -53,14 +53,17 @@ def resolver_ops(info: ModelInfo) -> tuple[list[dict[str, str]], list[str]]:
 
 def render_tflm(board: Board, info: ModelInfo, benchmark: str, arena_size: int, *,
                 dep_include_dirs: Sequence[tuple[str, str]], defines: Sequence[str],
-                energy: bool = False, arena_probe: bool = False) -> GeneratedProject:
+                energy: bool = False, arena_probe: bool = False,
+                profile: bool = False) -> GeneratedProject:
     """The whole project for ``info`` (whose bytes it embeds) on ``board``; ``arena_probe``:
-    the probe build, which searches the smallest arena AllocateTensors accepts."""
+    the probe build, which searches the smallest arena AllocateTensors accepts; ``profile``:
+    the profile build, timing every operator through TFLM's profiler hook."""
     text_banner = banner(board, info.sha256)
     payload = payload_bytes(info, benchmark)
     ops, op_headers = resolver_ops(info)
     preprocess, postprocess = port(benchmark)
-    files = base_files(board, text_banner, benchmark, payload, energy)
+    files = base_files(board, text_banner, benchmark, payload, energy,
+                       profile_ops=len(info.operators) if profile else 0)
     files["src/model_data.h"] = render(
         "model/model_data.h.j2", banner=text_banner, sha256=info.sha256, size=len(info.data))
     files["src/model_data.cc"] = render(
@@ -70,7 +73,7 @@ def render_tflm(board: Board, info: ModelInfo, benchmark: str, arena_size: int, 
         "model/th_model.cc.j2", banner=text_banner, benchmark=benchmark, ops=ops,
         headers=tflm_headers(op_headers), arena_size=arena_size,
         payload_bytes=payload, preprocess=preprocess, postprocess=postprocess,
-        stateful=any(t.is_variable for t in info.tensors))
+        stateful=any(t.is_variable for t in info.tensors), profile=profile)
     all_defines = [*defines, *(["TINYGEN_ARENA_PROBE=1"] if arena_probe else [])]
     files["tinygen_project.json"] = project_config(
         board, sources(files), all_defines, list(dep_include_dirs))

@@ -36,6 +36,7 @@ class TflmRuntime:
     library: LibraryResult
     given_arena: int | None = None  # --arena-size: no arena search
     name: str = "tflm"
+    profile: bool = False  # the profile build: every operator timed (TFLM's profiler hook)
 
     @property
     def model_sha256(self) -> str:
@@ -71,7 +72,7 @@ class TflmRuntime:
                probe: bool = False) -> GeneratedProject:
         return render_tflm(board, self.info, self.benchmark, arena,
                            dep_include_dirs=self.spec.include_dirs, defines=self.spec.defines,
-                           energy=energy, arena_probe=probe)
+                           energy=energy, arena_probe=probe, profile=self.profile)
 
 
 def tflm_runtime(opts: BuildOptions, info: ModelInfo, progress: Progress | None) -> TflmRuntime:
@@ -89,4 +90,4 @@ def tflm_runtime(opts: BuildOptions, info: ModelInfo, progress: Progress | None)
     library = ensure_library(spec, checkouts, progress)
     return TflmRuntime(info=info, benchmark=benchmark, kernels=kernels, spec=spec,
                        checkouts={n: str(c.path) for n, c in checkouts.items()},
-                       library=library, given_arena=opts.arena_size)
+                       library=library, given_arena=opts.arena_size, profile=opts.profile)
