@@ -79,14 +79,14 @@ _MODEL_ONLY = (("kernels", "--kernels"), ("arena_size", "--arena-size"),
                ("deps_dir", "--deps-dir"))
 
 
-def _check_runtime_flags(args: argparse.Namespace, board: Board) -> None:
+def check_runtime_flags(args: argparse.Namespace, board: Board) -> None:
     """The flag combinations a runtime refuses, named as flags before anything runs."""
     if args.runtime == "tflm":
         if args.kernels is not None and args.kernels not in KERNEL_SETS:
             raise UsageError(f"--kernels {args.kernels} is a kernel set of --runtime native",
                              hint=f"with --runtime tflm use one of {', '.join(KERNEL_SETS)}")
         return
-    if args.arena_size:
+    if getattr(args, "arena_size", None):
         raise UsageError("--arena-size applies to --runtime tflm only",
                          hint="the native runtime plans its arena when it generates the code; "
                               "drop the option")
@@ -109,7 +109,7 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
                              hint="the bring-up firmware has no model, kernels or arena; drop "
                                   "the option or build a model with --model")
     board = load_board(args.board)
-    _check_runtime_flags(args, board)
+    check_runtime_flags(args, board)
     stem = "bringup" if args.bringup else args.model.stem
     out = args.out or Path("build") / f"{board.name}-{stem}"
     return BuildOptions(
