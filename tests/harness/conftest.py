@@ -41,3 +41,24 @@ def small_harness(host_cc: str, tmp_path_factory: pytest.TempPathFactory) -> Hos
         EE_CFG_INPUT_BYTES=4,
     )
     return HostHarness(program)
+
+
+# The profile build's operator count: kws_tiny's (models/), which the serial test profiles.
+PROFILE_OPS = 12
+
+
+@pytest.fixture(scope="session")
+def profile_harness(host_cc: str, tmp_path_factory: pytest.TempPathFactory) -> HostHarness:
+    """A profile build (TINYGEN_PROFILE): th_infer times PROFILE_OPS fake operators."""
+    program = _build(tmp_path_factory, host_cc, "harness_profile", TINYGEN_PROFILE=1,
+                     EE_PROFILE_OPS=PROFILE_OPS)
+    return HostHarness(program)
+
+
+@pytest.fixture(scope="session")
+def overfull_profile_harness(host_cc: str,
+                             tmp_path_factory: pytest.TempPathFactory) -> HostHarness:
+    """A profile build whose inference runs more operators (5) than it records (3)."""
+    program = _build(tmp_path_factory, host_cc, "harness_overfull", TINYGEN_PROFILE=1,
+                     EE_PROFILE_OPS=3, HOST_PROFILE_OPS=5)
+    return HostHarness(program)

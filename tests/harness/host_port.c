@@ -6,8 +6,13 @@
  *                  th_infer 100 us, so t1 - t0 = 1 + 100 * N.
  *   th_load_tensor copies the db buffer into the "input tensor" and prints h-load-tensor-<len>
  *   th_pre/th_post h-pre-<n> / h-post-<n>, n = th_infer calls since th_load_tensor
+ *                  (HOST_QUIET=1: none of these h- lines, as a real port prints them not)
  *   th_results     m-results-[<len>,<FNV-1a 32 of the input>]
  *   output tensor  the input bytes inverted (XOR 0xff), printed by `outbytes`
+ *   profile        (TINYGEN_PROFILE builds) th_infer times HOST_PROFILE_OPS fake operators
+ *                  (default EE_PROFILE_OPS) on a 1 MHz tick counter that an inference starts
+ *                  at 0: operator i takes HOST_OP_TICKS(i) ticks, with HOST_GAP_TICKS between
+ *                  operators and after the last one.
  * The buffer accessors are cross-checked on every load; a mismatch aborts (a test failure).
  */
 #include <stdio.h>
@@ -20,6 +25,17 @@
 #define HOST_STACK_SIZE 8192u
 #define HOST_HEAP_SIZE 4096u
 #include "host_common.h"
+
+#ifndef HOST_QUIET
+#define HOST_QUIET 0
+#endif
+/* The port's own diagnostics (h- lines), which a host runner would refuse. */
+#define HOST_NOTE(...)                                                                        \
+    do {                                                                                      \
+        if (!HOST_QUIET) {                                                                    \
+            th_printf(__VA_ARGS__);                                                           \
+        }                                                                                     \
+    } while (0)
 
 static unsigned long fake_clock_us = 1000;
 static uint8_t input_tensor[MAX_DB_INPUT_SIZE];
@@ -93,24 +109,63 @@ void th_load_tensor(void)
     }
     input_len = len;
     infers_since_load = 0;
-    th_printf("h-load-tensor-%lu\r\n", (unsigned long)len);
+    HOST_NOTE("h-load-tensor-%lu\r\n", (unsigned long)len);
 }
+
+#if TINYGEN_PROFILE
+#ifndef HOST_PROFILE_OPS
+#define HOST_PROFILE_OPS EE_PROFILE_OPS
+#endif
+#define HOST_OP_TICKS(i) (1000u * ((i) + 1u))
+#define HOST_GAP_TICKS 7u
+
+static uint32_t fake_ticks;
+
+uint32_t th_profile_ticks(void)
+{
+    return fake_ticks;
+}
+
+uint32_t th_profile_clock_hz(void)
+{
+    return 1000000u;
+}
+
+static void profile_fake_operators(void)
+{
+    uint32_t i;
+
+    fake_ticks = 0;
+    ee_profile_start();
+    for (i = 0; i < (uint32_t)HOST_PROFILE_OPS; i++) {
+        fake_ticks += HOST_GAP_TICKS;
+        ee_profile_op_begin();
+        fake_ticks += HOST_OP_TICKS(i);
+        ee_profile_op_end(i);
+    }
+    fake_ticks += HOST_GAP_TICKS;
+    ee_profile_stop();
+}
+#endif
 
 void th_infer(void)
 {
     input_hash = fnv1a32(input_tensor, input_len);
     infers_since_load++;
     fake_clock_us += 100;
+#if TINYGEN_PROFILE
+    profile_fake_operators();
+#endif
 }
 
 void th_pre(void)
 {
-    th_printf("h-pre-%lu\r\n", infers_since_load);
+    HOST_NOTE("h-pre-%lu\r\n", infers_since_load);
 }
 
 void th_post(void)
 {
-    th_printf("h-post-%lu\r\n", infers_since_load);
+    HOST_NOTE("h-post-%lu\r\n", infers_since_load);
 }
 
 void th_results(void)

@@ -41,6 +41,7 @@ CXX_WARNINGS = ("-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wshadow")
 CONFIGS = {
     "default": (),
     "all-options": ("-DEE_CFG_INPUT_BYTES=490", "-DEE_CMD_SIZE=40", "-DEE_CFG_ENERGY_MODE=1"),
+    "profile": ("-DTINYGEN_PROFILE=1", "-DEE_PROFILE_OPS=12"),
 }
 ARM_CPUS = {
     "cortex-m0plus": (),
