@@ -74,11 +74,19 @@ def _check_ad_input(values: np.ndarray, scale: float) -> None:
                  "magnitude")
 
 
+def host_arena_size(info: ModelInfo) -> int:
+    """A tensor arena for the host interpreter, generous: every activation at once, plus room
+    for per-op and tensor data (the interpreter's default, ten times the file, is too small for
+    small-weight models, which it then refuses to allocate)."""
+    activations = sum(t.nbytes for t in info.tensors if not t.is_constant)
+    return 2 * activations + 10 * info.size_bytes + 64 * 1024
+
+
 def host_output_bytes(info: ModelInfo, benchmark: str, payload: bytes) -> bytes:
     """Raw bytes of output 0 after one inference on the host TFLM interpreter."""
     from tflite_micro.python.tflite_micro import runtime
 
-    interpreter = runtime.Interpreter.from_bytes(info.data)
+    interpreter = runtime.Interpreter.from_bytes(info.data, arena_size=host_arena_size(info))
     interpreter.set_input(input_tensor(info, benchmark, payload), 0)
     interpreter.invoke()
     out: np.ndarray = interpreter.get_output(0)

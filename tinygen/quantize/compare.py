@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygen.errors import InputError, ModelError
 from tinygen.model import ModelInfo, TensorInfo
+from tinygen.reference import host_arena_size
 
 Floats = np.ndarray[Any, np.dtype[np.float32]]
 _INT_RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
@@ -60,13 +61,6 @@ def dequantize_values(q: np.ndarray[Any, Any], tensor: TensorInfo) -> Floats:
             * np.float32(tensor.scale)).astype(np.float32)
 
 
-def _arena_size(info: ModelInfo) -> int:
-    """Generous for the host: every activation at once, plus room for per-op and tensor data
-    (the interpreter's default, ten times the file, is too small for small-weight models)."""
-    activations = sum(t.nbytes for t in info.tensors if not t.is_constant)
-    return 2 * activations + 10 * info.size_bytes + 64 * 1024
-
-
 def run_tflm(model: bytes, info: ModelInfo, inputs: Floats) -> Floats:
     """Float outputs of the quantized model on the host TFLM interpreter, one per input."""
     from tflite_micro.python.tflite_micro import runtime
@@ -80,7 +74,7 @@ def run_tflm(model: bytes, info: ModelInfo, inputs: Floats) -> Floats:
                                   "and output")
     results = np.empty((len(inputs), *out.shape), dtype=np.float32)
     try:
-        interpreter = runtime.Interpreter.from_bytes(model, arena_size=_arena_size(info))
+        interpreter = runtime.Interpreter.from_bytes(model, arena_size=host_arena_size(info))
         for i, x in enumerate(inputs):
             x = x.reshape(inp.shape)
             interpreter.set_input(x if inp.dtype == "float32" else quantize_values(x, inp), 0)
