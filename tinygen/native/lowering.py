@@ -96,16 +96,24 @@ def _conv(graph: Graph, op: Op) -> Call:
         _, k_h, k_w, w_c = w.shape
         ck.require(w_c == out_c and out_c % in_c == 0,
                    f"filter {list(w.shape)} does not match input {in_c} / output {out_c}")
-        sums = w.array().astype(np.int64).reshape(k_h * k_w, out_c).sum(axis=0)
-        scratch = in_c + 7 + 8 * k_h * k_w  # the zero-point pixel, a row pointer table
     else:
         w_o, k_h, k_w, w_c = w.shape
         ck.require(w_o == out_c, f"filter {list(w.shape)} does not match output {out_c}")
         ck.require(w_c == in_c, "grouped convolution is not supported")
-        sums = w.array().astype(np.int64).reshape(out_c, -1).sum(axis=1)
+    # Filters as [out_c, taps] (taps in k_h, k_w, in_c order). A depthwise convolution of one
+    # input channel is a convolution (output channel m reads input channel 0 at every tap),
+    # which the convolution kernel runs as a matrix product without the depthwise kernel's
+    # per-channel loop: the same integer sums, so TFLM's outputs.
+    rows = w.array().reshape(-1, out_c).T if depthwise else w.array().reshape(out_c, -1)
+    as_conv = not depthwise or in_c == 1
+    sums = rows.astype(np.int64).sum(axis=1)
+    if as_conv:
         # Two interleaved columns, and the two gathered ones (1x1 filters read in place).
         pair = 2 * padded_depth(k_h * k_w * in_c)
         scratch = pair if k_h == 1 and k_w == 1 else 2 * pair
+    else:
+        # The zero-point pixel, a row pointer table (8-byte aligned) and a tap offset table.
+        scratch = in_c + 7 + (8 + 4) * k_h * k_w
     ck.require(len(w.scales) in (1, out_c), "filter scales do not match the output channels")
     ck.require(bias is None or bias.elements == out_c, "bias size does not match the output")
     stride_h, stride_w = int(o["strideH"]), int(o["strideW"])
@@ -119,12 +127,9 @@ def _conv(graph: Graph, op: Op) -> Call:
     name = params_name(op)
     # Depthwise filters are read as stored ([k_h][k_w][out_c]); convolution filters by pairs
     # of output channels, interleaved (tinygen.native.weight_layout).
-    weights = w.array().reshape(-1) if depthwise else interleave_rows(
-        w.array().reshape(out_c, -1), 2)
-    per_channel = (w.array().reshape(-1, out_c).T if depthwise
-                   else w.array().reshape(out_c, -1))
+    weights = interleave_rows(rows, 2) if as_conv else w.array().reshape(-1)
     fast, folded, multipliers = fast_requant(
-        per_channel, _folded_bias(bias, sums, x.zero_point), multipliers,
+        rows, _folded_bias(bias, sums, x.zero_point), multipliers,
         (y.zero_point, act_min, act_max))
     consts = (
         ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),
@@ -138,7 +143,7 @@ def _conv(graph: Graph, op: Op) -> Call:
         act_min=act_min, act_max=act_max, weights=f"{name}_weights",
         bias=f"{name}_bias", mult=f"{name}_mult", shift=f"{name}_shift",
         fast_requant=fast)
-    return Call(op.index, op.kind, "tg_depthwise_s8" if depthwise else "tg_conv_s8",
+    return Call(op.index, op.kind, "tg_conv_s8" if as_conv else "tg_depthwise_s8",
                 "tg_conv_t", fields,
                 (Arg("tensor", "int8_t", (x.index,), const=True),
                  Arg("tensor", "int8_t", (y.index,)), Arg("scratch", "int8_t")),

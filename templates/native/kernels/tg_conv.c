@@ -7,21 +7,17 @@
  * columns are interleaved, and two output channels are computed together against them, so
  * that every byte loaded serves two multiply-accumulates (see tg_dot.h for the layouts).
  *
- * DEPTHWISE_CONV_2D points each tap of an output pixel at its input pixel, or at a pixel of
- * zero points for a tap outside the image (which the folded bias cancels exactly, as for the
- * convolution), then accumulates four channels at a time.
+ * DEPTHWISE_CONV_2D points each tap of an output pixel at its input pixel (at fixed offsets
+ * from the window's corner inside the image), or at a pixel of zero points for a tap outside
+ * the image (which the folded bias cancels exactly, as for the convolution), then accumulates
+ * four channels at a time (SMLABB/SMLATT on the halves of SXTB16 with the DSP extension). A
+ * depthwise convolution of one input channel is lowered to CONV_2D instead.
  */
 #include <string.h>
 
 #include "tg_arith.h"
 #include "tg_dot.h"
 #include "tg_kernels.h"
-
-static inline int8_t tg_out(const tg_conv_t *p, int32_t acc, int32_t ch)
-{
-    const int32_t v = tg_requant(acc, p->mult[ch], p->shift[ch]) + p->out_zp;
-    return (int8_t)tg_clamp(v, p->act_min, p->act_max);
-}
 
 static inline void tg_bytes(int8_t *dst, const int8_t *src, int32_t n)
 {
@@ -168,11 +164,9 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
 
 /* Points rows[t] at the input pixel tap t reads, or at `padding` (in_c zero-point bytes) for
  * a tap outside the image. */
-static void tg_depthwise_rows(const tg_conv_t *p, const int8_t *image, int32_t oy, int32_t ox,
+static void tg_depthwise_rows(const tg_conv_t *p, const int8_t *image, int32_t y0, int32_t x0,
                               const int8_t *padding, const int8_t **rows)
 {
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
         const int32_t y = y0 + ky * p->dil_h;
         const int y_inside = y >= 0 && y < p->in_h;
@@ -184,32 +178,52 @@ static void tg_depthwise_rows(const tg_conv_t *p, const int8_t *image, int32_t o
     }
 }
 
-/* Depthwise with multiplier 1: four channels at a time, tap by tap. The parameters are read
- * into locals once: the int8 stores could otherwise alias them. */
-static inline void tg_depthwise_m1(const tg_conv_t *p, const int8_t *const *rows,
-                                   int8_t *restrict dst, const int fast)
+/* a[0..3] += the products of four consecutive channels of one tap (x: input, w: filter). */
+static inline void tg_mac_channels4(const int8_t *x, const int8_t *w, int32_t *a)
 {
-    const int32_t c = p->in_c, taps = p->k_h * p->k_w;
+#if TG_DSP
+    /* Channels 0 and 2 in the halves of the even words, 1 and 3 in the odd ones. */
+    const uint32_t xv = tg_load4(x), wv = tg_load4(w);
+    const int32_t xe = (int32_t)tg_even16(xv), we = (int32_t)tg_even16(wv);
+    const int32_t xo = (int32_t)tg_odd16(xv), wo = (int32_t)tg_odd16(wv);
+    a[0] = __smlabb(xe, we, a[0]);
+    a[2] = __smlatt(xe, we, a[2]);
+    a[1] = __smlabb(xo, wo, a[1]);
+    a[3] = __smlatt(xo, wo, a[3]);
+#else
+    a[0] += (int32_t)w[0] * x[0];
+    a[1] += (int32_t)w[1] * x[1];
+    a[2] += (int32_t)w[2] * x[2];
+    a[3] += (int32_t)w[3] * x[3];
+#endif
+}
+
+/* Depthwise with multiplier 1 at one output pixel: four channels at a time, tap by tap (the
+ * last group overlaps the one before when three channels are left: those are computed twice,
+ * to the same bytes), one channel at a time for one or two left. The parameters are read into
+ * locals once: the int8 stores could otherwise alias them. */
+static inline void tg_depthwise_m1(const tg_conv_t *p, const int8_t *const *rows,
+                                   const int32_t taps, int8_t *restrict dst, const int fast)
+{
+    const int32_t c = p->in_c;
     const int8_t *const weights = p->weights;
     const int32_t *const bias = p->bias;
     const int32_t *const mult = p->mult;
     const int32_t *const shift = p->shift;
     const int32_t out_zp = p->out_zp, act_min = p->act_min, act_max = p->act_max;
+    const int32_t groups_end = c >= 4 && c % 4 == 3 ? c + 1 : c;
     int32_t ch = 0;
-    for (; ch + 4 <= c; ch += 4) {
-        int32_t a0 = bias[ch], a1 = bias[ch + 1], a2 = bias[ch + 2], a3 = bias[ch + 3];
-        const int8_t *w = weights + ch;
+    for (; ch + 4 <= groups_end; ch += 4) {
+        const int32_t g = ch + 4 <= c ? ch : c - 4;
+        int32_t a[4] = {bias[g], bias[g + 1], bias[g + 2], bias[g + 3]};
+        const int8_t *w = weights + g;
         for (int32_t t = 0; t < taps; ++t, w += c) {
-            const int8_t *x = rows[t] + ch;
-            a0 += (int32_t)w[0] * x[0];
-            a1 += (int32_t)w[1] * x[1];
-            a2 += (int32_t)w[2] * x[2];
-            a3 += (int32_t)w[3] * x[3];
+            tg_mac_channels4(rows[t] + g, w, a);
         }
-        dst[ch] = tg_output(a0, mult[ch], shift[ch], fast, out_zp, act_min, act_max);
-        dst[ch + 1] = tg_output(a1, mult[ch + 1], shift[ch + 1], fast, out_zp, act_min, act_max);
-        dst[ch + 2] = tg_output(a2, mult[ch + 2], shift[ch + 2], fast, out_zp, act_min, act_max);
-        dst[ch + 3] = tg_output(a3, mult[ch + 3], shift[ch + 3], fast, out_zp, act_min, act_max);
+        for (int32_t k = 0; k < 4; ++k) {
+            dst[g + k] = tg_output(a[k], mult[g + k], shift[g + k], fast, out_zp, act_min,
+                                   act_max);
+        }
     }
     for (; ch < c; ++ch) {
         int32_t a = bias[ch];
@@ -222,7 +236,8 @@ static inline void tg_depthwise_m1(const tg_conv_t *p, const int8_t *const *rows
 }
 
 /* Any depth multiplier: output channel ic * mult + m reads input channel ic. */
-static void tg_depthwise_any(const tg_conv_t *p, const int8_t *const *rows, int8_t *dst)
+static inline void tg_depthwise_any(const tg_conv_t *p, const int8_t *const *rows,
+                                    int8_t *restrict dst, const int fast)
 {
     const int32_t mult = p->out_c / p->in_c;
     const int32_t taps = p->k_h * p->k_w;
@@ -234,7 +249,56 @@ static void tg_depthwise_any(const tg_conv_t *p, const int8_t *const *rows, int8
             for (int32_t t = 0; t < taps; ++t, w += p->out_c) {
                 acc += (int32_t)*w * rows[t][ic];
             }
-            dst[ch] = tg_out(p, acc, ch);
+            dst[ch] = tg_output(acc, p->mult[ch], p->shift[ch], fast, p->out_zp, p->act_min,
+                                p->act_max);
+        }
+    }
+}
+
+/* One output pixel; 3x3 filters with a constant tap count, so that the tap loop unrolls. */
+static inline void tg_depthwise_pixel(const tg_conv_t *p, const int8_t *const *rows,
+                                      int8_t *dst, const int fast)
+{
+    const int32_t taps = p->k_h * p->k_w;
+    if (p->out_c != p->in_c) {
+        tg_depthwise_any(p, rows, dst, fast);
+    } else if (taps == 9) {
+        tg_depthwise_m1(p, rows, 9, dst, fast);
+    } else {
+        tg_depthwise_m1(p, rows, taps, dst, fast);
+    }
+}
+
+static inline void tg_depthwise(const tg_conv_t *p, const int8_t *in, int8_t *out,
+                                const int8_t *padding, const int8_t **rows,
+                                int32_t *offsets, const int fast)
+{
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ++ky) {
+        for (int32_t kx = 0; kx < p->k_w; ++kx, ++t) {
+            offsets[t] = (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+        }
+    }
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
+        int8_t *dst = out + b * p->out_h * p->out_w * p->out_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int y_inside = y0 >= 0 && y0 + span_h < p->in_h;
+            for (int32_t ox = 0; ox < p->out_w; ++ox, dst += p->out_c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                if (y_inside && x0 >= 0 && x0 + span_w < p->in_w) {
+                    /* Inside the image: every tap at its fixed offset from the corner. */
+                    const int8_t *corner = image + (y0 * p->in_w + x0) * p->in_c;
+                    for (int32_t t = 0; t < taps; ++t) {
+                        rows[t] = corner + offsets[t];
+                    }
+                } else {
+                    tg_depthwise_rows(p, image, y0, x0, padding, rows);
+                }
+                tg_depthwise_pixel(p, rows, dst, fast);
+            }
         }
     }
 }
@@ -242,25 +306,16 @@ static void tg_depthwise_any(const tg_conv_t *p, const int8_t *const *rows, int8
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
 {
     /* scratch: one pixel of in_c zero-point bytes that the taps outside the image read, then
-     * (8-byte aligned, whatever the pointer size) a table of k_h * k_w row pointers. */
+     * (8-byte aligned, whatever the pointer size) a table of k_h * k_w row pointers and one of
+     * k_h * k_w int32 tap offsets (see _conv in tinygen/native/lowering.py). */
     int8_t *padding = scratch;
     const int8_t **rows = (const int8_t **)(void *)(
         ((uintptr_t)(scratch + p->in_c) + 7u) & ~(uintptr_t)7u);
+    int32_t *offsets = (int32_t *)(void *)(rows + p->k_h * p->k_w);
     tg_fill(padding, p->in_zp, p->in_c);
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
-        int8_t *dst = out + b * p->out_h * p->out_w * p->out_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            for (int32_t ox = 0; ox < p->out_w; ++ox, dst += p->out_c) {
-                tg_depthwise_rows(p, image, oy, ox, padding, rows);
-                if (p->out_c != p->in_c) {
-                    tg_depthwise_any(p, rows, dst);
-                } else if (p->fast_requant) {
-                    tg_depthwise_m1(p, rows, dst, 1);
-                } else {
-                    tg_depthwise_m1(p, rows, dst, 0);
-                }
-            }
-        }
+    if (p->fast_requant) {
+        tg_depthwise(p, in, out, padding, rows, offsets, 1);
+    } else {
+        tg_depthwise(p, in, out, padding, rows, offsets, 0);
     }
 }
