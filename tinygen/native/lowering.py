@@ -105,7 +105,7 @@ def _conv(graph: Graph, op: Op) -> Call:
     # which the convolution kernel runs as a matrix product without the depthwise kernel's
     # per-channel loop: the same integer sums, so TFLM's outputs.
     rows = w.array().reshape(-1, out_c).T if depthwise else w.array().reshape(out_c, -1)
-    as_conv = not depthwise or in_c == 1
+    as_conv = not depthwise or (in_c == 1 and out_c >= 4)
     sums = rows.astype(np.int64).sum(axis=1)
     if as_conv:
         # Two interleaved columns, and the two gathered ones (1x1 filters read in place).

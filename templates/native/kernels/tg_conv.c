@@ -178,25 +178,30 @@ static void tg_depthwise_rows(const tg_conv_t *p, const int8_t *image, int32_t y
     }
 }
 
-/* a[0..3] += the products of four consecutive channels of one tap (x: input, w: filter). */
-static inline void tg_mac_channels4(const int8_t *x, const int8_t *w, int32_t *a)
-{
+/* a0..a3 += the products of four consecutive channels of one tap (x: input, w: filter). A
+ * macro, so that the accumulators stay scalars (in registers). */
 #if TG_DSP
-    /* Channels 0 and 2 in the halves of the even words, 1 and 3 in the odd ones. */
-    const uint32_t xv = tg_load4(x), wv = tg_load4(w);
-    const int32_t xe = (int32_t)tg_even16(xv), we = (int32_t)tg_even16(wv);
-    const int32_t xo = (int32_t)tg_odd16(xv), wo = (int32_t)tg_odd16(wv);
-    a[0] = __smlabb(xe, we, a[0]);
-    a[2] = __smlatt(xe, we, a[2]);
-    a[1] = __smlabb(xo, wo, a[1]);
-    a[3] = __smlatt(xo, wo, a[3]);
+#define TG_MAC_CHANNELS4(x, w, a0, a1, a2, a3)                                              \
+    do {                                                                                    \
+        /* Channels 0 and 2 in the halves of the even words, 1 and 3 in the odd ones. */    \
+        const uint32_t xv_ = tg_load4(x), wv_ = tg_load4(w);                                \
+        const int32_t xe_ = (int32_t)tg_even16(xv_), we_ = (int32_t)tg_even16(wv_);         \
+        const int32_t xo_ = (int32_t)tg_odd16(xv_), wo_ = (int32_t)tg_odd16(wv_);           \
+        a0 = __smlabb(xe_, we_, a0);                                                        \
+        a2 = __smlatt(xe_, we_, a2);                                                        \
+        a1 = __smlabb(xo_, wo_, a1);                                                        \
+        a3 = __smlatt(xo_, wo_, a3);                                                        \
+    } while (0)
 #else
-    a[0] += (int32_t)w[0] * x[0];
-    a[1] += (int32_t)w[1] * x[1];
-    a[2] += (int32_t)w[2] * x[2];
-    a[3] += (int32_t)w[3] * x[3];
+#define TG_MAC_CHANNELS4(x, w, a0, a1, a2, a3)                                              \
+    do {                                                                                    \
+        const int8_t *const x_ = (x), *const w_ = (w);                                      \
+        a0 += (int32_t)w_[0] * x_[0];                                                       \
+        a1 += (int32_t)w_[1] * x_[1];                                                       \
+        a2 += (int32_t)w_[2] * x_[2];                                                       \
+        a3 += (int32_t)w_[3] * x_[3];                                                       \
+    } while (0)
 #endif
-}
 
 /* Depthwise with multiplier 1 at one output pixel: four channels at a time, tap by tap (the
  * last group overlaps the one before when three channels are left: those are computed twice,
@@ -215,15 +220,15 @@ static inline void tg_depthwise_m1(const tg_conv_t *p, const int8_t *const *rows
     int32_t ch = 0;
     for (; ch + 4 <= groups_end; ch += 4) {
         const int32_t g = ch + 4 <= c ? ch : c - 4;
-        int32_t a[4] = {bias[g], bias[g + 1], bias[g + 2], bias[g + 3]};
+        int32_t a0 = bias[g], a1 = bias[g + 1], a2 = bias[g + 2], a3 = bias[g + 3];
         const int8_t *w = weights + g;
         for (int32_t t = 0; t < taps; ++t, w += c) {
-            tg_mac_channels4(rows[t] + g, w, a);
+            TG_MAC_CHANNELS4(rows[t] + g, w, a0, a1, a2, a3);
         }
-        for (int32_t k = 0; k < 4; ++k) {
-            dst[g + k] = tg_output(a[k], mult[g + k], shift[g + k], fast, out_zp, act_min,
-                                   act_max);
-        }
+        dst[g] = tg_output(a0, mult[g], shift[g], fast, out_zp, act_min, act_max);
+        dst[g + 1] = tg_output(a1, mult[g + 1], shift[g + 1], fast, out_zp, act_min, act_max);
+        dst[g + 2] = tg_output(a2, mult[g + 2], shift[g + 2], fast, out_zp, act_min, act_max);
+        dst[g + 3] = tg_output(a3, mult[g + 3], shift[g + 3], fast, out_zp, act_min, act_max);
     }
     for (; ch < c; ++ch) {
         int32_t a = bias[ch];
@@ -269,6 +274,8 @@ static inline void tg_depthwise_pixel(const tg_conv_t *p, const int8_t *const *r
     }
 }
 
+/* Always inlined: each caller's constant `fast` then specialises the whole loop nest. */
+__attribute__((always_inline))
 static inline void tg_depthwise(const tg_conv_t *p, const int8_t *in, int8_t *out,
                                 const int8_t *padding, const int8_t **rows,
                                 int32_t *offsets, const int fast)
