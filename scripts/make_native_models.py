@@ -40,6 +40,15 @@ def conv(x: Any, c: Consts, k: int, out: int, stride: int = 1, padding: str = "S
     return tf.nn.conv2d(x, w, strides=stride, padding=padding) + c.bias(out)
 
 
+def depthwise(x: Any, c: Consts, k: int, multiplier: int = 1, stride: int = 1,
+              dilation: int = 1) -> Any:
+    cin = int(x.shape[-1])
+    w = c.kernel((k, k, cin, multiplier), k * k)
+    y = tf.nn.depthwise_conv2d(x, w, strides=[1, stride, stride, 1], padding="SAME",
+                               dilations=[dilation, dilation])
+    return y + c.bias(cin * multiplier)
+
+
 Body = Callable[[Any, Consts], Any]
 
 
@@ -201,6 +210,25 @@ MATMUL_MODELS: tuple[FunctionModel, ...] = (
                   lambda x, c: tf.matmul(dense(x, c, 5), tf.reduce_mean(
                       tf.reshape(dense(x, c, 10), [2, 5, 6]), axis=0, keepdims=True))),
 )
+# The kernel paths of shapes that were slower than TFLM+CMSIS-NN (bench/native_shapes.py):
+# depthwise on one input channel (a convolution when it has 4 outputs or more), multiplier 1
+# with 3 (an overlapping last group), 1 and 2 channels left over, 3x3 and 5x5 taps, borders;
+# pools whose channels are not a multiple of four.
+SHAPE_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_depthwise_one_channel_m8", (1, 11, 9, 1),
+                  lambda x, c: tf.nn.relu(depthwise(x, c, 3, multiplier=8, stride=2))),
+    FunctionModel("op_depthwise_one_channel_m2", (1, 9, 8, 1),
+                  lambda x, c: depthwise(x, c, 3, multiplier=2)),
+    FunctionModel("op_depthwise_c7_dilated", (1, 10, 9, 7),
+                  lambda x, c: depthwise(x, c, 3, dilation=2)),
+    FunctionModel("op_depthwise_c13_stride2", (1, 11, 10, 13),
+                  lambda x, c: tf.nn.relu6(depthwise(x, c, 3, stride=2))),
+    FunctionModel("op_depthwise_c6_5x5", (1, 8, 7, 6), lambda x, c: depthwise(x, c, 5)),
+    FunctionModel("op_max_pool_c6", (1, 9, 9, 3),
+                  lambda x, c: tf.nn.max_pool2d(conv(x, c, 1, 6), 3, 2, "SAME")),
+    FunctionModel("op_avg_pool_c5", (1, 9, 8, 3),
+                  lambda x, c: tf.nn.avg_pool2d(conv(x, c, 1, 5), 3, 2, "SAME")),
+)
 RESIZE_MODELS: tuple[FunctionModel, ...] = (
     FunctionModel("op_resize_bilinear_half_pixel", (1, 5, 4, 3),
                   lambda x, c: tf.image.resize(conv(x, c, 1, 3), [9, 11], "bilinear")),
@@ -255,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     makers: list[tuple[str, Callable[[int], bytes]]] = [
         *((m.name, lambda s, m=m: convert_function(m, s))
           for m in (*FUNCTION_MODELS, *MOVE_MODELS, *ELEMENTWISE_MODELS, *RESIZE_MODELS,
-                    *CONV_MODELS, *MATMUL_MODELS)),
+                    *CONV_MODELS, *MATMUL_MODELS, *SHAPE_MODELS)),
         *((m.name, lambda s, m=m: convert_keras(m, s)) for m in KERAS_MODELS),
     ]
     for name, make in makers:
