@@ -24,11 +24,11 @@ from typing import Any
 import yaml
 
 from tinygen.board import load_board
-from tinygen.emulator import QemuTransport
 from tinygen.model import load_model
 from tinygen.reference import random_payload
-from tinygen.report import format_table
+from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.protocol import DutClient
+from tinygen.tables import format_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ROOT / "bench" / "sweeps" / "native_shapes.yaml"

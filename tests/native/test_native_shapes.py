@@ -13,9 +13,10 @@ import pytest
 
 from tests.native.native_host import CC, assert_op_model_bit_exact
 from tinygen.board import load_board
-from tinygen.firmware import BuildOptions, build_firmware
+from tinygen.build_options import BuildOptions
+from tinygen.firmware import build_firmware
 from tinygen.model import load_model
-from tinygen.native.codegen import prepare_native
+from tinygen.native.render import prepare_native
 from tinygen.reference import random_payload
 from tinygen.verify import verify_firmware
 
