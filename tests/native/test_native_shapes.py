@@ -35,7 +35,7 @@ SHAPE_MODELS: dict[str, tuple[tuple[str, ...], str]] = {
 @pytest.mark.parametrize("name", list(SHAPE_MODELS))
 def test_shape_model_lowers_to_its_kernel(name: str) -> None:
     function = SHAPE_MODELS[name][1]
-    calls = prepare_native(DATA / f"{name}.tflite").calls
+    calls = prepare_native(load_model(DATA / f"{name}.tflite")).calls
     assert function in [c.function for c in calls]
 
 
@@ -58,6 +58,6 @@ def test_shape_model_bit_exact_in_qemu(name: str, board: str, tmp_path: Path) ->
     info = load_model(model)
     inputs = [(f"random-{seed}", random_payload(info, result.benchmark, seed))
               for seed in range(3)]
-    checks = verify_firmware(result.board, result.elf, model, info, result.benchmark, inputs)
+    checks = verify_firmware(result.board, result.elf, info, result.benchmark, inputs)
     assert [c.label for c in checks if not c.equal] == []
     assert len({c.host for c in checks}) > 1, "all inputs gave one output: nothing was tested"
