@@ -11,7 +11,8 @@
  * from the window's corner inside the image), or at a pixel of zero points for a tap outside
  * the image (which the folded bias cancels exactly, as for the convolution), then accumulates
  * four channels at a time (SMLABB/SMLATT on the halves of SXTB16 with the DSP extension). A
- * depthwise convolution of one input channel is lowered to CONV_2D instead.
+ * depthwise convolution of one input channel into four or more output channels (a depth
+ * multiplier of 4 or more) is lowered to CONV_2D instead.
  */
 #include <string.h>
 
