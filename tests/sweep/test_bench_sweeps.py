@@ -13,7 +13,10 @@ from tinygen.sweep.cells import expand_cells
 from tinygen.sweep.spec import load_sweep, parse_sweep
 
 REPO = Path(__file__).resolve().parents[2]
-SWEEPS = sorted((REPO / "bench" / "sweeps").glob("*.yaml"))
+# The sweeps over the MLPerf Tiny reference models; native_shapes.yaml runs over models a script
+# makes (scripts/make_shape_models.py), tested on its own below.
+SHAPES = REPO / "bench" / "sweeps" / "native_shapes.yaml"
+SWEEPS = sorted(p for p in (REPO / "bench" / "sweeps").glob("*.yaml") if p != SHAPES)
 SHARED = REPO.parent / "shared" / "mlperf-tiny"
 SAMPLES = {"kws_ref_model", "pretrainedResnet_quant"}  # the models with a reference sample
 
@@ -31,6 +34,23 @@ def test_a_bench_sweep_file_expands_into_its_cells(path: Path) -> None:
     # Verified on the reference sample input too, where the model has one.
     assert all(len(c.verify_inputs) == (c.model in SAMPLES) for c in cells if c.emulated)
     assert not any(c.farm_board for c in cells)  # built and audited only where not emulated
+
+
+def test_the_shapes_sweep_pairs_each_model_with_both_runtimes(tmp_path: Path) -> None:
+    """native_shapes.yaml over two bundled models in place of the generated ones: each model is
+    built with TFLM+CMSIS-NN and the native kernels on one board, and verified."""
+    raw = yaml.safe_load(SHAPES.read_text())
+    models = tmp_path / "build" / "shape-models"
+    models.mkdir(parents=True)
+    for name in ("kws_tiny", "ad_tiny"):
+        (models / f"{name}.tflite").write_bytes((REPO / "models" / f"{name}.tflite").read_bytes())
+    where = tmp_path / "bench" / "sweeps"  # its paths are relative to the file's folder
+    where.mkdir(parents=True)
+    cells = expand_cells(parse_sweep(raw, where / SHAPES.name))
+    assert sorted((c.model, c.runtime, c.kernels) for c in cells) == [
+        ("ad_tiny", "native", "native"), ("ad_tiny", "tflm", "cmsis-nn"),
+        ("kws_tiny", "native", "native"), ("kws_tiny", "tflm", "cmsis-nn")]
+    assert all(c.verify_random == 1 and c.board == "mps2_an386" for c in cells)
 
 
 def test_the_boards_sweep_lists_every_shipped_board() -> None:
