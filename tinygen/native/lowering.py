@@ -106,11 +106,15 @@ def _conv(graph: Graph, op: Op) -> Call:
     # per-channel loop: the same integer sums, so TFLM's outputs.
     rows = w.array().reshape(-1, out_c).T if depthwise else w.array().reshape(out_c, -1)
     as_conv = not depthwise or (in_c == 1 and out_c >= 4)
+    # One channel into one: a plain 2-D correlation, with its own kernel (no scratch).
+    single = depthwise and in_c == 1 and out_c == 1
     sums = rows.astype(np.int64).sum(axis=1)
     if as_conv:
         # Two interleaved columns, and the two gathered ones (1x1 filters read in place).
         pair = 2 * padded_depth(k_h * k_w * in_c)
         scratch = pair if k_h == 1 and k_w == 1 else 2 * pair
+    elif single:
+        scratch = 0
     else:
         # The zero-point pixel, a row pointer table (8-byte aligned) and a tap offset table.
         scratch = in_c + 7 + (8 + 4) * k_h * k_w
@@ -143,10 +147,11 @@ def _conv(graph: Graph, op: Op) -> Call:
         act_min=act_min, act_max=act_max, weights=f"{name}_weights",
         bias=f"{name}_bias", mult=f"{name}_mult", shift=f"{name}_shift",
         fast_requant=fast)
-    return Call(op.index, op.kind, "tg_conv_s8" if as_conv else "tg_depthwise_s8",
-                "tg_conv_t", fields,
-                (Arg("tensor", "int8_t", (x.index,), const=True),
-                 Arg("tensor", "int8_t", (y.index,)), Arg("scratch", "int8_t")),
+    args = (Arg("tensor", "int8_t", (x.index,), const=True), Arg("tensor", "int8_t", (y.index,)))
+    function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
+                else "tg_depthwise_s8")
+    return Call(op.index, op.kind, function, "tg_conv_t", fields,
+                args if single else (*args, Arg("scratch", "int8_t")),
                 consts, scratch_bytes=scratch, source="tg_conv.c")
 
 

@@ -165,6 +165,8 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
  * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
 void tg_transpose_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int32_t *acc);
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+/* DEPTHWISE_CONV_2D of one input channel into one output channel (no scratch). */
+void tg_depthwise_c1_s8(const tg_conv_t *p, const int8_t *in, int8_t *out);
 void tg_batch_matmul_s8(const tg_matmul_t *p, const int8_t *lhs, const int8_t *rhs,
                         int8_t *out);
 /* scratch: the int16 state (rounded up to a word), an int32 per filter and per unit. */
