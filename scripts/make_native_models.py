@@ -211,7 +211,8 @@ MATMUL_MODELS: tuple[FunctionModel, ...] = (
                       tf.reshape(dense(x, c, 10), [2, 5, 6]), axis=0, keepdims=True))),
 )
 # The kernel paths of shapes that were slower than TFLM+CMSIS-NN (bench/native_shapes.py):
-# depthwise on one input channel (a convolution when it has 4 outputs or more), multiplier 1
+# depthwise on one input channel (a convolution when it has 4 outputs or more, a 2-D
+# correlation when it has one: 3x3 stride 1 by row pointers, 5x5 stride 2 tap by tap), multiplier 1
 # with 3 (an overlapping last group), 1 and 2 channels left over, 3x3 and 5x5 taps, borders;
 # pools whose channels are not a multiple of four.
 SHAPE_MODELS: tuple[FunctionModel, ...] = (
@@ -219,6 +220,10 @@ SHAPE_MODELS: tuple[FunctionModel, ...] = (
                   lambda x, c: tf.nn.relu(depthwise(x, c, 3, multiplier=8, stride=2))),
     FunctionModel("op_depthwise_one_channel_m2", (1, 9, 8, 1),
                   lambda x, c: depthwise(x, c, 3, multiplier=2)),
+    FunctionModel("op_depthwise_one_channel_m1", (1, 9, 11, 1),
+                  lambda x, c: tf.nn.relu(depthwise(x, c, 3))),
+    FunctionModel("op_depthwise_one_channel_m1_5x5_s2", (1, 10, 9, 1),
+                  lambda x, c: depthwise(x, c, 5, stride=2)),
     FunctionModel("op_depthwise_c7_dilated", (1, 10, 9, 7),
                   lambda x, c: depthwise(x, c, 3, dilation=2)),
     FunctionModel("op_depthwise_c13_stride2", (1, 11, 10, 13),

@@ -1,8 +1,9 @@
 """The kernel paths for shapes that were slower than TFLM+CMSIS-NN (bench/native_shapes.py):
-depthwise on one input channel as a convolution, the multiplier-1 depthwise loop with channels
-left over, pools by four channels. Each is compiled for the host (plain C) and built for a
-Cortex-M4 (the SMLABB/SMLATT, SXTAB16 and SSUB8/SEL paths) and a Cortex-M3 (no DSP), run in
-QEMU and compared with the TFLM interpreter byte for byte."""
+depthwise on one input channel as a convolution (into one channel, as a 2-D correlation), the
+multiplier-1 depthwise loop with channels left over, pools by four channels. Each is compiled
+for the host (plain C) and built for a Cortex-M4 (the SMLABB/SMLATT, SMLAD, SXTAB16 and
+SSUB8/SEL paths) and a Cortex-M3 (no DSP), run in QEMU and compared with the TFLM interpreter
+byte for byte."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "native"
 SHAPE_MODELS: dict[str, tuple[tuple[str, ...], str]] = {
     "op_depthwise_one_channel_m8": (("DEPTHWISE_CONV_2D/1",), "tg_conv_s8"),
     "op_depthwise_one_channel_m2": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_s8"),
+    "op_depthwise_one_channel_m1": (("DEPTHWISE_CONV_2D/1",), "tg_depthwise_c1_s8"),
+    "op_depthwise_one_channel_m1_5x5_s2": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_c1_s8"),
     "op_depthwise_c7_dilated": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_s8"),
     "op_depthwise_c13_stride2": (("DEPTHWISE_CONV_2D/3",), "tg_depthwise_s8"),
     "op_depthwise_c6_5x5": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_s8"),
