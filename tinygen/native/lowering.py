@@ -152,7 +152,8 @@ def _conv(graph: Graph, op: Op) -> Call:
                 else "tg_depthwise_s8")
     return Call(op.index, op.kind, function, "tg_conv_t", fields,
                 args if single else (*args, Arg("scratch", "int8_t")),
-                consts, scratch_bytes=scratch, source="tg_conv.c")
+                consts, scratch_bytes=scratch,
+                source="tg_depthwise_c1.c" if single else "tg_conv.c")
 
 
 def _transpose_conv(graph: Graph, op: Op) -> Call:
