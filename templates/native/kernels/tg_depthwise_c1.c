@@ -15,6 +15,18 @@
 #include "tg_dot.h"
 #include "tg_kernels.h"
 
+#if TG_DSP
+/* One filter row of 3 taps for outputs x and x + 1, from the input bytes b0..b3 at x in v:
+ * SMLAD adds b0 w0 + b2 w2 (a) and b1 w0 + b3 w2 (b) with the outer taps as a halfword pair
+ * `outer`, SMLABB/SMLATB the middle tap `mid` times b1 (a) and b2 (b). */
+static inline void tg_row3_pair(uint32_t v, int32_t outer, int32_t mid, int32_t *a, int32_t *b)
+{
+    const int32_t e = (int32_t)tg_even16(v), o = (int32_t)tg_odd16(v);
+    *a = __smlabb(o, mid, __smlad(e, outer, *a));
+    *b = __smlatb(e, mid, __smlad(o, outer, *b));
+}
+#endif
+
 /* The accumulator of the window whose corner is (y0, x0), partly outside the image. */
 static int32_t tg_dw1_edge(const tg_conv_t *p, const int8_t *image, int32_t y0, int32_t x0)
 {
@@ -69,26 +81,9 @@ static inline void tg_dw1_3x3_row(const tg_conv_t *p, const int8_t *r0, int8_t *
     const int32_t m0 = w[1], m1 = w[4], m2 = w[7];
     for (; x + 2 <= n; x += 2) {
         int32_t a = bias, b = bias;
-        uint32_t v = tg_load4(r0 + x);
-        int32_t e = (int32_t)tg_even16(v), o = (int32_t)tg_odd16(v);
-        a = __smlad(e, o0, a);
-        a = __smlabb(o, m0, a);
-        b = __smlad(o, o0, b);
-        b = __smlatb(e, m0, b);
-        v = tg_load4(r1 + x);
-        e = (int32_t)tg_even16(v);
-        o = (int32_t)tg_odd16(v);
-        a = __smlad(e, o1, a);
-        a = __smlabb(o, m1, a);
-        b = __smlad(o, o1, b);
-        b = __smlatb(e, m1, b);
-        v = tg_load4(r2 + x);
-        e = (int32_t)tg_even16(v);
-        o = (int32_t)tg_odd16(v);
-        a = __smlad(e, o2, a);
-        a = __smlabb(o, m2, a);
-        b = __smlad(o, o2, b);
-        b = __smlatb(e, m2, b);
+        tg_row3_pair(tg_load4(r0 + x), o0, m0, &a, &b);
+        tg_row3_pair(tg_load4(r1 + x), o1, m1, &a, &b);
+        tg_row3_pair(tg_load4(r2 + x), o2, m2, &a, &b);
         dst[x] = tg_output(a, mult, shift, fast, out_zp, act_min, act_max);
         dst[x + 1] = tg_output(b, mult, shift, fast, out_zp, act_min, act_max);
     }
