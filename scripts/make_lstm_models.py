@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import flatbuffers
-from make_sequence_models import KerasModel, _tf_keras, convert_keras, model_seed
-from model_files import maker_arguments, write_or_check
+from make_sequence_models import SEED, KerasModel, _tf_keras, convert_keras
+from model_files import maker_arguments, name_seed, write_or_check
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         # Layer names (kept in the file) count up within a session: a fresh one per model
         # makes each file the same whether it is made alone (--only) or with the others.
         _tf_keras().backend.clear_session()
-        data = drop_orphan_buffers(convert_keras(spec, model_seed(spec.name)))
+        data = drop_orphan_buffers(convert_keras(spec, name_seed(SEED, spec.name)))
         differ += write_or_check(args.out / OUT / f"{spec.name}.tflite", data, args.check)
     return 1 if differ else 0
 

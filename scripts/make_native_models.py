@@ -11,14 +11,21 @@ model's seed comes from its name.
 from __future__ import annotations
 
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import Consts, import_tensorflow, maker_arguments, quantize_int8, write_or_check
+from model_files import (
+    Consts,
+    function_converter,
+    import_tensorflow,
+    maker_arguments,
+    name_seed,
+    quantize_int8,
+    write_or_check,
+)
 
 tf = import_tensorflow()
 
@@ -251,11 +258,6 @@ KERAS_MODELS: tuple[KerasModel, ...] = (
 )
 
 
-def model_seed(name: str) -> int:
-    """A model's seed from its name alone, so adding or reordering models changes no other."""
-    return SEED + zlib.crc32(name.encode()) % 1_000_000
-
-
 def _quantize(converter: Any, shape: tuple[int, ...], std: float, seed: int,
               int8_io: bool) -> bytes:
     return quantize_int8(converter, shape, CALIBRATION_SAMPLES, np.random.default_rng(seed + 1),
@@ -264,12 +266,7 @@ def _quantize(converter: Any, shape: tuple[int, ...], std: float, seed: int,
 
 def convert_function(model: FunctionModel, seed: int) -> bytes:
     consts = Consts(seed)
-
-    def body(x: Any) -> Any:
-        return model.body(x, consts)
-
-    fn = tf.function(body, input_signature=[tf.TensorSpec(model.shape, tf.float32)])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
+    converter = function_converter(lambda x: model.body(x, consts), model.shape)
     return _quantize(converter, model.shape, model.std, seed, model.int8_io)
 
 
@@ -294,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, make in makers:
         if args.only and name not in args.only:
             continue
-        tf.keras.utils.set_random_seed(model_seed(name))
-        data = make(model_seed(name))
+        tf.keras.utils.set_random_seed(name_seed(SEED, name))
+        data = make(name_seed(SEED, name))
         differ += write_or_check(args.out / OUT / f"{name}.tflite", data, args.check)
     return 1 if differ else 0
 

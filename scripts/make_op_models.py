@@ -11,14 +11,24 @@ TFLM runs go to tests/data/tflm_ops/ (tests/tflm/test_models.py).
 from __future__ import annotations
 
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import Consts, import_tensorflow, maker_arguments, quantize_int8, write_or_check
+from model_files import (
+    Consts,
+    conv,
+    dense,
+    depthwise,
+    function_converter,
+    import_tensorflow,
+    maker_arguments,
+    name_seed,
+    quantize_int8,
+    write_or_check,
+)
 
 tf = import_tensorflow()
 
@@ -30,27 +40,6 @@ CALIBRATION_SAMPLES = 32
 
 
 Body = Callable[[Any, Consts], Any]
-
-
-def conv(x: Any, c: Consts, k: tuple[int, int], out: int, stride: int | tuple[int, int] = 1,
-         padding: str = "SAME", dilation: int = 1) -> Any:
-    cin = int(x.shape[-1])
-    w = c.kernel((*k, cin, out), k[0] * k[1] * cin)
-    return tf.nn.conv2d(x, w, strides=stride, padding=padding, dilations=dilation) + c.bias(out)
-
-
-def depthwise(x: Any, c: Consts, k: int, stride: int = 1, padding: str = "SAME",
-              multiplier: int = 1, dilation: int = 1) -> Any:
-    cin = int(x.shape[-1])
-    w = c.kernel((k, k, cin, multiplier), k * k)
-    y = tf.nn.depthwise_conv2d(x, w, strides=[1, stride, stride, 1], padding=padding,
-                               dilations=[dilation, dilation])
-    return y + c.bias(cin * multiplier)
-
-
-def dense(x: Any, c: Consts, units: int) -> Any:
-    depth = int(x.shape[-1])
-    return tf.matmul(x, c.kernel((depth, units), depth)) + c.bias(units)
 
 
 @dataclass(frozen=True)
@@ -163,20 +152,9 @@ MODELS: tuple[OpModel, ...] = (
 )
 
 
-def model_seed(name: str) -> int:
-    """A model's seed from its name alone, so adding or reordering models changes no other."""
-    return SEED + zlib.crc32(name.encode()) % 1_000_000
-
-
 def convert(model: OpModel, seed: int) -> bytes:
     consts = Consts(seed)
-
-    def body(x: Any) -> Any:
-        return model.body(x, consts)
-
-    fn = tf.function(body, input_signature=[tf.TensorSpec(model.shape, tf.float32)])
-    concrete = fn.get_concrete_function()
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    converter = function_converter(lambda x: model.body(x, consts), model.shape)
     return quantize_int8(converter, model.shape, CALIBRATION_SAMPLES,
                          np.random.default_rng(seed + 1), std=model.std,
                          io="int8" if model.int8_io else None,
@@ -191,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     for model in MODELS:
         if args.only and model.name not in args.only:
             continue
-        data = convert(model, model_seed(model.name))
+        data = convert(model, name_seed(SEED, model.name))
         folder = OUT.with_name("tflm_ops") if model.tflm_only else OUT
         differ += write_or_check(args.out / folder / f"{model.name}.tflite", data, args.check)
     return 1 if differ else 0

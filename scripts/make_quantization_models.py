@@ -15,14 +15,20 @@ Each is converted the way users convert (TFLiteConverter from a concrete functio
 from __future__ import annotations
 
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import Consts, import_tensorflow, maker_arguments, write_or_check
+from model_files import (
+    Consts,
+    function_converter,
+    import_tensorflow,
+    maker_arguments,
+    name_seed,
+    write_or_check,
+)
 
 tf = import_tensorflow()
 
@@ -31,10 +37,6 @@ OUT = Path("tests/data/quantization")
 SEED = 20261205
 CALIBRATION_SAMPLES = 32
 _LAYERNORM_OPS = ["MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD"]
-
-
-def model_seed(name: str) -> int:
-    return SEED + zlib.crc32(name.encode()) % 1_000_000
 
 
 
@@ -81,9 +83,7 @@ MODELS: tuple[QuantModel, ...] = (
 
 def convert(model: QuantModel, seed: int) -> bytes:
     consts = Consts(seed)
-    fn = tf.function(lambda x: model.body(x, consts),
-                     input_signature=[tf.TensorSpec(model.shape, tf.float32)])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
+    converter = function_converter(lambda x: model.body(x, consts), model.shape)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if model.scheme == "hybrid":
         return bytes(converter.convert())
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     for model in MODELS:
         if args.only and model.name not in args.only:
             continue
-        data = convert(model, model_seed(model.name))
+        data = convert(model, name_seed(SEED, model.name))
         differ += write_or_check(args.out / OUT / f"{model.name}.tflite", data, args.check)
     return 1 if differ else 0
 

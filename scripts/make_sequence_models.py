@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,13 @@ from typing import Any
 
 import flatbuffers
 import numpy as np
-from model_files import import_tensorflow, maker_arguments, quantize_int8, write_or_check
+from model_files import (
+    import_tensorflow,
+    maker_arguments,
+    name_seed,
+    quantize_int8,
+    write_or_check,
+)
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 tf = import_tensorflow()
@@ -33,10 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = Path("tests/data/sequence")
 SEED = 20261204
 CALIBRATION_SAMPLES = 32
-
-
-def model_seed(name: str) -> int:
-    return SEED + zlib.crc32(name.encode()) % 1_000_000
 
 
 # --- LSTM: Keras (tf_keras) layers through the TFLite converter -------------------------------
@@ -302,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, make in makers:
         if args.only and name not in args.only:
             continue
-        data = make(model_seed(name))
+        data = make(name_seed(SEED, name))
         differ += write_or_check(args.out / OUT / f"{name}.tflite", data, args.check)
     return 1 if differ else 0
 

@@ -13,14 +13,24 @@ default, not committed.
 from __future__ import annotations
 
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from model_files import Consts, import_tensorflow, maker_arguments, quantize_int8, write_or_check
+from model_files import (
+    Consts,
+    conv,
+    dense,
+    depthwise,
+    function_converter,
+    import_tensorflow,
+    maker_arguments,
+    name_seed,
+    quantize_int8,
+    write_or_check,
+)
 
 tf = import_tensorflow()
 
@@ -30,29 +40,6 @@ SEED = 20261212
 CALIBRATION_SAMPLES = 24
 
 Body = Callable[[Any, Consts], Any]
-
-
-def conv(x: Any, c: Consts, k: int | tuple[int, int], out: int, stride: int = 1,
-         dilation: int = 1, padding: str = "SAME") -> Any:
-    kh, kw = (k, k) if isinstance(k, int) else k
-    cin = int(x.shape[-1])
-    w = c.kernel((kh, kw, cin, out), kh * kw * cin)
-    return tf.nn.conv2d(x, w, strides=stride, padding=padding, dilations=dilation) + c.bias(out)
-
-
-def depthwise(x: Any, c: Consts, k: int | tuple[int, int], multiplier: int = 1,
-              stride: int = 1, dilation: int = 1, padding: str = "SAME") -> Any:
-    kh, kw = (k, k) if isinstance(k, int) else k
-    cin = int(x.shape[-1])
-    w = c.kernel((kh, kw, cin, multiplier), kh * kw)
-    y = tf.nn.depthwise_conv2d(x, w, strides=[1, stride, stride, 1], padding=padding,
-                               dilations=[dilation, dilation])
-    return y + c.bias(cin * multiplier)
-
-
-def dense(x: Any, c: Consts, units: int) -> Any:
-    depth = int(x.shape[-1])
-    return tf.matmul(x, c.kernel((depth, units), depth)) + c.bias(units)
 
 
 def flat(x: Any) -> Any:
@@ -125,19 +112,9 @@ MODELS: tuple[ShapeModel, ...] = (
 )
 
 
-def model_seed(name: str) -> int:
-    """A model's seed from its name alone, so adding or reordering models changes no other."""
-    return SEED + zlib.crc32(name.encode()) % 1_000_000
-
-
 def convert(model: ShapeModel, seed: int) -> bytes:
     consts = Consts(seed)
-
-    def body(x: Any) -> Any:
-        return model.body(x, consts)
-
-    fn = tf.function(body, input_signature=[tf.TensorSpec(model.shape, tf.float32)])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
+    converter = function_converter(lambda x: model.body(x, consts), model.shape)
     return quantize_int8(converter, model.shape, CALIBRATION_SAMPLES,
                          np.random.default_rng(seed + 1))
 
@@ -149,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     for model in MODELS:
         if args.only and model.name not in args.only:
             continue
-        tf.keras.utils.set_random_seed(model_seed(model.name))
-        data = convert(model, model_seed(model.name))
+        tf.keras.utils.set_random_seed(name_seed(SEED, model.name))
+        data = convert(model, name_seed(SEED, model.name))
         differ += write_or_check(args.out / OUT / f"{model.name}.tflite", data, args.check)
     return 1 if differ else 0
 

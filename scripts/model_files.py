@@ -1,4 +1,5 @@
-"""Writing or checking a generated model file, shared by the model-making scripts."""
+"""What the model-making scripts share: the command line, writing or checking a file, seeds,
+seeded layers, tracing and int8 quantization."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import argparse
 import hashlib
 import os
 import sys
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,41 @@ def quantize_int8(converter: Any, shape: tuple[int, ...], samples: int,
         converter.inference_input_type = getattr(tf, io)
         converter.inference_output_type = getattr(tf, io)
     return bytes(converter.convert())
+
+
+def name_seed(base: int, name: str) -> int:
+    """A model's seed from its name alone, so adding or reordering models changes no other."""
+    return base + zlib.crc32(name.encode()) % 1_000_000
+
+
+def function_converter(body: Callable[[Any], Any], shape: tuple[int, ...]) -> Any:
+    """TensorFlow's converter for ``body`` traced on one float32 input of ``shape``."""
+    tf = import_tensorflow()
+    fn = tf.function(body, input_signature=[tf.TensorSpec(shape, tf.float32)])
+    return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
+
+
+# Layers as the makers write them: seeded weights from ``c`` in call order, fan-in scaled.
+def conv(x: Any, c: Consts, k: int | tuple[int, int], out: int,
+         stride: int | tuple[int, int] = 1, *, padding: str = "SAME", dilation: int = 1) -> Any:
+    tf = import_tensorflow()
+    kh, kw = (k, k) if isinstance(k, int) else k
+    cin = int(x.shape[-1])
+    w = c.kernel((kh, kw, cin, out), kh * kw * cin)
+    return tf.nn.conv2d(x, w, strides=stride, padding=padding, dilations=dilation) + c.bias(out)
+
+
+def depthwise(x: Any, c: Consts, k: int | tuple[int, int], multiplier: int = 1,
+              stride: int = 1, *, padding: str = "SAME", dilation: int = 1) -> Any:
+    tf = import_tensorflow()
+    kh, kw = (k, k) if isinstance(k, int) else k
+    cin = int(x.shape[-1])
+    w = c.kernel((kh, kw, cin, multiplier), kh * kw)
+    y = tf.nn.depthwise_conv2d(x, w, strides=[1, stride, stride, 1], padding=padding,
+                               dilations=[dilation, dilation])
+    return y + c.bias(cin * multiplier)
+
+
+def dense(x: Any, c: Consts, units: int) -> Any:
+    depth = int(x.shape[-1])
+    return import_tensorflow().matmul(x, c.kernel((depth, units), depth)) + c.bias(units)
