@@ -4,6 +4,7 @@ inference, to check a board's harness, UART and timer before any model runs on i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tinygen.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from tinygen.board import Board
@@ -15,20 +16,15 @@ class BringupRuntime:
     """The bring-up firmware for one benchmark's payload and score count."""
 
     benchmark: str = DEFAULT_BENCHMARK
-    name: str = "bringup"
-    kernels: None = None
-    library: None = None
-    model_sha256: None = None
-    info: None = None
-    planned_arena: None = None
-
-    @property
-    def measures(self) -> bool:
-        return False  # nothing to probe: no arena, the default stack and heap
-
-    @property
-    def searches_arena(self) -> bool:
-        return False
+    # Constants of the runtime, not state. No model: no kernels, nothing to probe (the
+    # default stack and heap are linked).
+    name: ClassVar[str] = "bringup"
+    kernels: ClassVar[None] = None
+    library: ClassVar[None] = None
+    model_sha256: ClassVar[None] = None
+    info: ClassVar[None] = None
+    planned_arena: ClassVar[None] = None
+    arena_source: ClassVar[None] = None
 
     def payload(self) -> int:
         return get_benchmark(self.benchmark).payload_bytes

@@ -253,7 +253,7 @@ def _build_locked(opts: BuildOptions, progress: Progress | None,
         library=runtime.library, audit=report, model=runtime.info,
         seconds=time.monotonic() - start, warnings=tuple(warnings),
         # the bring-up reports the runtime it was asked for, as the option's default: tflm
-        runtime=runtime.name if runtime.measures else opts.runtime, stack_size=mem.sizes.stack,
+        runtime=opts.runtime if runtime.info is None else runtime.name, stack_size=mem.sizes.stack,
         stack_source=mem.sizes.stack_source, heap_size=mem.sizes.heap,
         stack_peak=mem.measured.stack_peak if mem.measured else None,
     )

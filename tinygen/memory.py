@@ -48,23 +48,22 @@ class Memory:
 
 
 def measure_memory(opts: BuildOptions, runtime: Runtime, work: Path,
-            progress: Progress | None) -> Memory:
+                   progress: Progress | None) -> Memory:
     measured: Measured | None = None
     arena: int | None = None
     arena_source: str | None = None
-    if runtime.measures:
+    if runtime.info is not None:  # a model: the probe measures its stack, maybe its arena
         try:
             measured, how = measure(opts, runtime, work, progress)
         except ToolMissingError:
-            if shutil.which(QEMU) is not None or runtime.searches_arena:
+            if shutil.which(QEMU) is not None or runtime.planned_arena is None:
                 raise  # another tool is missing, or the arena needs the probe
             measured, how = None, "given"
             if progress:
                 progress(f"{QEMU} is not installed: the stack is not measured; the board's "
                          f"(or tinygen's default) stack and heap are linked")
         if runtime.planned_arena is not None:
-            arena = runtime.planned_arena
-            arena_source = "planned" if runtime.name == "native" else "given"
+            arena, arena_source = runtime.planned_arena, runtime.arena_source
         else:
             assert measured is not None
             arena, arena_source = measured.arena_min, how
@@ -120,21 +119,21 @@ def measure(opts: BuildOptions, runtime: Runtime, work: Path,
     probe_board = probe_board_for(opts.board)
     # The probe is a performance-mode firmware whatever the target's mode: it has to answer
     # `infer` with timestamps (energy mode differs only in how the timestamps leave the board).
-    searched = (probe_arena_size(probe_board, runtime.payload())
-                if runtime.searches_arena else None)
+    searches = runtime.planned_arena is None
+    searched = probe_arena_size(probe_board, runtime.payload()) if searches else None
     project = runtime.render(probe_board, runtime.planned_arena or searched or 0,
                              energy=False, probe=searched is not None)
     cached = cache_root() / "probe" / f"{_project_key(project, runtime)}.json"
     if cached.is_file() and (found := Measured.from_json(cached.read_text())) is not None:
         return found, "cached"
     if progress:
-        what = "tensor arena and the stack" if runtime.searches_arena else "stack"
+        what = "tensor arena and the stack" if searches else "stack"
         progress(f"measuring the {what} on {probe_board.name} (QEMU)")
     folder = work / "probe"
     write_project(project, folder, runtime.local_config())
     run_scons(folder, total=None, label="probe firmware", progress=None)
     found = run_probe(probe_board, folder / "firmware.elf", runtime.payload(), searched)
-    if runtime.searches_arena and found.arena_min is None:
+    if searches and found.arena_min is None:
         raise DeviceError("the probe firmware printed no m-arena-min line",
                           hint="the probe firmware runs TFLM's arena planner; give --arena-size "
                                "BYTES to skip it")

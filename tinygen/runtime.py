@@ -39,15 +39,12 @@ class Runtime(Protocol):
 
     @property
     def planned_arena(self) -> int | None:
-        """The arena known without running anything (native: planned; tflm: given)."""
+        """The arena known without running anything (native: planned; tflm: given); None with
+        a model: the probe searches the smallest one the runtime accepts."""
 
     @property
-    def measures(self) -> bool:
-        """Whether a probe firmware runs in QEMU to measure the stack (and maybe the arena)."""
-
-    @property
-    def searches_arena(self) -> bool:
-        """Whether the probe also searches the smallest arena the runtime accepts."""
+    def arena_source(self) -> str | None:
+        """Where ``planned_arena`` comes from: "planned" or "given" (None: not known)."""
 
     def payload(self) -> int:
         """Bytes the host sends for one input."""

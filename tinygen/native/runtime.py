@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from tinygen.benchmarks import GENERIC, payload_bytes
 from tinygen.board import Board
@@ -15,7 +16,6 @@ from tinygen.model import ModelInfo, check_buildable
 from tinygen.native import cmsis_nn
 from tinygen.native.render import NATIVE_KERNELS, NativeModel, prepare_native, render_native
 from tinygen.project import GeneratedProject
-from tinygen.tflm.library import LibraryResult
 
 # The quantization verdicts (tinygen.model.quantization) the native runtime's kernels cover.
 NATIVE_QUANTIZATIONS = ("int8", "int8-float-io")
@@ -34,8 +34,8 @@ class NativeRuntime:
     checkouts: dict[str, str] = field(default_factory=dict)
     # (name, commit or tree fingerprint) of those checkouts: what compiled code depends on.
     checkout_versions: tuple[tuple[str, str], ...] = ()
-    name: str = "native"
-    library: LibraryResult | None = None
+    name: ClassVar[str] = "native"
+    library: ClassVar[None] = None  # no prebuilt library: the kernels are compiled in
     profile: bool = False  # the profile build: a timing call after each operator
 
     @property
@@ -47,12 +47,8 @@ class NativeRuntime:
         return self.model.arena_size
 
     @property
-    def measures(self) -> bool:
-        return True  # the stack
-
-    @property
-    def searches_arena(self) -> bool:
-        return False
+    def arena_source(self) -> str:
+        return "planned"
 
     def payload(self) -> int:
         return payload_bytes(self.info, self.benchmark)

@@ -4,6 +4,7 @@ the library variant; then render projects for the probe and the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tinygen.benchmarks import GENERIC, payload_bytes
 from tinygen.board import Board
@@ -35,7 +36,7 @@ class TflmRuntime:
     checkouts: dict[str, str]  # name -> this machine's folder
     library: LibraryResult
     given_arena: int | None = None  # --arena-size: no arena search
-    name: str = "tflm"
+    name: ClassVar[str] = "tflm"
     profile: bool = False  # the profile build: every operator timed (TFLM's profiler hook)
 
     @property
@@ -47,12 +48,8 @@ class TflmRuntime:
         return self.given_arena
 
     @property
-    def measures(self) -> bool:
-        return True
-
-    @property
-    def searches_arena(self) -> bool:
-        return self.given_arena is None
+    def arena_source(self) -> str | None:
+        return None if self.given_arena is None else "given"
 
     def payload(self) -> int:
         return payload_bytes(self.info, self.benchmark)
