@@ -51,7 +51,8 @@ def test_native_project_has_no_tflm() -> None:
     assert '"dep_include_dirs": []' in config and "src/native" in config
     # Only the kernels the model's operators need are compiled.
     kernels = {p for p in files if p.startswith("src/native/") and p.endswith(".c")}
-    assert kernels == {"src/native/tg_conv.c", "src/native/tg_fully_connected.c",
+    assert kernels == {"src/native/tg_conv.c", "src/native/tg_depthwise.c",
+                       "src/native/tg_fully_connected.c",
                        "src/native/tg_pool.c", "src/native/tg_activation.c"}
 
 

@@ -153,7 +153,8 @@ def _conv(graph: Graph, op: Op) -> Call:
     return Call(op.index, op.kind, function, "tg_conv_t", fields,
                 args if single else (*args, Arg("scratch", "int8_t")),
                 consts, scratch_bytes=scratch,
-                source="tg_depthwise_c1.c" if single else "tg_conv.c")
+                source=("tg_conv.c" if as_conv else "tg_depthwise_c1.c" if single
+                        else "tg_depthwise.c"))
 
 
 def _transpose_conv(graph: Graph, op: Op) -> Call:
