@@ -37,6 +37,12 @@ int main(void)
         long slow = tg_requant((int32_t)x, (int32_t)m, (int32_t)s);
         long fast = s < 0 && x > -(1L << 29) && x < (1L << 29)
             ? tg_requant_fast((int32_t)x, (int32_t)m, (int32_t)-s) : slow;
+        long round = s < 0 && x > -(1L << 29) && x < (1L << 29)
+            ? tg_requant_round((int32_t)x, (int32_t)m, (int32_t)-s, (int32_t)(1L << (-s - 1)))
+            : slow;
+        if (round != fast) {
+            return 1;
+        }
         printf("%ld %ld %d\n", slow, fast, tg_srdhm((int32_t)x, (int32_t)m));
     }
     return 0;
