@@ -62,28 +62,56 @@ static void tg_gather(const tg_conv_t *p, const int8_t *image, int32_t oy, int32
     }
 }
 
-/* Interleaves two columns of `depth` bytes by groups of 4 into dst, zero-padding the last
+/* Sign-extends two columns of `depth` bytes into dst (tg_dot.h's extended layout: per group
+ * of four bytes, column 0's even and odd int16 pairs, then column 1's), zero-padding the last
  * group (the weights are zero there too). */
-static void tg_interleave(const int8_t *c0, const int8_t *c1, int32_t depth, int8_t *dst)
+static void tg_extend_pair(const int8_t *c0, const int8_t *c1, int32_t depth,
+                           uint32_t *restrict dst)
 {
     int32_t k = 0;
-    for (; k + 4 <= depth; k += 4, dst += 8) {
+    for (; k + 4 <= depth; k += 4, dst += 4) {
         const uint32_t a = tg_load4(c0 + k), b = tg_load4(c1 + k);
-        memcpy(dst, &a, 4);
-        memcpy(dst + 4, &b, 4);
+#if TG_DSP
+        dst[0] = tg_even16(a);
+        dst[1] = tg_odd16(a);
+        dst[2] = tg_even16(b);
+        dst[3] = tg_odd16(b);
+#else
+        dst[0] = tg_even16_c(a);
+        dst[1] = tg_odd16_c(a);
+        dst[2] = tg_even16_c(b);
+        dst[3] = tg_odd16_c(b);
+#endif
     }
     if (k < depth) {
-        for (int32_t i = 0; i < 4; ++i) {
-            dst[i] = k + i < depth ? c0[k + i] : 0;
-            dst[4 + i] = k + i < depth ? c1[k + i] : 0;
+        uint32_t a = 0, b = 0;
+        for (int32_t i = 0; k + i < depth; ++i) {
+            a |= (uint32_t)(uint8_t)c0[k + i] << (8 * i);
+            b |= (uint32_t)(uint8_t)c1[k + i] << (8 * i);
         }
+        dst[0] = tg_even16_c(a);
+        dst[1] = tg_odd16_c(a);
+        dst[2] = tg_even16_c(b);
+        dst[3] = tg_odd16_c(b);
     }
 }
 
-/* out0/out1[ch] for every output channel from the interleaved columns x (out1 may be NULL).
- * The parameters are read into locals once: the int8 stores could otherwise alias them. */
-static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const int8_t *x,
-                                   int8_t *restrict out0, int8_t *restrict out1, const int fast)
+/* One output of the fast form: `full` when the activation range is int8's own (SSAT). */
+static inline int8_t tg_out_fast(int32_t acc, int32_t mult, int32_t right, int32_t round,
+                                 int32_t zp, int32_t lo, int32_t hi, const int full)
+{
+    const int32_t v = tg_requant_round(acc, mult, right, round) + zp;
+    return (int8_t)(full ? tg_sat8(v) : tg_clamp(v, lo, hi));
+}
+
+/* out0/out1[ch] for every output channel from the extended columns x (out1 may be NULL).
+ * The parameters are read into locals once: the int8 stores could otherwise alias them.
+ * `fast` (tg_requant_round) and `full` (SSAT) are constants at each call, so each
+ * specialises the loop. */
+__attribute__((always_inline))
+static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const uint32_t *x,
+                                   int8_t *restrict out0, int8_t *restrict out1,
+                                   const int fast, const int full)
 {
     const int32_t out_c = p->out_c;
     const int32_t *const bias = p->bias;
@@ -94,13 +122,25 @@ static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const int
     int32_t ch = 0;
     for (; ch + 1 < out_c; ch += 2, w += 8 * groups) {
         int32_t acc[4] = {bias[ch], bias[ch + 1], bias[ch], bias[ch + 1]};
-        const int32_t m0 = mult[ch], m1 = mult[ch + 1], s0 = shift[ch], s1 = shift[ch + 1];
         tg_dot_pair(w, x, groups, acc);
-        out0[ch] = tg_output(acc[0], m0, s0, fast, out_zp, act_min, act_max);
-        out0[ch + 1] = tg_output(acc[1], m1, s1, fast, out_zp, act_min, act_max);
-        if (out1) {
-            out1[ch] = tg_output(acc[2], m0, s0, fast, out_zp, act_min, act_max);
-            out1[ch + 1] = tg_output(acc[3], m1, s1, fast, out_zp, act_min, act_max);
+        const int32_t m0 = mult[ch], m1 = mult[ch + 1], s0 = shift[ch], s1 = shift[ch + 1];
+        if (fast) {
+            const int32_t r0 = -s0, r1 = -s1;
+            const int32_t h0 = (int32_t)(UINT32_C(1) << (r0 - 1));
+            const int32_t h1 = (int32_t)(UINT32_C(1) << (r1 - 1));
+            out0[ch] = tg_out_fast(acc[0], m0, r0, h0, out_zp, act_min, act_max, full);
+            out0[ch + 1] = tg_out_fast(acc[1], m1, r1, h1, out_zp, act_min, act_max, full);
+            if (out1) {
+                out1[ch] = tg_out_fast(acc[2], m0, r0, h0, out_zp, act_min, act_max, full);
+                out1[ch + 1] = tg_out_fast(acc[3], m1, r1, h1, out_zp, act_min, act_max, full);
+            }
+        } else {
+            out0[ch] = tg_output(acc[0], m0, s0, 0, out_zp, act_min, act_max);
+            out0[ch + 1] = tg_output(acc[1], m1, s1, 0, out_zp, act_min, act_max);
+            if (out1) {
+                out1[ch] = tg_output(acc[2], m0, s0, 0, out_zp, act_min, act_max);
+                out1[ch + 1] = tg_output(acc[3], m1, s1, 0, out_zp, act_min, act_max);
+            }
         }
     }
     if (ch < out_c) {
@@ -115,13 +155,14 @@ static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const int
 
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
 {
-    /* scratch: two gathered columns (unless 1x1) and the interleaved pair, see tg_conv_scratch
-     * in tinygen/native/lowering.py. */
+    /* scratch: the two extended columns (16 bytes a group of four), then two gathered columns
+     * (unless 1x1), see _conv in tinygen/native/lowering.py. */
     const int32_t depth = p->k_h * p->k_w * p->in_c;
     const int32_t groups = (depth + 3) / 4;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
-    int8_t *cols = scratch;
-    int8_t *pair = direct ? scratch : scratch + 2 * 4 * groups;
+    uint32_t *pair = (uint32_t *)(void *)scratch;
+    int8_t *cols = scratch + 16 * groups;
+    const int full = p->act_min == -128 && p->act_max == 127;
     const int32_t pixels = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
@@ -146,13 +187,15 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
                     }
                 }
             }
-            tg_interleave(c[0], c[1], depth, pair);
+            tg_extend_pair(c[0], c[1], depth, pair);
             int8_t *out0 = dst + i * p->out_c;
             int8_t *out1 = two ? dst + (i + 1) * p->out_c : NULL;
-            if (p->fast_requant) {
-                tg_conv_columns(p, groups, pair, out0, out1, 1);
+            if (!p->fast_requant) {
+                tg_conv_columns(p, groups, pair, out0, out1, 0, 0);
+            } else if (full) {
+                tg_conv_columns(p, groups, pair, out0, out1, 1, 1);
             } else {
-                tg_conv_columns(p, groups, pair, out0, out1, 0);
+                tg_conv_columns(p, groups, pair, out0, out1, 1, 0);
             }
         }
     }

@@ -62,35 +62,114 @@ static inline int32_t tg_mac4(uint32_t ae, uint32_t ao, uint32_t b, int32_t acc)
 }
 #endif
 
-/* Two weight rows (interleaved) by two columns (interleaved), `groups` groups of 4 bytes:
- * acc[0] += w0.x0, acc[1] += w1.x0, acc[2] += w0.x1, acc[3] += w1.x1. */
-static inline void tg_dot_pair(const int8_t *w, const int8_t *x, int32_t groups, int32_t *acc)
+/* A convolution's two columns, sign-extended once into int16 pairs as SXTB16 splits a word:
+ * for each group of four bytes k, column 0's even pair (bytes 0 and 2) and odd pair (bytes 1
+ * and 3), then column 1's, four words. The weights are split the same way in the loop, so
+ * byte k of a row always meets byte k of a column. Without the DSP extension the same words
+ * are read as int16 halves. */
+static inline uint32_t tg_even16_c(uint32_t x)
+{
+    return (uint32_t)(uint16_t)(int16_t)(int8_t)x
+        | (uint32_t)(uint16_t)(int16_t)(int8_t)(x >> 16) << 16;
+}
+
+static inline uint32_t tg_odd16_c(uint32_t x)
+{
+    return tg_even16_c(x >> 8);
+}
+
+static inline int32_t tg_lo16(uint32_t x)
+{
+    return (int16_t)(uint16_t)x;
+}
+
+static inline int32_t tg_hi16(uint32_t x)
+{
+    return (int16_t)(uint16_t)(x >> 16);
+}
+
+/* The four byte products of weight word v and the extended pair (e, o). */
+static inline int32_t tg_mac4_ext(uint32_t v, uint32_t e, uint32_t o, int32_t acc)
+{
+#if TG_DSP
+    return tg_smlad(tg_odd16(v), o, tg_smlad(tg_even16(v), e, acc));
+#else
+    const int8_t *b = (const int8_t *)&v;
+    return acc + b[0] * tg_lo16(e) + b[2] * tg_hi16(e) + b[1] * tg_lo16(o) + b[3] * tg_hi16(o);
+#endif
+}
+
+/* Two weight rows (interleaved by groups of four bytes) by two extended columns x, `groups`
+ * groups: acc[0] += w0.x0, acc[1] += w1.x0, acc[2] += w0.x1, acc[3] += w1.x1. Per group one
+ * LDRD of weights, four SXTB16, two LDRD of columns and eight SMLAD: 16 MACs. */
+static inline void tg_dot_pair(const int8_t *w, const uint32_t *x, int32_t groups, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    const int8_t *const end = w + 8 * groups;
 #if TG_DSP
-    for (; w < end; w += 8, x += 8) {
-        const uint32_t p = tg_load4a(x), q = tg_load4a(x + 4);
-        const uint32_t pe = tg_even16(p), po = tg_odd16(p);
-        const uint32_t qe = tg_even16(q), qo = tg_odd16(q);
-        const uint32_t v = tg_load4a(w);
+    if (groups & 1) {
+        const uint32_t v = tg_load4a(w), u = tg_load4a(w + 4);
         const uint32_t ve = tg_even16(v), vo = tg_odd16(v);
-        a0 = tg_smlad(vo, po, tg_smlad(ve, pe, a0));
-        a2 = tg_smlad(vo, qo, tg_smlad(ve, qe, a2));
-        const uint32_t u = tg_load4a(w + 4);
         const uint32_t ue = tg_even16(u), uo = tg_odd16(u);
-        a1 = tg_smlad(uo, po, tg_smlad(ue, pe, a1));
-        a3 = tg_smlad(uo, qo, tg_smlad(ue, qe, a3));
+        a0 = tg_smlad(vo, x[1], tg_smlad(ve, x[0], a0));
+        a1 = tg_smlad(uo, x[1], tg_smlad(ue, x[0], a1));
+        a2 = tg_smlad(vo, x[3], tg_smlad(ve, x[2], a2));
+        a3 = tg_smlad(uo, x[3], tg_smlad(ue, x[2], a3));
+        w += 8;
+        x += 4;
+    }
+    if (groups > 1) {
+        /* Two groups a turn, written out so that every load is an LDRD that moves its
+         * pointer and the loop costs a compare and a branch: 32 instructions and 32 MACs, and 2. */
+        const int8_t *const end = w + 8 * (groups & ~1);
+        uint32_t v, u, t, s, e, o;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd   %[v], %[u], [%[w]], #8\n\t"
+            "ldrd   %[e], %[o], [%[x]], #16\n\t"
+            "sxtb16 %[t], %[v]\n\t"
+            "sxtb16 %[v], %[v], ror #8\n\t"
+            "smlad  %[a0], %[t], %[e], %[a0]\n\t"
+            "smlad  %[a0], %[v], %[o], %[a0]\n\t"
+            "sxtb16 %[s], %[u]\n\t"
+            "sxtb16 %[u], %[u], ror #8\n\t"
+            "smlad  %[a1], %[s], %[e], %[a1]\n\t"
+            "smlad  %[a1], %[u], %[o], %[a1]\n\t"
+            "ldrd   %[e], %[o], [%[x], #-8]\n\t"
+            "smlad  %[a2], %[t], %[e], %[a2]\n\t"
+            "smlad  %[a2], %[v], %[o], %[a2]\n\t"
+            "smlad  %[a3], %[s], %[e], %[a3]\n\t"
+            "smlad  %[a3], %[u], %[o], %[a3]\n\t"
+            "ldrd   %[v], %[u], [%[w]], #8\n\t"
+            "ldrd   %[e], %[o], [%[x]], #16\n\t"
+            "sxtb16 %[t], %[v]\n\t"
+            "sxtb16 %[v], %[v], ror #8\n\t"
+            "smlad  %[a0], %[t], %[e], %[a0]\n\t"
+            "smlad  %[a0], %[v], %[o], %[a0]\n\t"
+            "sxtb16 %[s], %[u]\n\t"
+            "sxtb16 %[u], %[u], ror #8\n\t"
+            "smlad  %[a1], %[s], %[e], %[a1]\n\t"
+            "smlad  %[a1], %[u], %[o], %[a1]\n\t"
+            "ldrd   %[e], %[o], [%[x], #-8]\n\t"
+            "smlad  %[a2], %[t], %[e], %[a2]\n\t"
+            "smlad  %[a2], %[v], %[o], %[a2]\n\t"
+            "smlad  %[a3], %[s], %[e], %[a3]\n\t"
+            "smlad  %[a3], %[u], %[o], %[a3]\n\t"
+            "cmp    %[w], %[end]\n\t"
+            "bne    1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+              [x] "+r"(x), [v] "=&r"(v), [u] "=&r"(u), [t] "=&r"(t), [s] "=&r"(s),
+              [e] "=&r"(e), [o] "=&r"(o)
+            : [end] "r"(end)
+            : "cc", "memory");
     }
 #else
-    for (; w < end; w += 8, x += 8) {
-        for (int32_t i = 0; i < 4; ++i) {
-            const int32_t v = w[i], u = w[4 + i], p = x[i], q = x[4 + i];
-            a0 += v * p;
-            a1 += u * p;
-            a2 += v * q;
-            a3 += u * q;
-        }
+    const int8_t *const end = w + 8 * groups;
+    for (; w < end; w += 8, x += 4) {
+        const uint32_t v = tg_load4a(w), u = tg_load4a(w + 4);
+        a0 = tg_mac4_ext(v, x[0], x[1], a0);
+        a1 = tg_mac4_ext(u, x[0], x[1], a1);
+        a2 = tg_mac4_ext(v, x[2], x[3], a2);
+        a3 = tg_mac4_ext(u, x[2], x[3], a3);
     }
 #endif
     acc[0] = a0;
@@ -99,22 +178,14 @@ static inline void tg_dot_pair(const int8_t *w, const int8_t *x, int32_t groups,
     acc[3] = a3;
 }
 
-/* One weight row (plain) by two columns (interleaved): acc[0] += w.x0, acc[1] += w.x1. */
-static inline void tg_dot_lone(const int8_t *w, const int8_t *x, int32_t groups, int32_t *acc)
+/* One weight row (plain) by two extended columns: acc[0] += w.x0, acc[1] += w.x1. */
+static inline void tg_dot_lone(const int8_t *w, const uint32_t *x, int32_t groups, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1];
-    for (int32_t g = 0; g < groups; ++g, w += 4, x += 8) {
-#if TG_DSP
+    for (int32_t g = 0; g < groups; ++g, w += 4, x += 4) {
         const uint32_t v = tg_load4a(w);
-        const uint32_t ve = tg_even16(v), vo = tg_odd16(v);
-        a0 = tg_mac4(ve, vo, tg_load4a(x), a0);
-        a1 = tg_mac4(ve, vo, tg_load4a(x + 4), a1);
-#else
-        for (int32_t i = 0; i < 4; ++i) {
-            a0 += (int32_t)w[i] * x[i];
-            a1 += (int32_t)w[i] * x[4 + i];
-        }
-#endif
+        a0 = tg_mac4_ext(v, x[0], x[1], a0);
+        a1 = tg_mac4_ext(v, x[2], x[3], a1);
     }
     acc[0] = a0;
     acc[1] = a1;
