@@ -75,6 +75,23 @@ def fast_requant(weights: np.ndarray, bias: tuple[int, ...], multipliers: list[t
     return True, tuple(b for b, _, _ in tamed), [(m, s) for _, m, s in tamed]
 
 
+def packed_requant(bias: tuple[int, ...], multipliers: list[tuple[int, int]],
+                   zero_point: int) -> tuple[int, ...] | None:
+    """The fast form's parameters packed per output channel for tg_conv.c: bias, multiplier,
+    right shift and the rounding term with the output zero point folded in, 2^(right - 1) +
+    zero_point * 2^right (adding zero_point * 2^right before the arithmetic shift adds exactly
+    zero_point after it). None when a term could overflow: the sum with the rounded high
+    product (below 2^29 in magnitude, as the accumulator) must stay inside int32."""
+    packed: list[int] = []
+    for b, (m, s) in zip(bias, multipliers, strict=True):
+        right = -s
+        term = (1 << (right - 1)) + zero_point * (1 << right)
+        if abs(term) >= 2**30:
+            return None
+        packed += (b, m, right, term)
+    return tuple(packed)
+
+
 def _channel_consts(op: Op, multipliers: list[tuple[int, int]]) -> tuple[ConstArray, ...]:
     name = params_name(op)
     return (ConstArray(f"{name}_mult", "int32_t", tuple(m for m, _ in multipliers)),
@@ -141,13 +158,16 @@ def _conv(graph: Graph, op: Op) -> Call:
         ConstArray(f"{name}_bias", "int32_t", folded),
         *_channel_consts(op, multipliers),
     )
+    packed = packed_requant(folded, multipliers, y.zero_point) if fast and as_conv else None
+    if packed is not None:
+        consts += (ConstArray(f"{name}_rq", "int32_t", packed),)
     fields = fields_of(
         batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
         out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
         dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
         act_min=act_min, act_max=act_max, weights=f"{name}_weights",
         bias=f"{name}_bias", mult=f"{name}_mult", shift=f"{name}_shift",
-        fast_requant=fast)
+        fast_requant=fast, **({"rq": f"{name}_rq"} if packed is not None else {}))
     args = (Arg("tensor", "int8_t", (x.index,), const=True), Arg("tensor", "int8_t", (y.index,)))
     function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
                 else "tg_depthwise_s8")

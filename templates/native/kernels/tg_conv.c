@@ -104,6 +104,41 @@ static inline int8_t tg_out_fast(int32_t acc, int32_t mult, int32_t right, int32
     return (int8_t)(full ? tg_sat8(v) : tg_clamp(v, lo, hi));
 }
 
+/* One output from the packed parameters q (tinygen.native.lowering.packed_requant): q[1] the
+ * multiplier, q[2] the right shift, q[3] the rounding term with the zero point folded in. */
+static inline int8_t tg_out_rq(int32_t acc, const int32_t *q, int32_t lo, int32_t hi,
+                               const int full)
+{
+    const int32_t v = tg_requant_round(acc, q[1], q[2], q[3]);
+    return (int8_t)(full ? tg_sat8(v) : tg_clamp(v, lo, hi));
+}
+
+/* The fast form with the packed parameters: out0/out1[ch] for every output channel pair
+ * (out1 is out0 for a lone last column: the same column, so the same bytes). */
+__attribute__((always_inline))
+static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const uint32_t *x,
+                                      int8_t *out0, int8_t *out1, const int full)
+{
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *q = p->rq;
+    const int8_t *w = p->weights;
+    int8_t *const end0 = out0 + (p->out_c & ~1);
+    for (; out0 < end0; out0 += 2, out1 += 2, q += 8, w += 8 * groups) {
+        int32_t acc[4] = {q[0], q[4], q[0], q[4]};
+        tg_dot_pair(w, x, groups, acc);
+        out0[0] = tg_out_rq(acc[0], q, lo, hi, full);
+        out0[1] = tg_out_rq(acc[1], q + 4, lo, hi, full);
+        out1[0] = tg_out_rq(acc[2], q, lo, hi, full);
+        out1[1] = tg_out_rq(acc[3], q + 4, lo, hi, full);
+    }
+    if (p->out_c & 1) {
+        int32_t acc[2] = {q[0], q[0]};
+        tg_dot_lone(w, x, groups, acc);
+        out0[0] = tg_out_rq(acc[0], q, lo, hi, full);
+        out1[0] = tg_out_rq(acc[1], q, lo, hi, full);
+    }
+}
+
 /* out0/out1[ch] for every output channel from the extended columns x (out1 may be NULL).
  * The parameters are read into locals once: the int8 stores could otherwise alias them.
  * `fast` (tg_requant_round) and `full` (SSAT) are constants at each call, so each
@@ -190,7 +225,13 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
             tg_extend_pair(c[0], c[1], depth, pair);
             int8_t *out0 = dst + i * p->out_c;
             int8_t *out1 = two ? dst + (i + 1) * p->out_c : NULL;
-            if (!p->fast_requant) {
+            if (p->rq) {
+                if (full) {
+                    tg_conv_columns_rq(p, groups, pair, out0, out1 ? out1 : out0, 1);
+                } else {
+                    tg_conv_columns_rq(p, groups, pair, out0, out1 ? out1 : out0, 0);
+                }
+            } else if (!p->fast_requant) {
                 tg_conv_columns(p, groups, pair, out0, out1, 0, 0);
             } else if (full) {
                 tg_conv_columns(p, groups, pair, out0, out1, 1, 1);
