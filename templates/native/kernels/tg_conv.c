@@ -104,17 +104,19 @@ static inline int8_t tg_out_fast(int32_t acc, int32_t mult, int32_t right, int32
     return (int8_t)(full ? tg_sat8(v) : tg_clamp(v, lo, hi));
 }
 
-/* One output from the packed parameters q (tinygen.native.lowering.packed_requant): q[1] the
- * multiplier, q[2] the right shift, q[3] the rounding term with the zero point folded in. */
-static inline int8_t tg_out_rq(int32_t acc, const int32_t *q, int32_t lo, int32_t hi,
-                               const int full)
+/* One output of the packed form: m the multiplier, r the right shift, t the rounding term
+ * with the zero point folded in (tinygen.native.lowering.packed_requant). */
+static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int32_t lo,
+                               int32_t hi, const int full)
 {
-    const int32_t v = tg_requant_round(acc, q[1], q[2], q[3]);
+    const int32_t v = tg_requant_round(acc, m, r, t);
     return (int8_t)(full ? tg_sat8(v) : tg_clamp(v, lo, hi));
 }
 
-/* The fast form with the packed parameters: out0/out1[ch] for every output channel pair
- * (out1 is out0 for a lone last column: the same column, so the same bytes). */
+/* The fast form with the packed parameters ({bias, multiplier, shift, term} per channel):
+ * out0/out1[ch] for every output channel pair (out1 is out0 for a lone last column: the same
+ * column, so the same bytes). Each pair's parameters are read before its first store, which
+ * could otherwise alias them. */
 __attribute__((always_inline))
 static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const uint32_t *x,
                                       int8_t *out0, int8_t *out1, const int full)
@@ -126,16 +128,23 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
     for (; out0 < end0; out0 += 2, out1 += 2, q += 8, w += 8 * groups) {
         int32_t acc[4] = {q[0], q[4], q[0], q[4]};
         tg_dot_pair(w, x, groups, acc);
-        out0[0] = tg_out_rq(acc[0], q, lo, hi, full);
-        out0[1] = tg_out_rq(acc[1], q + 4, lo, hi, full);
-        out1[0] = tg_out_rq(acc[2], q, lo, hi, full);
-        out1[1] = tg_out_rq(acc[3], q + 4, lo, hi, full);
+        const int32_t m0 = q[1], r0 = q[2], t0 = q[3], m1 = q[5], r1 = q[6], t1 = q[7];
+        const int8_t y00 = tg_out_rq(acc[0], m0, r0, t0, lo, hi, full);
+        const int8_t y01 = tg_out_rq(acc[1], m1, r1, t1, lo, hi, full);
+        const int8_t y10 = tg_out_rq(acc[2], m0, r0, t0, lo, hi, full);
+        const int8_t y11 = tg_out_rq(acc[3], m1, r1, t1, lo, hi, full);
+        out0[0] = y00;
+        out0[1] = y01;
+        out1[0] = y10;
+        out1[1] = y11;
     }
     if (p->out_c & 1) {
         int32_t acc[2] = {q[0], q[0]};
         tg_dot_lone(w, x, groups, acc);
-        out0[0] = tg_out_rq(acc[0], q, lo, hi, full);
-        out1[0] = tg_out_rq(acc[1], q, lo, hi, full);
+        const int8_t y0 = tg_out_rq(acc[0], q[1], q[2], q[3], lo, hi, full);
+        const int8_t y1 = tg_out_rq(acc[1], q[1], q[2], q[3], lo, hi, full);
+        out0[0] = y0;
+        out1[0] = y1;
     }
 }
 

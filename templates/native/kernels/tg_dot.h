@@ -106,23 +106,15 @@ static inline void tg_dot_pair(const int8_t *w, const uint32_t *x, int32_t group
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
 #if TG_DSP
-    if (groups & 1) {
-        const uint32_t v = tg_load4a(w), u = tg_load4a(w + 4);
-        const uint32_t ve = tg_even16(v), vo = tg_odd16(v);
-        const uint32_t ue = tg_even16(u), uo = tg_odd16(u);
-        a0 = tg_smlad(vo, x[1], tg_smlad(ve, x[0], a0));
-        a1 = tg_smlad(uo, x[1], tg_smlad(ue, x[0], a1));
-        a2 = tg_smlad(vo, x[3], tg_smlad(ve, x[2], a2));
-        a3 = tg_smlad(uo, x[3], tg_smlad(ue, x[2], a3));
-        w += 8;
-        x += 4;
-    }
-    if (groups > 1) {
+    {
         /* Two groups a turn, written out so that every load is an LDRD that moves its
-         * pointer and the loop costs a compare and a branch: 32 instructions and 32 MACs, and 2. */
-        const int8_t *const end = w + 8 * (groups & ~1);
-        uint32_t v, u, t, s, e, o;
+         * pointer and the loop costs a compare and a branch (32 instructions for 32 MACs,
+         * and 2); an odd count enters at the second group. */
+        uint32_t n = (uint32_t)groups, v, u, t, s, e, o;
         __asm__ volatile(
+            "lsls   %[t], %[n], #31\n\t"
+            "add    %[n], %[w], %[n], lsl #3\n\t"  /* the weights' end */
+            "bne    2f\n\t"
             "1:\n\t"
             "ldrd   %[v], %[u], [%[w]], #8\n\t"
             "ldrd   %[e], %[o], [%[x]], #16\n\t"
@@ -139,6 +131,7 @@ static inline void tg_dot_pair(const int8_t *w, const uint32_t *x, int32_t group
             "smlad  %[a2], %[v], %[o], %[a2]\n\t"
             "smlad  %[a3], %[s], %[e], %[a3]\n\t"
             "smlad  %[a3], %[u], %[o], %[a3]\n\t"
+            "2:\n\t"
             "ldrd   %[v], %[u], [%[w]], #8\n\t"
             "ldrd   %[e], %[o], [%[x]], #16\n\t"
             "sxtb16 %[t], %[v]\n\t"
@@ -154,12 +147,12 @@ static inline void tg_dot_pair(const int8_t *w, const uint32_t *x, int32_t group
             "smlad  %[a2], %[v], %[o], %[a2]\n\t"
             "smlad  %[a3], %[s], %[e], %[a3]\n\t"
             "smlad  %[a3], %[u], %[o], %[a3]\n\t"
-            "cmp    %[w], %[end]\n\t"
+            "cmp    %[w], %[n]\n\t"
             "bne    1b\n\t"
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
-              [x] "+r"(x), [v] "=&r"(v), [u] "=&r"(u), [t] "=&r"(t), [s] "=&r"(s),
-              [e] "=&r"(e), [o] "=&r"(o)
-            : [end] "r"(end)
+              [x] "+r"(x), [n] "+r"(n), [v] "=&r"(v), [u] "=&r"(u), [t] "=&r"(t),
+              [s] "=&r"(s), [e] "=&r"(e), [o] "=&r"(o)
+            :
             : "cc", "memory");
     }
 #else
