@@ -127,10 +127,10 @@ def _conv(graph: Graph, op: Op) -> Call:
     single = depthwise and in_c == 1 and out_c == 1
     sums = rows.astype(np.int64).sum(axis=1)
     if as_conv:
-        # Two columns sign-extended to int16, and the two gathered ones (1x1 filters read
+        # Three columns sign-extended to int16, and one gathered column (1x1 filters read
         # the input in place).
         depth = padded_depth(k_h * k_w * in_c)
-        scratch = 4 * depth if k_h == 1 and k_w == 1 else 6 * depth
+        scratch = 6 * depth if k_h == 1 and k_w == 1 else 7 * depth
     elif single:
         scratch = 0
     else:

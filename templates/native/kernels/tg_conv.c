@@ -21,7 +21,12 @@ static inline void tg_bytes(int8_t *dst, const int8_t *src, int32_t n)
         memcpy(dst, src, (size_t)n);
         return;
     }
-    for (int32_t i = 0; i < n; ++i) {
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t v = tg_load4(src + i);  /* unaligned LDR and STR */
+        memcpy(dst + i, &v, 4);
+    }
+    for (; i < n; ++i) {
         dst[i] = src[i];
     }
 }
@@ -62,37 +67,29 @@ static void tg_gather(const tg_conv_t *p, const int8_t *image, int32_t oy, int32
     }
 }
 
-/* Sign-extends two columns of `depth` bytes into dst (tg_dot.h's extended layout: per group
- * of four bytes, column 0's even and odd int16 pairs, then column 1's), zero-padding the last
- * group (the weights are zero there too). */
-static void tg_extend_pair(const int8_t *c0, const int8_t *c1, int32_t depth,
-                           uint32_t *restrict dst)
+/* Sign-extends a column of `depth` bytes into its slot of an extended buffer (tg_dot.h's
+ * layout: per group of four bytes its even and odd int16 pairs at dst[0] and dst[1], the next
+ * group `stride` words on), zero-padding the last group (the weights are zero there too). */
+static void tg_extend(const int8_t *c, int32_t depth, uint32_t *restrict dst, int32_t stride)
 {
     int32_t k = 0;
-    for (; k + 4 <= depth; k += 4, dst += 4) {
-        const uint32_t a = tg_load4(c0 + k), b = tg_load4(c1 + k);
+    for (; k + 4 <= depth; k += 4, dst += stride) {
+        const uint32_t a = tg_load4(c + k);
 #if TG_DSP
         dst[0] = tg_even16(a);
         dst[1] = tg_odd16(a);
-        dst[2] = tg_even16(b);
-        dst[3] = tg_odd16(b);
 #else
         dst[0] = tg_even16_c(a);
         dst[1] = tg_odd16_c(a);
-        dst[2] = tg_even16_c(b);
-        dst[3] = tg_odd16_c(b);
 #endif
     }
     if (k < depth) {
-        uint32_t a = 0, b = 0;
+        uint32_t a = 0;
         for (int32_t i = 0; k + i < depth; ++i) {
-            a |= (uint32_t)(uint8_t)c0[k + i] << (8 * i);
-            b |= (uint32_t)(uint8_t)c1[k + i] << (8 * i);
+            a |= (uint32_t)(uint8_t)c[k + i] << (8 * i);
         }
         dst[0] = tg_even16_c(a);
         dst[1] = tg_odd16_c(a);
-        dst[2] = tg_even16_c(b);
-        dst[3] = tg_odd16_c(b);
     }
 }
 
@@ -114,37 +111,43 @@ static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int
 }
 
 /* The fast form with the packed parameters ({bias, multiplier, shift, term} per channel):
- * out0/out1[ch] for every output channel pair (out1 is out0 for a lone last column: the same
- * column, so the same bytes). Each pair's parameters are read before its first store, which
- * could otherwise alias them. */
+ * o[k][ch] for every output channel and three extended columns (a column beyond the last
+ * pixel repeats column 0 and its o[k] is o[0]: the same bytes again). Each pair's parameters
+ * are read before its first store, which could otherwise alias them. */
 __attribute__((always_inline))
 static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const uint32_t *x,
-                                      int8_t *out0, int8_t *out1, const int full)
+                                      int8_t *o0, int8_t *o1, int8_t *o2, const int full)
 {
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t *q = p->rq;
     const int8_t *w = p->weights;
-    int8_t *const end0 = out0 + (p->out_c & ~1);
-    for (; out0 < end0; out0 += 2, out1 += 2, q += 8, w += 8 * groups) {
-        int32_t acc[4] = {q[0], q[4], q[0], q[4]};
-        tg_dot_pair(w, x, groups, acc);
+    int8_t *const end0 = o0 + (p->out_c & ~1);
+    for (; o0 < end0; o0 += 2, o1 += 2, o2 += 2, q += 8, w += 8 * groups) {
+        int32_t acc[6] = {q[0], q[4], q[0], q[4], q[0], q[4]};
+        tg_dot_triple(w, x, groups, acc);
         const int32_t m0 = q[1], r0 = q[2], t0 = q[3], m1 = q[5], r1 = q[6], t1 = q[7];
         const int8_t y00 = tg_out_rq(acc[0], m0, r0, t0, lo, hi, full);
         const int8_t y01 = tg_out_rq(acc[1], m1, r1, t1, lo, hi, full);
         const int8_t y10 = tg_out_rq(acc[2], m0, r0, t0, lo, hi, full);
         const int8_t y11 = tg_out_rq(acc[3], m1, r1, t1, lo, hi, full);
-        out0[0] = y00;
-        out0[1] = y01;
-        out1[0] = y10;
-        out1[1] = y11;
+        const int8_t y20 = tg_out_rq(acc[4], m0, r0, t0, lo, hi, full);
+        const int8_t y21 = tg_out_rq(acc[5], m1, r1, t1, lo, hi, full);
+        o0[0] = y00;
+        o0[1] = y01;
+        o1[0] = y10;
+        o1[1] = y11;
+        o2[0] = y20;
+        o2[1] = y21;
     }
     if (p->out_c & 1) {
-        int32_t acc[2] = {q[0], q[0]};
-        tg_dot_lone(w, x, groups, acc);
+        int32_t acc[3] = {q[0], q[0], q[0]};
+        tg_dot_lone3(w, x, groups, acc);
         const int8_t y0 = tg_out_rq(acc[0], q[1], q[2], q[3], lo, hi, full);
         const int8_t y1 = tg_out_rq(acc[1], q[1], q[2], q[3], lo, hi, full);
-        out0[0] = y0;
-        out1[0] = y1;
+        const int8_t y2 = tg_out_rq(acc[2], q[1], q[2], q[3], lo, hi, full);
+        o0[0] = y0;
+        o1[0] = y1;
+        o2[0] = y2;
     }
 }
 
@@ -197,16 +200,71 @@ static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const uin
     }
 }
 
+/* The column of output pixel `index` (oy, ox): the input itself for a 1x1 convolution, else
+ * its receptive field gathered into col. */
+static inline const int8_t *tg_column(const tg_conv_t *p, const int8_t *image, int32_t oy,
+                                      int32_t ox, int direct, int8_t *col)
+{
+    if (direct) {
+        return image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+    }
+    tg_gather(p, image, oy, ox, col);
+    return col;
+}
+
+/* The packed fast form: three output pixels at a time. */
+static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch,
+                       int32_t depth, int32_t groups, int direct)
+{
+    uint32_t *ext = (uint32_t *)(void *)scratch;
+    int8_t *col = scratch + 24 * groups;
+    const int full = p->act_min == -128 && p->act_max == 127;
+    const int32_t pixels = p->out_h * p->out_w;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
+        int8_t *dst = out + b * pixels * p->out_c;
+        int32_t oy = 0, ox = 0;
+        for (int32_t i = 0; i < pixels; i += 3) {
+            int8_t *o[3];
+            for (int32_t k = 0; k < 3; ++k) {
+                if (i + k < pixels) {
+                    tg_extend(tg_column(p, image, oy, ox, direct, col), depth, ext + 2 * k, 6);
+                    o[k] = dst + (i + k) * p->out_c;
+                    if (++ox == p->out_w) {
+                        ox = 0;
+                        ++oy;
+                    }
+                } else {
+                    /* Past the last pixel: column 0 again, stored over its own outputs. */
+                    for (int32_t g = 0; g < groups; ++g) {
+                        ext[6 * g + 2 * k] = ext[6 * g];
+                        ext[6 * g + 2 * k + 1] = ext[6 * g + 1];
+                    }
+                    o[k] = o[0];
+                }
+            }
+            if (full) {
+                tg_conv_columns_rq(p, groups, ext, o[0], o[1], o[2], 1);
+            } else {
+                tg_conv_columns_rq(p, groups, ext, o[0], o[1], o[2], 0);
+            }
+        }
+    }
+}
+
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
 {
-    /* scratch: the two extended columns (16 bytes a group of four), then two gathered columns
+    /* scratch: three extended columns (24 bytes a group of four), then one gathered column
      * (unless 1x1), see _conv in tinygen/native/lowering.py. */
     const int32_t depth = p->k_h * p->k_w * p->in_c;
     const int32_t groups = (depth + 3) / 4;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    if (p->rq) {
+        tg_conv_rq(p, in, out, scratch, depth, groups, direct);
+        return;
+    }
     uint32_t *pair = (uint32_t *)(void *)scratch;
-    int8_t *cols = scratch + 16 * groups;
-    const int full = p->act_min == -128 && p->act_max == 127;
+    int8_t *col = scratch + 24 * groups;
     const int32_t pixels = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
@@ -214,35 +272,26 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
         int32_t oy = 0, ox = 0;
         for (int32_t i = 0; i < pixels; i += 2) {
             const int two = i + 1 < pixels;
-            const int8_t *c[2];
             for (int32_t k = 0; k < 2; ++k) {
                 if (k == 1 && !two) {
-                    c[1] = c[0];  /* computed, not stored */
-                } else if (direct) {
-                    c[k] = image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
-                } else {
-                    tg_gather(p, image, oy, ox, cols + k * 4 * groups);
-                    c[k] = cols + k * 4 * groups;
-                }
-                if (k == 0 || two) {
-                    if (++ox == p->out_w) {
-                        ox = 0;
-                        ++oy;
+                    /* computed, not stored */
+                    for (int32_t g = 0; g < groups; ++g) {
+                        pair[4 * g + 2] = pair[4 * g];
+                        pair[4 * g + 3] = pair[4 * g + 1];
                     }
+                    break;
+                }
+                tg_extend(tg_column(p, image, oy, ox, direct, col), depth, pair + 2 * k, 4);
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    ++oy;
                 }
             }
-            tg_extend_pair(c[0], c[1], depth, pair);
             int8_t *out0 = dst + i * p->out_c;
             int8_t *out1 = two ? dst + (i + 1) * p->out_c : NULL;
-            if (p->rq) {
-                if (full) {
-                    tg_conv_columns_rq(p, groups, pair, out0, out1 ? out1 : out0, 1);
-                } else {
-                    tg_conv_columns_rq(p, groups, pair, out0, out1 ? out1 : out0, 0);
-                }
-            } else if (!p->fast_requant) {
+            if (!p->fast_requant) {
                 tg_conv_columns(p, groups, pair, out0, out1, 0, 0);
-            } else if (full) {
+            } else if (p->act_min == -128 && p->act_max == 127) {
                 tg_conv_columns(p, groups, pair, out0, out1, 1, 1);
             } else {
                 tg_conv_columns(p, groups, pair, out0, out1, 1, 0);
