@@ -208,16 +208,33 @@ static inline const int8_t *tg_column(const tg_conv_t *p, const int8_t *image, i
     if (direct) {
         return image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
     }
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    if (p->dil_w == 1 && y0 >= 0 && x0 >= 0 && x0 + p->k_w <= p->in_w
+        && y0 + (p->k_h - 1) * p->dil_h < p->in_h) {
+        /* Inside the image: k_h runs of k_w * in_c contiguous bytes. */
+        const int32_t row = p->k_w * p->in_c, step = p->dil_h * p->in_w * p->in_c;
+        const int8_t *src = image + (y0 * p->in_w + x0) * p->in_c;
+        int8_t *d = col;
+        for (int32_t ky = 0; ky < p->k_h; ++ky, src += step, d += row) {
+            tg_bytes(d, src, row);
+        }
+        return col;
+    }
     tg_gather(p, image, oy, ox, col);
     return col;
 }
 
-/* The packed fast form: three output pixels at a time. */
+/* The packed fast form: three output pixels at a time. A gathered column's bytes past the
+ * depth are zero (set once here), so it is extended by whole groups. */
 static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch,
                        int32_t depth, int32_t groups, int direct)
 {
     uint32_t *ext = (uint32_t *)(void *)scratch;
     int8_t *col = scratch + 24 * groups;
+    const int32_t extended = direct ? depth : 4 * groups;
+    for (int32_t k = depth; k < 4 * groups; ++k) {
+        col[k] = 0;
+    }
     const int full = p->act_min == -128 && p->act_max == 127;
     const int32_t pixels = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -228,7 +245,8 @@ static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t
             int8_t *o[3];
             for (int32_t k = 0; k < 3; ++k) {
                 if (i + k < pixels) {
-                    tg_extend(tg_column(p, image, oy, ox, direct, col), depth, ext + 2 * k, 6);
+                    tg_extend(tg_column(p, image, oy, ox, direct, col), extended, ext + 2 * k,
+                              6);
                     o[k] = dst + (i + k) * p->out_c;
                     if (++ox == p->out_w) {
                         ox = 0;
