@@ -19,7 +19,7 @@ from tests.native.native_host import (
     write_sources,
 )
 from tinygen.model import load_model
-from tinygen.native import quant
+from tinygen.native import lowering, quant
 from tinygen.native.render import prepare_native
 from tinygen.resources import templates_dir
 
@@ -129,3 +129,35 @@ def test_generic_requantization_path_is_bit_exact(model: str, tmp_path: Path) ->
     inputs = random_inputs(native, 4, seed=5)
     out_bytes = native.graph.tensor(native.graph.outputs[0]).nbytes
     assert run_host(compile_folder(tmp_path), inputs, out_bytes) == run_interpreter(path, inputs)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("model", [
+    "tests/data/ops/conv_same_relu.tflite", "tests/data/ops/conv_odd_channels.tflite",
+    "models/kws_tiny.tflite",
+])
+def test_unpacked_convolution_paths_are_bit_exact(model: str, fast: bool, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A convolution whose packed parameters would overflow (lowering.packed_requant gives
+    None) keeps its bias, multiplier and shift arrays and takes the two-column paths: the fast
+    one, and the generic one when that is switched off. Both must give TFLM's bytes."""
+    monkeypatch.setattr(lowering, "packed_requant", lambda *args: None)
+    path = REPO / model
+    native = prepare_native(load_model(path))
+    write_sources(native, tmp_path)
+    data = tmp_path / "src" / "model_data.c"
+    text = data.read_text()
+    assert ".rq = NULL," in text and "_rq[" not in text
+    if not fast:
+        data.write_text(text.replace(".fast_requant = 1,", ".fast_requant = 0,"))
+    inputs = random_inputs(native, 4, seed=11)
+    out_bytes = native.graph.tensor(native.graph.outputs[0]).nbytes
+    assert run_host(compile_folder(tmp_path), inputs, out_bytes) == run_interpreter(path, inputs)
+
+
+def test_packed_requantization_refuses_an_overflowing_term() -> None:
+    """The rounding term with the zero point folded in must stay below 2^30."""
+    assert lowering.packed_requant((5, -7), [(1 << 30, -3), (3 << 29, -10)], -128) == (
+        5, 1 << 30, 3, 4 - 128 * 8, -7, 3 << 29, 10, 512 - 128 * 1024)
+    assert lowering.packed_requant((0,), [(1 << 30, -24)], 127) is None
+    assert lowering.packed_requant((0,), [(1 << 30, -24)], 0) is not None

@@ -137,7 +137,9 @@ def test_a_wrong_bias_is_caught(tmp_path: Path) -> None:
     write_sources(model, tmp_path)
     data = tmp_path / "src" / "model_data.c"
     text = data.read_text()
-    brace = text.index("{", text.index("tg_op0_bias[")) + 1
+    # The first channel's bias: in the packed parameters when the op has them.
+    array = "tg_op0_rq[" if "tg_op0_rq[" in text else "tg_op0_bias["
+    brace = text.index("{", text.index(array)) + 1
     end = text.index(",", brace)
     data.write_text(f"{text[:brace]}\n    {int(text[brace:end]) + 300}{text[end:]}")
     inputs = random_inputs(model, 4, seed=3)

@@ -153,21 +153,24 @@ def _conv(graph: Graph, op: Op) -> Call:
     fast, folded, multipliers = fast_requant(
         rows, _folded_bias(bias, sums, x.zero_point), multipliers,
         (y.zero_point, act_min, act_max))
-    consts = (
-        ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),
-        ConstArray(f"{name}_bias", "int32_t", folded),
-        *_channel_consts(op, multipliers),
-    )
+    # The packed fast form replaces the bias, multiplier and shift arrays (tg_conv.c).
     packed = packed_requant(folded, multipliers, y.zero_point) if fast and as_conv else None
-    if packed is not None:
+    consts: tuple[ConstArray, ...] = (
+        ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),)
+    if packed is None:
+        consts += (ConstArray(f"{name}_bias", "int32_t", folded),
+                   *_channel_consts(op, multipliers))
+        arrays = {"bias": f"{name}_bias", "mult": f"{name}_mult", "shift": f"{name}_shift",
+                  "rq": "NULL"}
+    else:
         consts += (ConstArray(f"{name}_rq", "int32_t", packed),)
+        arrays = {"bias": "NULL", "mult": "NULL", "shift": "NULL", "rq": f"{name}_rq"}
     fields = fields_of(
         batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
         out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
         dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
-        act_min=act_min, act_max=act_max, weights=f"{name}_weights",
-        bias=f"{name}_bias", mult=f"{name}_mult", shift=f"{name}_shift",
-        fast_requant=fast, **({"rq": f"{name}_rq"} if packed is not None else {}))
+        act_min=act_min, act_max=act_max, weights=f"{name}_weights", fast_requant=fast,
+        **arrays)
     args = (Arg("tensor", "int8_t", (x.index,), const=True), Arg("tensor", "int8_t", (y.index,)))
     function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
                 else "tg_depthwise_s8")
