@@ -111,12 +111,13 @@ static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int
 }
 
 /* The fast form with the packed parameters ({bias, multiplier, shift, term} per channel):
- * o[k][ch] for every output channel and three extended columns (a column beyond the last
- * pixel repeats column 0 and its o[k] is o[0]: the same bytes again). Each pair's parameters
- * are read before its first store, which could otherwise alias them. */
+ * o[k][ch] for every output channel and the first n (1 to 3, a constant at each call) of three
+ * extended columns. Each pair's parameters are read before its first store, which could
+ * otherwise alias them. */
 __attribute__((always_inline))
 static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const uint32_t *x,
-                                      int8_t *o0, int8_t *o1, int8_t *o2, const int full)
+                                      int8_t *o0, int8_t *o1, int8_t *o2, const int n,
+                                      const int full)
 {
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t *q = p->rq;
@@ -124,7 +125,11 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
     int8_t *const end0 = o0 + (p->out_c & ~1);
     for (; o0 < end0; o0 += 2, o1 += 2, o2 += 2, q += 8, w += 8 * groups) {
         int32_t acc[6] = {q[0], q[4], q[0], q[4], q[0], q[4]};
-        tg_dot_triple(w, x, groups, acc);
+        if (n == 3) {
+            tg_dot_triple(w, x, groups, acc);
+        } else {
+            tg_dot_few(w, x, groups, acc, n);
+        }
         const int32_t m0 = q[1], r0 = q[2], t0 = q[3], m1 = q[5], r1 = q[6], t1 = q[7];
         const int8_t y00 = tg_out_rq(acc[0], m0, r0, t0, lo, hi, full);
         const int8_t y01 = tg_out_rq(acc[1], m1, r1, t1, lo, hi, full);
@@ -134,10 +139,14 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
         const int8_t y21 = tg_out_rq(acc[5], m1, r1, t1, lo, hi, full);
         o0[0] = y00;
         o0[1] = y01;
-        o1[0] = y10;
-        o1[1] = y11;
-        o2[0] = y20;
-        o2[1] = y21;
+        if (n >= 2) {
+            o1[0] = y10;
+            o1[1] = y11;
+        }
+        if (n == 3) {
+            o2[0] = y20;
+            o2[1] = y21;
+        }
     }
     if (p->out_c & 1) {
         int32_t acc[3] = {q[0], q[0], q[0]};
@@ -146,8 +155,12 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
         const int8_t y1 = tg_out_rq(acc[1], q[1], q[2], q[3], lo, hi, full);
         const int8_t y2 = tg_out_rq(acc[2], q[1], q[2], q[3], lo, hi, full);
         o0[0] = y0;
-        o1[0] = y1;
-        o2[0] = y2;
+        if (n >= 2) {
+            o1[0] = y1;
+        }
+        if (n == 3) {
+            o2[0] = y2;
+        }
     }
 }
 
@@ -224,8 +237,8 @@ static inline const int8_t *tg_column(const tg_conv_t *p, const int8_t *image, i
     return col;
 }
 
-/* The packed fast form: three output pixels at a time. A gathered column's bytes past the
- * depth are zero (set once here), so it is extended by whole groups. */
+/* The packed fast form: three output pixels at a time, then the one or two left. A gathered
+ * column's bytes past the depth are zero (set once here), so it is extended by whole groups. */
 static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch,
                        int32_t depth, int32_t groups, int direct)
 {
@@ -242,29 +255,27 @@ static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t
         int8_t *dst = out + b * pixels * p->out_c;
         int32_t oy = 0, ox = 0;
         for (int32_t i = 0; i < pixels; i += 3) {
-            int8_t *o[3];
-            for (int32_t k = 0; k < 3; ++k) {
-                if (i + k < pixels) {
-                    tg_extend(tg_column(p, image, oy, ox, direct, col), extended, ext + 2 * k,
-                              6);
-                    o[k] = dst + (i + k) * p->out_c;
-                    if (++ox == p->out_w) {
-                        ox = 0;
-                        ++oy;
-                    }
-                } else {
-                    /* Past the last pixel: column 0 again, stored over its own outputs. */
-                    for (int32_t g = 0; g < groups; ++g) {
-                        ext[6 * g + 2 * k] = ext[6 * g];
-                        ext[6 * g + 2 * k + 1] = ext[6 * g + 1];
-                    }
-                    o[k] = o[0];
+            const int32_t n = pixels - i < 3 ? pixels - i : 3;
+            for (int32_t k = 0; k < n; ++k) {
+                tg_extend(tg_column(p, image, oy, ox, direct, col), extended, ext + 2 * k, 6);
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    ++oy;
                 }
             }
-            if (full) {
-                tg_conv_columns_rq(p, groups, ext, o[0], o[1], o[2], 1);
+            int8_t *o0 = dst + i * p->out_c;
+            int8_t *o1 = n >= 2 ? o0 + p->out_c : o0;  /* stored for k < n only */
+            int8_t *o2 = n == 3 ? o1 + p->out_c : o0;
+            if (n == 3) {
+                if (full) {
+                    tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 3, 1);
+                } else {
+                    tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 3, 0);
+                }
+            } else if (n == 2) {
+                tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 2, full);
             } else {
-                tg_conv_columns_rq(p, groups, ext, o[0], o[1], o[2], 0);
+                tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 1, full);
             }
         }
     }

@@ -256,6 +256,28 @@ static inline void tg_dot_triple(const int8_t *w, const uint32_t *x, int32_t gro
     acc[5] = a5;
 }
 
+/* Two weight rows (interleaved) by the first n (1 or 2) of three extended columns: the last
+ * pixels of a convolution whose count is not a multiple of three. */
+static inline void tg_dot_few(const int8_t *w, const uint32_t *x, int32_t groups, int32_t *acc,
+                              const int n)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *const end = w + 8 * groups;
+    for (; w < end; w += 8, x += 6) {
+        const uint32_t v = tg_load4a(w), u = tg_load4a(w + 4);
+        a0 = tg_mac4_ext(v, x[0], x[1], a0);
+        a1 = tg_mac4_ext(u, x[0], x[1], a1);
+        if (n == 2) {
+            a2 = tg_mac4_ext(v, x[2], x[3], a2);
+            a3 = tg_mac4_ext(u, x[2], x[3], a3);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 /* One weight row (plain) by three extended columns. */
 static inline void tg_dot_lone3(const int8_t *w, const uint32_t *x, int32_t groups,
                                 int32_t *acc)
