@@ -63,6 +63,13 @@ typedef struct {
     int32_t left_shift;            /* ADD, SUB, SQUARED_DIFFERENCE */
     int32_t mult1, shift1, mult2, shift2;  /* the same; PRELU: x >= 0, x < 0 */
     int32_t mult, shift;           /* output rescaling */
+    /* ADD, SUB (tinygen/native/add_forms.py, exact for every input pair): form 0 the
+     * arithmetic above; 1 input `linear` (1 or 2) scaled by 2^19 exactly, the other rescaled
+     * with one SMMLAR (its rounding term round_in); 2 both looked up (table1/2: twice each
+     * input's rescaled value, SUB's second negated, by the byte as uint8). Both then
+     * requantize twice the sum with round (2^(right-1) + out_zp * 2^right) and clamp. */
+    int32_t form, linear, round_in, round;
+    const int32_t *table1, *table2;
 } tg_binary_t;
 
 typedef struct {
