@@ -65,7 +65,8 @@ _DRIVER = r"""
 #include "tg_kernels.h"
 %(tables)s
 static const tg_binary_t params[] = {%(params)s};
-static const int subtract[] = {%(subtract)s};
+static void (*const kernels[])(const tg_binary_t *, const int8_t *, const int8_t *,
+                               int8_t *) = {%(kernels)s};
 static int8_t in1[65536], in2[65536], out[65536];
 int main(void)
 {
@@ -84,7 +85,7 @@ int main(void)
             a = row1;
             b = row2;
         }
-        (subtract[k] ? tg_sub_s8 : tg_add_s8)(p, a, b, out);
+        kernels[k](p, a, b, out);
         fwrite(out, 1, sizeof out, stdout);
     }
     return 0;
@@ -102,9 +103,15 @@ def _c_params(arith: AddArith, form: AddForm, index: int, broadcast: bool) -> st
             f".out_zp = {arith.out_zp}, .act_min = {arith.act_min}, .act_max = {arith.act_max}, "
             f".left_shift = {arith.left_shift}, .mult1 = {arith.mult1}, "
             f".shift1 = {arith.shift1}, .mult2 = {arith.mult2}, .shift2 = {arith.shift2}, "
-            f".mult = {arith.mult}, .shift = {arith.shift}, .form = {form.form}, "
+            f".mult = {arith.mult}, .shift = {arith.shift}, "
             f".linear = {form.linear}, .round_in = {form.round_in}, .round = {form.round}, "
             f"{tables}}}")
+
+
+def _kernel(arith: AddArith, form: AddForm) -> str:
+    kind = "sub" if arith.subtract else "add"
+    return {FORM_GENERIC: f"tg_{kind}_s8", FORM_DIRECT: f"tg_{kind}_direct_s8",
+            FORM_TABLES: "tg_add_tables_s8"}[form.form]
 
 
 def test_kernels_give_tflm_bytes_on_every_input_pair(tmp_path: Path) -> None:
@@ -123,9 +130,9 @@ def test_kernels_give_tflm_bytes_on_every_input_pair(tmp_path: Path) -> None:
         f"static const int32_t t{i}_2[256] = {{{', '.join(map(str, f.table2))}}};\n"
         for i, (_, f, _) in enumerate(runs) if f.form == FORM_TABLES)
     params = ",\n".join(_c_params(a, f, i, b) for i, (a, f, b) in enumerate(runs))
-    subtract = ", ".join("1" if a.subtract else "0" for a, _, _ in runs)
+    kernels = ", ".join(_kernel(a, f) for a, f, _ in runs)
     (tmp_path / "main.c").write_text(_DRIVER % {"tables": tables, "params": params,
-                                                "subtract": subtract})
+                                                "kernels": kernels})
     exe = tmp_path / "adds"
     subprocess.run([str(CC), *CFLAGS, "-I", str(KERNELS), str(tmp_path / "main.c"),
                     str(KERNELS / "tg_elementwise.c"), "-o", str(exe)], check=True)
@@ -148,6 +155,6 @@ def test_tables_on_small_models_match_the_interpreter(model: str, kinds: tuple[s
     and still give the interpreter's bytes."""
     monkeypatch.setattr(add_forms, "TABLE_MIN_ELEMENTS", 1)
     native = prepare_native(load_model(DATA / f"{model}.tflite"))
-    forms = [dict(c.fields).get("form") for c in native.calls if c.kind in ("ADD", "SUB")]
-    assert forms and all(f == str(FORM_TABLES) for f in forms)
+    kernels = [c.function for c in native.calls if c.kind in ("ADD", "SUB")]
+    assert kernels and all(k == "tg_add_tables_s8" for k in kernels)
     assert_op_model_bit_exact(DATA / f"{model}.tflite", kinds, tmp_path)

@@ -327,10 +327,10 @@ def _binary(graph: Graph, op: Op) -> Call:
         arith: dict[str, int | str] = {
             "left_shift": left, "mult1": m1, "shift1": s1, "mult2": m2, "shift2": s2,
             "mult": mo, "shift": so}
-        if op.kind in ("ADD", "SUB"):
-            fast, consts = _add_form(op, a, b, y, (act_min, act_max))
-            arith.update(fast)
         function = f"tg_{op.kind.lower()}_s8"
+        if op.kind in ("ADD", "SUB"):
+            function, fast, consts = _add_form(op, a, b, y, (act_min, act_max))
+            arith.update(fast)
     elif op.kind in ("MAXIMUM", "MINIMUM"):
         arith = {}  # TFLM compares the stored values, whatever their quantization
         function = f"tg_{op.kind.lower()}_s8"
@@ -349,20 +349,23 @@ def _binary(graph: Graph, op: Op) -> Call:
 
 
 def _add_form(op: Op, a: Tensor, b: Tensor, y: Tensor, act: tuple[int, int],
-              ) -> tuple[dict[str, int | str], tuple[ConstArray, ...]]:
-    """The fields of ADD or SUB's fast form (tinygen.native.add_forms) and its tables."""
+              ) -> tuple[str, dict[str, int | str], tuple[ConstArray, ...]]:
+    """ADD or SUB's kernel for its fastest exact form (tinygen.native.add_forms), the fields
+    of that form and its tables."""
     arith = add_forms.arith_of(op.kind, (a.scale, b.scale, y.scale),
                                (a.zero_point, b.zero_point, y.zero_point), act)
     form = add_forms.choose_form(arith, y.elements)
-    fields: dict[str, int | str] = {
-        "form": form.form, "linear": form.linear, "round_in": form.round_in, "round": form.round}
-    if form.form != add_forms.FORM_TABLES:
-        return fields, ()
+    kind = op.kind.lower()
+    if form.form == add_forms.FORM_GENERIC:
+        return f"tg_{kind}_s8", {}, ()
+    if form.form == add_forms.FORM_DIRECT:
+        return (f"tg_{kind}_direct_s8",
+                {"linear": form.linear, "round_in": form.round_in, "round": form.round}, ())
     name = params_name(op)
     consts = (ConstArray(f"{name}_table1", "int32_t", form.table1),
               ConstArray(f"{name}_table2", "int32_t", form.table2))
-    fields.update(table1=consts[0].name, table2=consts[1].name)
-    return fields, consts
+    return ("tg_add_tables_s8",
+            {"round": form.round, "table1": consts[0].name, "table2": consts[1].name}, consts)
 
 
 def _activation_op(graph: Graph, op: Op) -> Call:

@@ -39,10 +39,9 @@ static inline int8_t tg_mul_one(const tg_binary_t *p, int32_t a, int32_t b)
         }                                                                                \
     } while (0)
 
-/* ADD and SUB's fast forms (p->form, chosen and checked on all 65,536 input pairs by
- * tinygen/native/add_forms.py). The output stage takes twice the sum (difference). */
-#define TG_FORM_DIRECT 1
-#define TG_FORM_TABLES 2
+/* ADD and SUB's fast forms, one function each (the unused ones are left out of the link),
+ * chosen and checked on all 65,536 input pairs by tinygen/native/add_forms.py. The output
+ * stage takes twice the sum (difference). */
 /* How the direct form combines twice the linear input's term (lin) and twice the other's. */
 #define TG_LIN_PLUS 0      /* ADD */
 #define TG_LIN_MINUS 1     /* SUB, input 1 the linear one */
@@ -67,64 +66,76 @@ static inline int32_t tg_add_direct(int32_t l, int32_t r, int32_t lin_base, int3
          : mode == TG_LIN_MINUS ? tg_sub_wrap(lin, t) : tg_sub_wrap(t, lin);
 }
 
-/* Flat inputs, four elements per iteration: the whole loop compiled per (form, mode, full
- * range) so that nothing is decided per element. The direct form reads the linear input
- * from `lin_in`, the other from `in`. */
+/* Four elements per iteration, the loop compiled per activation range (full: SSAT). */
+#define TG_ADD_FLAT(out, size, one)                                                          \
+    do {                                                                                     \
+        int8_t *const end = (out) + (size);                                                  \
+        int8_t *const end4 = (out) + ((size) & ~3);                                          \
+        while ((out) != end4) {                                                              \
+            one;                                                                             \
+            one;                                                                             \
+            one;                                                                             \
+            one;                                                                             \
+        }                                                                                    \
+        while ((out) != end) {                                                               \
+            one;                                                                             \
+        }                                                                                    \
+    } while (0)
+
 __attribute__((always_inline))
-static inline void tg_add_fast_flat(const tg_binary_t *p, const int8_t *lin_in,
-                                    const int8_t *in, int8_t *out, int form, int mode,
-                                    int full)
+static inline void tg_add_tables_flat(const tg_binary_t *p, const uint8_t *a, const uint8_t *b,
+                                      int8_t *out, int full)
 {
+    const int32_t *t1 = p->table1, *t2 = p->table2;
     const int32_t mult = p->mult, right = -p->shift, round = p->round;
     const int32_t lo = p->act_min, hi = p->act_max;
-    const int8_t *const end = out + p->size;
-    const int8_t *const end4 = out + (p->size & ~3);
-    if (form == TG_FORM_TABLES) {
-        const int32_t *t1 = p->table1, *t2 = p->table2;
-        const uint8_t *a = (const uint8_t *)lin_in, *b = (const uint8_t *)in;
-#define TG_TABLE_ONE() \
-    *out++ = (int8_t)tg_add_output(t1[*a++] + t2[*b++], mult, right, round, lo, hi, full)
-        while (out != end4) {
-            TG_TABLE_ONE();
-            TG_TABLE_ONE();
-            TG_TABLE_ONE();
-            TG_TABLE_ONE();
-        }
-        while (out != end) {
-            TG_TABLE_ONE();
-        }
-#undef TG_TABLE_ONE
-        return;
+    TG_ADD_FLAT(out, p->size, *out++ = (int8_t)tg_add_output(t1[*a++] + t2[*b++], mult, right,
+                                                             round, lo, hi, full));
+}
+
+static inline int8_t tg_add_tables_one(const tg_binary_t *p, int32_t a, int32_t b)
+{
+    return (int8_t)tg_add_output(p->table1[(uint8_t)a] + p->table2[(uint8_t)b], p->mult,
+                                 -p->shift, p->round, p->act_min, p->act_max, 0);
+}
+
+/* Both inputs looked up (ADD and SUB: SUB's second table is negated). */
+void tg_add_tables_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_tables_one);
+    } else if (p->act_min == -128 && p->act_max == 127) {
+        tg_add_tables_flat(p, (const uint8_t *)in1, (const uint8_t *)in2, out, 1);
+    } else {
+        tg_add_tables_flat(p, (const uint8_t *)in1, (const uint8_t *)in2, out, 0);
     }
+}
+
+/* The direct form on flat inputs: the linear input read from `lin_in`, the other from `in`. */
+__attribute__((always_inline))
+static inline void tg_add_direct_flat(const tg_binary_t *p, const int8_t *lin_in,
+                                      const int8_t *in, int8_t *out, int mode, int full)
+{
     const int lin1 = p->linear == 1;
     const int32_t lin_base = tg_shl(lin1 ? p->in1_offset : p->in2_offset, 20);
     const int32_t base = tg_shl(lin1 ? p->in2_offset : p->in1_offset, 21);
     const int32_t m = lin1 ? p->mult2 : p->mult1;
     const int32_t r = -(lin1 ? p->shift2 : p->shift1);
     const int32_t round_in = p->round_in;
-#define TG_DIRECT_ONE()                                                                      \
-    *out++ = (int8_t)tg_add_output(tg_add_direct(*lin_in++, *in++, lin_base, base, m, r,      \
-                                                 round_in, mode),                             \
-                                   mult, right, round, lo, hi, full)
-    while (out != end4) {
-        TG_DIRECT_ONE();
-        TG_DIRECT_ONE();
-        TG_DIRECT_ONE();
-        TG_DIRECT_ONE();
-    }
-    while (out != end) {
-        TG_DIRECT_ONE();
-    }
-#undef TG_DIRECT_ONE
+    const int32_t mult = p->mult, right = -p->shift, round = p->round;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    TG_ADD_FLAT(out, p->size,
+                *out++ = (int8_t)tg_add_output(tg_add_direct(*lin_in++, *in++, lin_base, base, m,
+                                                             r, round_in, mode),
+                                               mult, right, round, lo, hi, full));
 }
 
-/* One element of a fast form with broadcasting (the form read per element). */
-static inline int8_t tg_add_fast_one(const tg_binary_t *p, int32_t a, int32_t b, int subtract)
+/* One element of the direct form with broadcasting. */
+__attribute__((always_inline))
+static inline int8_t tg_add_direct_one(const tg_binary_t *p, int32_t a, int32_t b, int subtract)
 {
     int32_t s2;
-    if (p->form == TG_FORM_TABLES) {
-        s2 = p->table1[(uint8_t)a] + p->table2[(uint8_t)b];
-    } else if (p->linear == 1) {
+    if (p->linear == 1) {
         s2 = tg_add_direct(a, b, tg_shl(p->in1_offset, 20), tg_shl(p->in2_offset, 21),
                            p->mult2, -p->shift2, p->round_in,
                            subtract ? TG_LIN_MINUS : TG_LIN_PLUS);
@@ -136,25 +147,49 @@ static inline int8_t tg_add_fast_one(const tg_binary_t *p, int32_t a, int32_t b,
     return (int8_t)tg_add_output(s2, p->mult, -p->shift, p->round, p->act_min, p->act_max, 0);
 }
 
-static inline int8_t tg_add_fast_one_add(const tg_binary_t *p, int32_t a, int32_t b)
+static inline int8_t tg_add_direct_one_add(const tg_binary_t *p, int32_t a, int32_t b)
 {
-    return tg_add_fast_one(p, a, b, 0);
+    return tg_add_direct_one(p, a, b, 0);
 }
 
-static inline int8_t tg_add_fast_one_sub(const tg_binary_t *p, int32_t a, int32_t b)
+static inline int8_t tg_add_direct_one_sub(const tg_binary_t *p, int32_t a, int32_t b)
 {
-    return tg_add_fast_one(p, a, b, 1);
+    return tg_add_direct_one(p, a, b, 1);
 }
 
-/* Dispatches a fast form; returns 0 for form 0 (TFLM's arithmetic as written). */
-static int tg_add_fast(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out,
-                       int subtract);
+void tg_add_direct_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    const int lin1 = p->linear == 1;
+    const int8_t *lin_in = lin1 ? in1 : in2, *other = lin1 ? in2 : in1;
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_direct_one_add);
+    } else if (p->act_min == -128 && p->act_max == 127) {
+        tg_add_direct_flat(p, lin_in, other, out, TG_LIN_PLUS, 1);
+    } else {
+        tg_add_direct_flat(p, lin_in, other, out, TG_LIN_PLUS, 0);
+    }
+}
+
+void tg_sub_direct_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    const int full = p->act_min == -128 && p->act_max == 127;
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_direct_one_sub);
+    } else if (p->linear == 1) {
+        if (full) {
+            tg_add_direct_flat(p, in1, in2, out, TG_LIN_MINUS, 1);
+        } else {
+            tg_add_direct_flat(p, in1, in2, out, TG_LIN_MINUS, 0);
+        }
+    } else if (full) {
+        tg_add_direct_flat(p, in2, in1, out, TG_MINUS_LIN, 1);
+    } else {
+        tg_add_direct_flat(p, in2, in1, out, TG_MINUS_LIN, 0);
+    }
+}
 
 void tg_add_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
-    if (tg_add_fast(p, in1, in2, out, 0)) {
-        return;
-    }
     if (p->broadcast) {
         TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_one);
         return;
@@ -221,62 +256,7 @@ static inline int8_t tg_min_one(const tg_binary_t *p, int32_t a, int32_t b)
         }                                                                                \
     }
 
-void tg_sub_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
-{
-    if (tg_add_fast(p, in1, in2, out, 1)) {
-        return;
-    }
-    if (p->broadcast) {
-        TG_BROADCAST_LOOP(p, in1, in2, out, tg_sub_one);
-        return;
-    }
-    for (int32_t i = 0; i < p->size; ++i) {
-        out[i] = tg_sub_one(p, in1[i], in2[i]);
-    }
-}
-
-static int tg_add_fast(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out,
-                       int subtract)
-{
-    if (p->form != TG_FORM_DIRECT && p->form != TG_FORM_TABLES) {
-        return 0;
-    }
-    if (p->broadcast) {
-        if (subtract) {
-            TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_fast_one_sub);
-        } else {
-            TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_fast_one_add);
-        }
-        return 1;
-    }
-    const int full = p->act_min == -128 && p->act_max == 127;
-    if (p->form == TG_FORM_TABLES) {  /* SUB's second table is negated: one loop for both */
-        if (full) {
-            tg_add_fast_flat(p, in1, in2, out, TG_FORM_TABLES, TG_LIN_PLUS, 1);
-        } else {
-            tg_add_fast_flat(p, in1, in2, out, TG_FORM_TABLES, TG_LIN_PLUS, 0);
-        }
-        return 1;
-    }
-    const int lin1 = p->linear == 1;
-    const int8_t *lin_in = lin1 ? in1 : in2, *other = lin1 ? in2 : in1;
-    const int mode = !subtract ? TG_LIN_PLUS : lin1 ? TG_LIN_MINUS : TG_MINUS_LIN;
-#define TG_DIRECT_CASE(m)                                                                    \
-    case m:                                                                                  \
-        if (full) {                                                                          \
-            tg_add_fast_flat(p, lin_in, other, out, TG_FORM_DIRECT, m, 1);                   \
-        } else {                                                                             \
-            tg_add_fast_flat(p, lin_in, other, out, TG_FORM_DIRECT, m, 0);                   \
-        }                                                                                    \
-        break
-    switch (mode) {
-        TG_DIRECT_CASE(TG_LIN_PLUS);
-        TG_DIRECT_CASE(TG_LIN_MINUS);
-        TG_DIRECT_CASE(TG_MINUS_LIN);
-    }
-#undef TG_DIRECT_CASE
-    return 1;
-}
+TG_BINARY_KERNEL(tg_sub_s8, tg_sub_one)
 TG_BINARY_KERNEL(tg_squared_difference_s8, tg_squared_difference_one)
 TG_BINARY_KERNEL(tg_maximum_s8, tg_max_one)
 TG_BINARY_KERNEL(tg_minimum_s8, tg_min_one)
