@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 /* The parameter structs' version; generated model_data.h checks it. */
-#define TG_KERNELS_ABI 4
+#define TG_KERNELS_ABI 5
 
 #define TG_MAX_DIMS 6
 
