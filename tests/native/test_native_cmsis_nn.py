@@ -105,7 +105,7 @@ def test_covered_ops_call_cmsis_nn_and_the_rest_stay_native() -> None:
 
 @pytest.mark.parametrize(("name", "function"), [
     ("add_relu", "arm_elementwise_add_s8"), ("mul", "arm_elementwise_mul_s8"),
-    ("add_broadcast", "tg_add_s8"), ("mul_broadcast_sigmoid", "tg_mul_s8"),
+    ("add_broadcast", "tg_add_direct_s8"), ("mul_broadcast_sigmoid", "tg_mul_s8"),
     ("avg_pool_same_stride2", "arm_avgpool_s8"), ("max_pool_valid_relu", "arm_max_pool_s8"),
     ("fully_connected_per_tensor", "arm_fully_connected_s8"),
     ("depthwise_dilated", "arm_depthwise_conv_wrapper_s8"),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinygen.native import lut, quant
+from tinygen.native import add_forms, lut, quant
 from tinygen.native.calls import (
     CTYPES,
     Arg,
@@ -321,11 +321,16 @@ def _binary(graph: Graph, op: Op) -> Call:
     ck.require(len(y.shape) <= 6, "more than 6 dimensions")
     act_min, act_max = ck.activation(y)
     shape = broadcast_fields(a, b, y)
+    consts: tuple[ConstArray, ...] = ()
     if op.kind in _RESCALED:
         left, (m1, s1), (m2, s2), (mo, so) = _RESCALED[op.kind](a.scale, b.scale, y.scale)
-        arith = {"left_shift": left, "mult1": m1, "shift1": s1, "mult2": m2, "shift2": s2,
-                 "mult": mo, "shift": so}
+        arith: dict[str, int | str] = {
+            "left_shift": left, "mult1": m1, "shift1": s1, "mult2": m2, "shift2": s2,
+            "mult": mo, "shift": so}
         function = f"tg_{op.kind.lower()}_s8"
+        if op.kind in ("ADD", "SUB"):
+            function, fast, consts = _add_form(op, a, b, y, (act_min, act_max))
+            arith.update(fast)
     elif op.kind in ("MAXIMUM", "MINIMUM"):
         arith = {}  # TFLM compares the stored values, whatever their quantization
         function = f"tg_{op.kind.lower()}_s8"
@@ -338,9 +343,29 @@ def _binary(graph: Graph, op: Op) -> Call:
     return Call(op.index, op.kind, function, "tg_binary_t", fields,
                 (Arg("tensor", "int8_t", (a.index,), const=True),
                  Arg("tensor", "int8_t", (b.index,), const=True),
-                 Arg("tensor", "int8_t", (y.index,))),
+                 Arg("tensor", "int8_t", (y.index,))), consts,
                 source="tg_elementwise.c",
                 inplace=a.index if shape["broadcast"] == 0 and not a.is_constant else None)
+
+
+def _add_form(op: Op, a: Tensor, b: Tensor, y: Tensor, act: tuple[int, int],
+              ) -> tuple[str, dict[str, int | str], tuple[ConstArray, ...]]:
+    """ADD or SUB's kernel for its fastest exact form (tinygen.native.add_forms), the fields
+    of that form and its tables."""
+    arith = add_forms.arith_of(op.kind, (a.scale, b.scale, y.scale),
+                               (a.zero_point, b.zero_point, y.zero_point), act)
+    form = add_forms.choose_form(arith, y.elements)
+    kind = op.kind.lower()
+    if form.form == add_forms.FORM_GENERIC:
+        return f"tg_{kind}_s8", {}, ()
+    if form.form == add_forms.FORM_DIRECT:
+        return (f"tg_{kind}_direct_s8",
+                {"linear": form.linear, "round_in": form.round_in, "round": form.round}, ())
+    name = params_name(op)
+    consts = (ConstArray(f"{name}_table1", "int32_t", form.table1),
+              ConstArray(f"{name}_table2", "int32_t", form.table2))
+    return ("tg_add_tables_s8",
+            {"round": form.round, "table1": consts[0].name, "table2": consts[1].name}, consts)
 
 
 def _activation_op(graph: Graph, op: Op) -> Call:

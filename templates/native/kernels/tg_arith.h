@@ -155,4 +155,23 @@ static inline int32_t tg_round_f32(float v)
     return i;
 }
 
+/* SMMLAR: acc + x * y / 2^32 rounded to nearest (ties upward), for the operands tinygen checks
+ * at generation time (the result fits in 32 bits). */
+static inline int32_t tg_smmlar(int32_t x, int32_t y, int32_t acc)
+{
+#if TG_DSP
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+    return r;
+#else
+    return acc + (int32_t)(((int64_t)x * y + INT64_C(0x80000000)) >> 32);
+#endif
+}
+
+/* tg_requant_round given x2 = 2x (the doubling done by the caller, e.g. in a table). */
+static inline int32_t tg_requant_round2(int32_t x2, int32_t mult, int32_t right, int32_t round)
+{
+    return (tg_smmlar(x2, mult, round) + (x2 >> 31)) >> right;
+}
+
 #endif

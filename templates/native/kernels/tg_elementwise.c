@@ -39,6 +39,155 @@ static inline int8_t tg_mul_one(const tg_binary_t *p, int32_t a, int32_t b)
         }                                                                                \
     } while (0)
 
+/* ADD and SUB's fast forms, one function each (the unused ones are left out of the link),
+ * chosen and checked on all 65,536 input pairs by tinygen/native/add_forms.py. The output
+ * stage takes twice the sum (difference). */
+/* How the direct form combines twice the linear input's term (lin) and twice the other's. */
+#define TG_LIN_PLUS 0      /* ADD */
+#define TG_LIN_MINUS 1     /* SUB, input 1 the linear one */
+#define TG_MINUS_LIN 2     /* SUB, input 2 the linear one */
+
+static inline int32_t tg_add_output(int32_t s2, int32_t mult, int32_t right, int32_t round,
+                                    int32_t lo, int32_t hi, int full)
+{
+    const int32_t v = tg_requant_round2(s2, mult, right, round);
+    return full ? tg_sat8(v) : tg_clamp(v, lo, hi);
+}
+
+/* Twice the sum of the direct form: lin_base + (l << 20) is twice (l + offset) * 2^19, the
+ * linear input's term; base + (r << 21) is twice the other's shifted input, rescaled. */
+static inline int32_t tg_add_direct(int32_t l, int32_t r, int32_t lin_base, int32_t base,
+                                    int32_t mult, int32_t right, int32_t round, int mode)
+{
+    const int32_t lin = tg_add_wrap(lin_base, tg_shl(l, 20));
+    const int32_t x2 = tg_add_wrap(base, tg_shl(r, 21));
+    const int32_t t = tg_shl(tg_requant_round2(x2, mult, right, round), 1);
+    return mode == TG_LIN_PLUS ? tg_add_wrap(lin, t)
+         : mode == TG_LIN_MINUS ? tg_sub_wrap(lin, t) : tg_sub_wrap(t, lin);
+}
+
+/* Four elements per iteration, the loop compiled per activation range (full: SSAT). */
+#define TG_ADD_FLAT(out, size, one)                                                          \
+    do {                                                                                     \
+        int8_t *const end = (out) + (size);                                                  \
+        int8_t *const end4 = (out) + ((size) & ~3);                                          \
+        while ((out) != end4) {                                                              \
+            one;                                                                             \
+            one;                                                                             \
+            one;                                                                             \
+            one;                                                                             \
+        }                                                                                    \
+        while ((out) != end) {                                                               \
+            one;                                                                             \
+        }                                                                                    \
+    } while (0)
+
+__attribute__((always_inline))
+static inline void tg_add_tables_flat(const tg_binary_t *p, const uint8_t *a, const uint8_t *b,
+                                      int8_t *out, int full)
+{
+    const int32_t *t1 = p->table1, *t2 = p->table2;
+    const int32_t mult = p->mult, right = -p->shift, round = p->round;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    TG_ADD_FLAT(out, p->size, *out++ = (int8_t)tg_add_output(t1[*a++] + t2[*b++], mult, right,
+                                                             round, lo, hi, full));
+}
+
+static inline int8_t tg_add_tables_one(const tg_binary_t *p, int32_t a, int32_t b)
+{
+    return (int8_t)tg_add_output(p->table1[(uint8_t)a] + p->table2[(uint8_t)b], p->mult,
+                                 -p->shift, p->round, p->act_min, p->act_max, 0);
+}
+
+/* Both inputs looked up (ADD and SUB: SUB's second table is negated). */
+void tg_add_tables_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_tables_one);
+    } else if (p->act_min == -128 && p->act_max == 127) {
+        tg_add_tables_flat(p, (const uint8_t *)in1, (const uint8_t *)in2, out, 1);
+    } else {
+        tg_add_tables_flat(p, (const uint8_t *)in1, (const uint8_t *)in2, out, 0);
+    }
+}
+
+/* The direct form on flat inputs: the linear input read from `lin_in`, the other from `in`. */
+__attribute__((always_inline))
+static inline void tg_add_direct_flat(const tg_binary_t *p, const int8_t *lin_in,
+                                      const int8_t *in, int8_t *out, int mode, int full)
+{
+    const int lin1 = p->linear == 1;
+    const int32_t lin_base = tg_shl(lin1 ? p->in1_offset : p->in2_offset, 20);
+    const int32_t base = tg_shl(lin1 ? p->in2_offset : p->in1_offset, 21);
+    const int32_t m = lin1 ? p->mult2 : p->mult1;
+    const int32_t r = -(lin1 ? p->shift2 : p->shift1);
+    const int32_t round_in = p->round_in;
+    const int32_t mult = p->mult, right = -p->shift, round = p->round;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    TG_ADD_FLAT(out, p->size,
+                *out++ = (int8_t)tg_add_output(tg_add_direct(*lin_in++, *in++, lin_base, base, m,
+                                                             r, round_in, mode),
+                                               mult, right, round, lo, hi, full));
+}
+
+/* One element of the direct form with broadcasting. */
+__attribute__((always_inline))
+static inline int8_t tg_add_direct_one(const tg_binary_t *p, int32_t a, int32_t b, int subtract)
+{
+    int32_t s2;
+    if (p->linear == 1) {
+        s2 = tg_add_direct(a, b, tg_shl(p->in1_offset, 20), tg_shl(p->in2_offset, 21),
+                           p->mult2, -p->shift2, p->round_in,
+                           subtract ? TG_LIN_MINUS : TG_LIN_PLUS);
+    } else {
+        s2 = tg_add_direct(b, a, tg_shl(p->in2_offset, 20), tg_shl(p->in1_offset, 21),
+                           p->mult1, -p->shift1, p->round_in,
+                           subtract ? TG_MINUS_LIN : TG_LIN_PLUS);
+    }
+    return (int8_t)tg_add_output(s2, p->mult, -p->shift, p->round, p->act_min, p->act_max, 0);
+}
+
+static inline int8_t tg_add_direct_one_add(const tg_binary_t *p, int32_t a, int32_t b)
+{
+    return tg_add_direct_one(p, a, b, 0);
+}
+
+static inline int8_t tg_add_direct_one_sub(const tg_binary_t *p, int32_t a, int32_t b)
+{
+    return tg_add_direct_one(p, a, b, 1);
+}
+
+void tg_add_direct_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    const int lin1 = p->linear == 1;
+    const int8_t *lin_in = lin1 ? in1 : in2, *other = lin1 ? in2 : in1;
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_direct_one_add);
+    } else if (p->act_min == -128 && p->act_max == 127) {
+        tg_add_direct_flat(p, lin_in, other, out, TG_LIN_PLUS, 1);
+    } else {
+        tg_add_direct_flat(p, lin_in, other, out, TG_LIN_PLUS, 0);
+    }
+}
+
+void tg_sub_direct_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    const int full = p->act_min == -128 && p->act_max == 127;
+    if (p->broadcast) {
+        TG_BROADCAST_LOOP(p, in1, in2, out, tg_add_direct_one_sub);
+    } else if (p->linear == 1) {
+        if (full) {
+            tg_add_direct_flat(p, in1, in2, out, TG_LIN_MINUS, 1);
+        } else {
+            tg_add_direct_flat(p, in1, in2, out, TG_LIN_MINUS, 0);
+        }
+    } else if (full) {
+        tg_add_direct_flat(p, in2, in1, out, TG_MINUS_LIN, 1);
+    } else {
+        tg_add_direct_flat(p, in2, in1, out, TG_MINUS_LIN, 0);
+    }
+}
+
 void tg_add_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     if (p->broadcast) {

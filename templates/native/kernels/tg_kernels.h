@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 /* The parameter structs' version; generated model_data.h checks it. */
-#define TG_KERNELS_ABI 4
+#define TG_KERNELS_ABI 5
 
 #define TG_MAX_DIMS 6
 
@@ -63,6 +63,14 @@ typedef struct {
     int32_t left_shift;            /* ADD, SUB, SQUARED_DIFFERENCE */
     int32_t mult1, shift1, mult2, shift2;  /* the same; PRELU: x >= 0, x < 0 */
     int32_t mult, shift;           /* output rescaling */
+    /* ADD, SUB's fast forms (tinygen/native/add_forms.py, exact for every input pair):
+     * tg_add/sub_direct_s8: input `linear` (1 or 2) scaled by 2^19 exactly, the other
+     * rescaled with one SMMLAR (its rounding term round_in); tg_add_tables_s8: both looked up
+     * (table1/2: twice each input's rescaled value, SUB's second negated, by the byte as
+     * uint8). Both then requantize twice the sum with round (2^(right-1) + out_zp * 2^right,
+     * right = -shift) and clamp. */
+    int32_t linear, round_in, round;
+    const int32_t *table1, *table2;
 } tg_binary_t;
 
 typedef struct {
@@ -182,6 +190,9 @@ void tg_max_pool_s8(const tg_pool_t *p, const int8_t *in, int8_t *out);
 void tg_add_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tg_mul_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tg_sub_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tg_add_direct_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tg_sub_direct_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void tg_add_tables_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tg_squared_difference_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2,
                               int8_t *out);
 void tg_maximum_s8(const tg_binary_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
