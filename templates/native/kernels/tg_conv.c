@@ -67,22 +67,59 @@ static void tg_gather(const tg_conv_t *p, const int8_t *image, int32_t oy, int32
     }
 }
 
-/* Sign-extends a column of `depth` bytes into its slot of an extended buffer (tg_dot.h's
- * layout: per group of four bytes its even and odd int16 pairs at dst[0] and dst[1], the next
- * group `stride` words on), zero-padding the last group (the weights are zero there too). */
-static void tg_extend(const int8_t *c, int32_t depth, uint32_t *restrict dst, int32_t stride)
+/* Sign-extends n groups of four bytes from src into an extended buffer's slot (tg_dot.h's
+ * layout: per group its even and odd int16 pairs at dst[0] and dst[1], the next group
+ * `stride` words on; stride is a constant at each call). */
+__attribute__((always_inline))
+static inline uint32_t *tg_extend_run(const int8_t *src, int32_t n, uint32_t *dst,
+                                      const int32_t stride)
 {
-    int32_t k = 0;
-    for (; k + 4 <= depth; k += 4, dst += stride) {
-        const uint32_t a = tg_load4(c + k);
 #if TG_DSP
+    if (n & 1) {
+        const uint32_t a = tg_load4(src);
         dst[0] = tg_even16(a);
         dst[1] = tg_odd16(a);
+        src += 4;
+        dst += stride;
+    }
+    if (n > 1) {
+        /* Two groups a turn: a load, two SXTB16 and a store of both words each. */
+        const int8_t *const end = src + 4 * (n & ~1);
+        uint32_t a, b, e, o;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[a], [%[s]], #4\n\t"
+            "ldr    %[b], [%[s]], #4\n\t"
+            "sxtb16 %[e], %[a]\n\t"
+            "sxtb16 %[o], %[a], ror #8\n\t"
+            "strd   %[e], %[o], [%[d]], %[st]\n\t"
+            "sxtb16 %[e], %[b]\n\t"
+            "sxtb16 %[o], %[b], ror #8\n\t"
+            "strd   %[e], %[o], [%[d]], %[st]\n\t"
+            "cmp    %[s], %[end]\n\t"
+            "bne    1b\n\t"
+            : [s] "+r"(src), [d] "+r"(dst), [a] "=&r"(a), [b] "=&r"(b), [e] "=&r"(e),
+              [o] "=&r"(o)
+            : [end] "r"(end), [st] "i"(4 * stride)
+            : "cc", "memory");
+    }
 #else
+    for (int32_t g = 0; g < n; ++g, src += 4, dst += stride) {
+        const uint32_t a = tg_load4(src);
         dst[0] = tg_even16_c(a);
         dst[1] = tg_odd16_c(a);
-#endif
     }
+#endif
+    return dst;
+}
+
+/* Sign-extends a column of `depth` bytes into its slot of an extended buffer, zero-padding
+ * the last group (the weights are zero there too). */
+__attribute__((always_inline))
+static inline void tg_extend(const int8_t *c, int32_t depth, uint32_t *dst, const int32_t stride)
+{
+    dst = tg_extend_run(c, depth / 4, dst, stride);
+    const int32_t k = depth & ~3;
     if (k < depth) {
         uint32_t a = 0;
         for (int32_t i = 0; k + i < depth; ++i) {
@@ -213,41 +250,50 @@ static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const uin
     }
 }
 
-/* The column of output pixel `index` (oy, ox): the input itself for a 1x1 convolution, else
- * its receptive field gathered into col. */
-static inline const int8_t *tg_column(const tg_conv_t *p, const int8_t *image, int32_t oy,
-                                      int32_t ox, int direct, int8_t *col)
+/* Extends the column of output pixel (oy, ox) into its slot of the extended buffer: the
+ * input itself for a 1x1 convolution; for a window inside the image whose filter rows are
+ * whole groups of four bytes, straight from its k_h runs of contiguous input; else its
+ * receptive field gathered into col first (zero past the depth: whole groups). */
+__attribute__((always_inline))
+static inline void tg_extend_column(const tg_conv_t *p, const int8_t *image, int32_t oy,
+                                    int32_t ox, int direct, int8_t *col, int32_t depth,
+                                    uint32_t *dst, const int32_t stride)
 {
     if (direct) {
-        return image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+        tg_extend(image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c, depth,
+                  dst, stride);
+        return;
     }
     const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    const int32_t row = p->k_w * p->in_c;
     if (p->dil_w == 1 && y0 >= 0 && x0 >= 0 && x0 + p->k_w <= p->in_w
         && y0 + (p->k_h - 1) * p->dil_h < p->in_h) {
         /* Inside the image: k_h runs of k_w * in_c contiguous bytes. */
-        const int32_t row = p->k_w * p->in_c, step = p->dil_h * p->in_w * p->in_c;
+        const int32_t step = p->dil_h * p->in_w * p->in_c;
         const int8_t *src = image + (y0 * p->in_w + x0) * p->in_c;
+        if ((row & 3) == 0) {
+            for (int32_t ky = 0; ky < p->k_h; ++ky, src += step) {
+                dst = tg_extend_run(src, row / 4, dst, stride);
+            }
+            return;
+        }
         int8_t *d = col;
         for (int32_t ky = 0; ky < p->k_h; ++ky, src += step, d += row) {
             tg_bytes(d, src, row);
         }
-        return col;
+    } else {
+        tg_gather(p, image, oy, ox, col);
     }
-    tg_gather(p, image, oy, ox, col);
-    return col;
+    tg_extend_run(col, (depth + 3) / 4, dst, stride);
 }
 
 /* The packed fast form: three output pixels at a time, then the one or two left. A gathered
- * column's bytes past the depth are zero (set once here), so it is extended by whole groups. */
+ * column's bytes past the depth are zero (set once by tg_conv_s8). */
 static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch,
                        int32_t depth, int32_t groups, int direct)
 {
     uint32_t *ext = (uint32_t *)(void *)scratch;
     int8_t *col = scratch + 24 * groups;
-    const int32_t extended = direct ? depth : 4 * groups;
-    for (int32_t k = depth; k < 4 * groups; ++k) {
-        col[k] = 0;
-    }
     const int full = p->act_min == -128 && p->act_max == 127;
     const int32_t pixels = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -257,7 +303,7 @@ static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t
         for (int32_t i = 0; i < pixels; i += 3) {
             const int32_t n = pixels - i < 3 ? pixels - i : 3;
             for (int32_t k = 0; k < n; ++k) {
-                tg_extend(tg_column(p, image, oy, ox, direct, col), extended, ext + 2 * k, 6);
+                tg_extend_column(p, image, oy, ox, direct, col, depth, ext + 2 * k, 6);
                 if (++ox == p->out_w) {
                     ox = 0;
                     ++oy;
@@ -288,6 +334,10 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
     const int32_t depth = p->k_h * p->k_w * p->in_c;
     const int32_t groups = (depth + 3) / 4;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    /* A gathered column is zero past its depth, so that it is extended by whole groups. */
+    for (int32_t k = depth; k < 4 * groups; ++k) {
+        scratch[24 * groups + k] = 0;
+    }
     if (p->rq) {
         tg_conv_rq(p, in, out, scratch, depth, groups, direct);
         return;
@@ -310,7 +360,7 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
                     }
                     break;
                 }
-                tg_extend(tg_column(p, image, oy, ox, direct, col), depth, pair + 2 * k, 4);
+                tg_extend_column(p, image, oy, ox, direct, col, depth, pair + 2 * k, 4);
                 if (++ox == p->out_w) {
                     ox = 0;
                     ++oy;
