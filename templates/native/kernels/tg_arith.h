@@ -155,4 +155,19 @@ static inline int32_t tg_round_f32(float v)
     return i;
 }
 
+/* tg_requant_round(x, mult, right, round) + zp from the doubled accumulator x2 = 2x, with
+ * bias = round + zp * 2^right given (computed once per channel): adding zp * 2^right before
+ * the floor shift is adding zp after it, provided the sum stays in int32 (|y| <= |x| as
+ * mult < 2^31; tinygen checks |x| + bias cannot overflow when it lays the weights out). */
+static inline int32_t tg_requant_round_zp(int32_t x2, int32_t mult, int32_t right, int32_t bias)
+{
+#if TG_DSP
+    int32_t y;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(y) : "r"(x2), "r"(mult), "r"(bias));
+#else
+    const int32_t y = bias + (int32_t)(((int64_t)x2 * mult + INT64_C(0x80000000)) >> 32);
+#endif
+    return (y + (x2 >> 31)) >> right;
+}
+
 #endif
