@@ -39,15 +39,15 @@ def depthwise_stream(taps: np.ndarray, start: Sequence[int],
 
     ``taps`` is the filter as [taps, channels] (at least four channels, already scaled as the
     kernel accumulates), ``start`` each channel's accumulator start (the folded bias) and
-    ``requant`` its three requantization words. Groups start every four channels, the last one
-    at channels - 4 (overlapping the one before when the count is not a multiple of four);
-    each holds the four start values, then per tap the channels 0/2 and 1/3 halfword pairs (as
+    ``requant`` its three requantization words. Groups start at channel 0, then (with channels
+    % 4 left over) at channels % 4, then every four channels, so that the last one ends at the
+    last channel (the first two overlap when the count is not a multiple of four); each holds the four start values, then per tap the channels 0/2 and 1/3 halfword pairs (as
     SXTB16 splits four input bytes), then the four channels' requantization words.
     """
     channels = taps.shape[1]
+    left = channels % 4
     words: list[int] = []
-    for first in range(0, channels, 4):
-        g = min(first, channels - 4)
+    for g in [0, *range(left, channels - 3, 4)] if left else range(0, channels, 4):
         words += [int(v) for v in start[g:g + 4]]
         even = halfword_pairs(taps[:, g], taps[:, g + 2])
         odd = halfword_pairs(taps[:, g + 1], taps[:, g + 3])

@@ -12,8 +12,9 @@
  *   3 words per channel the requantization (fast: multiplier, rounding term plus the output
  *                       zero point times 2^right, right shift; generic: multiplier, shift, 0)
  *
- * Groups start every four channels; with three channels left over, the last group is the
- * last four channels (those it shares with the one before are computed twice, to the same
+ * Groups start at channel 0, then (with c % 4 channels left over) at c % 4, then every four
+ * channels, so that the last one ends at the last channel: the first two overlap when c is not
+ * a multiple of four (the channels they share are computed twice, to the same
  * bytes); fewer than four channels go to tg_depthwise_s8. In the fast form (fast_requant) the
  * filter and the biases are doubled at generation time, so the accumulator is the 2x that
  * SMMLAR multiplies (tg_requant_round_zp), and the output needs no separate zero point add;
@@ -32,6 +33,10 @@
 /* Words of a group before its taps and after them. */
 #define TG_DW_HEAD 4
 #define TG_DW_TAIL 12
+
+/* Groups start at channel 0, then (with c % 4 channels left over) at c % 4, then every
+ * four channels: the last one ends at channel c - 1. */
+#define TG_DW_FIRST_STEP(c) ((c) % 4 != 0 ? (c) % 4 : 4)
 
 /* The requantization forms, each compiling the whole loop nest once. */
 #define TG_DW_GENERIC 0
@@ -112,20 +117,23 @@ __attribute__((always_inline))
 static inline void tg_dw_group3x3(const int8_t *x, int32_t row, int32_t col, const int32_t *s,
                                   int8_t *dst, const tg_dw_range_t *r, const int mode)
 {
-    int32_t a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3];
     const int32_t col2 = 2 * col;
 #if TG_DSP
-    int32_t v_, e_, we_, wo_;
-    __asm__(TG_DW_ASM_TAP("[%[x]]", 16) TG_DW_ASM_TAP("[%[x], %[col]]", 24)
+    int32_t a0, a1, a2, a3, v_, e_, we_, wo_;
+    __asm__("ldrd %[a0], %[a1], [%[s]]\n\t"
+            "ldrd %[a2], %[a3], [%[s], #8]\n\t"
+            TG_DW_ASM_TAP("[%[x]]", 16) TG_DW_ASM_TAP("[%[x], %[col]]", 24)
             TG_DW_ASM_TAP("[%[x], %[col2]]", 32) "add %[x], %[x], %[row]\n\t"
             TG_DW_ASM_TAP("[%[x]]", 40) TG_DW_ASM_TAP("[%[x], %[col]]", 48)
             TG_DW_ASM_TAP("[%[x], %[col2]]", 56) "add %[x], %[x], %[row]\n\t"
             TG_DW_ASM_TAP("[%[x]]", 64) TG_DW_ASM_TAP("[%[x], %[col]]", 72)
             TG_DW_ASM_TAP("[%[x], %[col2]]", 80)
-            : TG_DW_ASM_OUT, [x] "+r"(x)
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [v] "=&r"(v_),
+              [e] "=&r"(e_), [we] "=&r"(we_), [wo] "=&r"(wo_), [x] "+r"(x)
             : [s] "r"(s), [col] "r"(col), [col2] "r"(col2), [row] "r"(row)
             : "memory");
 #else
+    int32_t a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3];
     const int32_t *w = s + TG_DW_HEAD;
     for (int32_t ky = 0; ky < 3; ++ky, x += row, w += 6) {
         TG_DW_TAP(x, w, a0, a1, a2, a3);
@@ -191,21 +199,22 @@ static inline void tg_dw_pixel_rows(const int8_t *const *rows, int32_t taps, int
                                     const int32_t *s, int8_t *dst, const tg_dw_range_t *r,
                                     const int mode)
 {
-    const int32_t size = TG_DW_HEAD + 2 * taps + TG_DW_TAIL, last = c - 4;
-    for (int32_t off = 0;; off += 4, s += size) {
-        off = off < last ? off : last;
+    const int32_t size = TG_DW_HEAD + 2 * taps + TG_DW_TAIL;
+    int32_t off = 0, step = TG_DW_FIRST_STEP(c);
+    for (int32_t k = (c + 3) / 4;; s += size, off += step, step = 4) {
         if (taps == 9 && mode != TG_DW_GENERIC) {
             tg_dw_group_rows(rows, 9, off, s, dst + off, r, mode);
         } else {
             tg_dw_group_rows(rows, taps, off, s, dst + off, r, mode);
         }
-        if (off == last) {
+        if (--k == 0) {
             break;
         }
     }
 }
 
-/* n pixels of a row of 3x3 windows inside the image, the first one's corner at corner. */
+/* n pixels of a row of 3x3 windows inside the image, the first one's corner at corner; a
+ * multiple of four channels. */
 __attribute__((always_inline))
 static inline void tg_dw_run3x3(const tg_conv_t *p, const int8_t *corner, int32_t n,
                                 const int32_t *stream, int8_t *dst, const tg_dw_range_t *r,
@@ -213,24 +222,13 @@ static inline void tg_dw_run3x3(const tg_conv_t *p, const int8_t *corner, int32_
 {
     const int32_t c = p->in_c, step = p->stride_w * c;
     const int32_t row = p->dil_h * p->in_w * c, col = p->dil_w * c;
+    const int32_t *const end = stream + c / 4 * (TG_DW_HEAD + 18 + TG_DW_TAIL);
     for (; n > 0; --n, corner += step, dst += c) {
-        /* The group's channel walks up to the last four channels, the stream group by group. */
-        const int8_t *const x_last = corner + c - 4;
         const int8_t *x = corner;
         int8_t *d = dst;
-        const int32_t *s = stream;
-        for (;;) {
+        for (const int32_t *s = stream; s != end; s += TG_DW_HEAD + 18 + TG_DW_TAIL, x += 4,
+             d += 4) {
             tg_dw_group3x3(x, row, col, s, d, r, mode);
-            if (x == x_last) {
-                break;
-            }
-            x += 4;
-            d += 4;
-            s += TG_DW_HEAD + 18 + TG_DW_TAIL;
-            if (x > x_last) {
-                d -= x - x_last;
-                x = x_last;
-            }
         }
     }
 }
@@ -245,7 +243,7 @@ static inline void tg_dw_m1(const tg_conv_t *p, const int8_t *in, int8_t *out,
     const int32_t c = p->in_c, taps = p->k_h * p->k_w;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     /* The generic form takes the tap table everywhere: it is for rare layers, kept small. */
-    const int three = p->k_h == 3 && p->k_w == 3 && mode != TG_DW_GENERIC;
+    const int three = p->k_h == 3 && p->k_w == 3 && mode != TG_DW_GENERIC && c % 4 == 0;
     for (int32_t ky = 0, t = 0; ky < p->k_h; ++ky) {
         for (int32_t kx = 0; kx < p->k_w; ++kx, ++t) {
             offsets[t] = (ky * p->dil_h * p->in_w + kx * p->dil_w) * c;
