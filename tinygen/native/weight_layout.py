@@ -41,7 +41,8 @@ def depthwise_stream(taps: np.ndarray, start: Sequence[int],
     kernel accumulates), ``start`` each channel's accumulator start (the folded bias) and
     ``requant`` its three requantization words. Groups start at channel 0, then (with channels
     % 4 left over) at channels % 4, then every four channels, so that the last one ends at the
-    last channel (the first two overlap when the count is not a multiple of four); each holds the four start values, then per tap the channels 0/2 and 1/3 halfword pairs (as
+    last channel (the first two overlap when the count is not a multiple of four); each
+    holds the four start values, then per tap the channels 0/2 and 1/3 halfword pairs (as
     SXTB16 splits four input bytes), then the four channels' requantization words.
     """
     channels = taps.shape[1]
