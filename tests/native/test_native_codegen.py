@@ -51,7 +51,7 @@ def test_native_project_has_no_tflm() -> None:
     assert '"dep_include_dirs": []' in config and "src/native" in config
     # Only the kernels the model's operators need are compiled.
     kernels = {p for p in files if p.startswith("src/native/") and p.endswith(".c")}
-    assert kernels == {"src/native/tg_conv.c", "src/native/tg_depthwise.c",
+    assert kernels == {"src/native/tg_conv.c", "src/native/tg_depthwise_m1.c",
                        "src/native/tg_fully_connected.c",
                        "src/native/tg_pool.c", "src/native/tg_activation.c"}
 
@@ -61,7 +61,7 @@ def test_graph_calls_every_op_in_order() -> None:
     info = load_model(MODEL)
     calls = [line.strip().split("(")[0] for line in text.splitlines()
              if line.strip().startswith("tg_") and "(" in line]
-    expected = {"CONV_2D": "tg_conv_s8", "DEPTHWISE_CONV_2D": "tg_depthwise_s8",
+    expected = {"CONV_2D": "tg_conv_s8", "DEPTHWISE_CONV_2D": "tg_depthwise_m1_s8",
                 "AVERAGE_POOL_2D": "tg_avg_pool_s8", "FULLY_CONNECTED": "tg_fully_connected_s8",
                 "SOFTMAX": "tg_softmax_s8"}
     assert calls == [expected[op.name] for op in info.operators]

@@ -29,9 +29,9 @@ SHAPE_MODELS: dict[str, tuple[tuple[str, ...], str]] = {
     "op_depthwise_one_channel_m2": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_s8"),
     "op_depthwise_one_channel_m1": (("DEPTHWISE_CONV_2D/1",), "tg_depthwise_c1_s8"),
     "op_depthwise_one_channel_m1_5x5_s2": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_c1_s8"),
-    "op_depthwise_c7_dilated": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_s8"),
-    "op_depthwise_c13_stride2": (("DEPTHWISE_CONV_2D/3",), "tg_depthwise_s8"),
-    "op_depthwise_c6_5x5": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_s8"),
+    "op_depthwise_c7_dilated": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_m1_s8"),
+    "op_depthwise_c13_stride2": (("DEPTHWISE_CONV_2D/3",), "tg_depthwise_m1_s8"),
+    "op_depthwise_c6_5x5": (("DEPTHWISE_CONV_2D/0",), "tg_depthwise_m1_s8"),
     "op_max_pool_c6": (("CONV_2D", "MAX_POOL_2D"), "tg_max_pool_s8"),
     "op_avg_pool_c5": (("CONV_2D", "AVERAGE_POOL_2D"), "tg_avg_pool_s8"),
 }

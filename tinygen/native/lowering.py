@@ -26,6 +26,7 @@ from tinygen.native.calls import (
 )
 from tinygen.native.graph import Graph, Op, Tensor
 from tinygen.native.lowering_data import lower_data_op
+from tinygen.native.lowering_depthwise import depthwise_m1_stream
 from tinygen.native.lowering_lstm import lstm
 from tinygen.native.lowering_matmul import batch_matmul
 from tinygen.native.lowering_move import MOVE_LOWERINGS
@@ -153,6 +154,20 @@ def _conv(graph: Graph, op: Op) -> Call:
     fast, folded, multipliers = fast_requant(
         rows, _folded_bias(bias, sums, x.zero_point), multipliers,
         (y.zero_point, act_min, act_max))
+    args = (Arg("tensor", "int8_t", (x.index,), const=True), Arg("tensor", "int8_t", (y.index,)))
+    if depthwise and out_c == in_c >= 4:
+        # Multiplier 1 on four channels or more: filter, biases and multipliers in one stream
+        # of words, four channels at a time (tinygen.native.lowering_depthwise).
+        fast, stream = depthwise_m1_stream(rows, folded, multipliers, fast, y.zero_point)
+        fields = fields_of(
+            batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
+            out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
+            dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
+            act_min=act_min, act_max=act_max, fast_requant=fast)
+        return Call(op.index, op.kind, "tg_depthwise_m1_s8", "tg_conv_t", fields,
+                    (*args, Arg("scratch", "int8_t")),
+                    (ConstArray(f"{name}_stream", "int32_t", stream),), scratch_bytes=scratch,
+                    source="tg_depthwise_m1.c", trailing=(f"{name}_stream",))
     # The packed fast form replaces the bias, multiplier and shift arrays (tg_conv.c).
     packed = packed_requant(folded, multipliers, y.zero_point) if fast and as_conv else None
     consts: tuple[ConstArray, ...] = (
@@ -171,7 +186,6 @@ def _conv(graph: Graph, op: Op) -> Call:
         dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
         act_min=act_min, act_max=act_max, weights=f"{name}_weights", fast_requant=fast,
         **arrays)
-    args = (Arg("tensor", "int8_t", (x.index,), const=True), Arg("tensor", "int8_t", (y.index,)))
     function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
                 else "tg_depthwise_s8")
     return Call(op.index, op.kind, function, "tg_conv_t", fields,

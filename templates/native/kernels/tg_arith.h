@@ -168,7 +168,10 @@ static inline int32_t tg_smmlar(int32_t x, int32_t y, int32_t acc)
 #endif
 }
 
-/* tg_requant_round given x2 = 2x (the doubling done by the caller, e.g. in a table). */
+/* tg_requant_round given x2 = 2x (the doubling done by the caller: in a table, or in the
+ * weights and bias), round the rounding term; with zp * 2^right added to it (computed once per
+ * channel), adding zp * 2^right before the floor shift is adding zp after it, provided the sum
+ * stays in int32 (|y| <= |x| as mult < 2^31; tinygen checks it at generation time). */
 static inline int32_t tg_requant_round2(int32_t x2, int32_t mult, int32_t right, int32_t round)
 {
     return (tg_smmlar(x2, mult, round) + (x2 >> 31)) >> right;

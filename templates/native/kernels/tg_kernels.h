@@ -176,6 +176,10 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
  * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
 void tg_transpose_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int32_t *acc);
 void tg_depthwise_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+/* DEPTHWISE_CONV_2D of depth multiplier 1 on four or more channels: tg_conv_t without the
+ * weights, bias, mult and shift, which are in `stream` (the layout in tg_depthwise_m1.c). */
+void tg_depthwise_m1_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch,
+                        const int32_t *stream);
 /* DEPTHWISE_CONV_2D of one input channel into one output channel (no scratch). */
 void tg_depthwise_c1_s8(const tg_conv_t *p, const int8_t *in, int8_t *out);
 void tg_batch_matmul_s8(const tg_matmul_t *p, const int8_t *lhs, const int8_t *rhs,
