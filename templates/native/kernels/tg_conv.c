@@ -334,8 +334,9 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
     const int32_t depth = p->k_h * p->k_w * p->in_c;
     const int32_t groups = (depth + 3) / 4;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
-    /* A gathered column is zero past its depth, so that it is extended by whole groups. */
-    for (int32_t k = depth; k < 4 * groups; ++k) {
+    /* A gathered column is zero past its depth, so that it is extended by whole groups (a 1x1
+     * convolution has no gathered column: its scratch ends with the extended ones). */
+    for (int32_t k = depth; !direct && k < 4 * groups; ++k) {
         scratch[24 * groups + k] = 0;
     }
     if (p->rq) {
