@@ -147,20 +147,169 @@ static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int
     return (int8_t)(full ? tg_sat8(v) : tg_clamp(v, lo, hi));
 }
 
+#if TG_DSP
+/* Every output channel pair of three extended columns in the packed fast form with int8's own
+ * activation range, in one block of assembly: tg_dot_triple's loop, then the six outputs
+ * (SMMLAR, the sign, the shift, SSAT) stored at o, o + s and o + 2s, two channels a turn. What
+ * does not fit in the 14 registers the loop uses (the columns' start and end, the parameters'
+ * and outputs' pointers, the stride) is read from memory; the weights' pointer is kept there
+ * while the outputs are stored. Returns the weights after the last pair; *q and *o advance. */
+static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t groups,
+                                    const int32_t **q, int8_t **o, int32_t s, int32_t pairs)
+{
+    struct {
+        const uint32_t *x, *x_end;
+        int32_t odd, s;
+        const int32_t *q;
+        int8_t *o, *o_end;
+        const int8_t *w;
+    } m = {x, x + 6 * groups, groups & 1, s, *q, *o, *o + 2 * pairs, w};
+    int32_t a0, a1, a2, a3, a4, a5;
+    uint32_t v, u, t, k, e, d;
+    const uint32_t *xr;
+    __asm__ volatile(
+        "0:\n\t"
+        "ldr    %[t], %[mq]\n\t"
+        "ldr    %[a0], [%[t]]\n\t"
+        "ldr    %[a1], [%[t], #16]\n\t"
+        "mov    %[a2], %[a0]\n\t"
+        "mov    %[a3], %[a1]\n\t"
+        "mov    %[a4], %[a0]\n\t"
+        "mov    %[a5], %[a1]\n\t"
+        "ldr    %[x], %[mx]\n\t"
+        "ldr    %[t], %[modd]\n\t"
+        "cmp    %[t], #0\n\t"
+        "bne    2f\n\t"
+        "1:\n\t"
+        "ldrd   %[v], %[u], [%[w]], #8\n\t"
+        "ldrd   %[e], %[d], [%[x]], #24\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "sxtb16 %[s], %[u]\n\t"
+        "sxtb16 %[u], %[u], ror #8\n\t"
+        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
+        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
+        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
+        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
+        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
+        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
+        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
+        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
+        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
+        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
+        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
+        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        "2:\n\t"
+        "ldrd   %[v], %[u], [%[w]], #8\n\t"
+        "ldrd   %[e], %[d], [%[x]], #24\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "sxtb16 %[s], %[u]\n\t"
+        "sxtb16 %[u], %[u], ror #8\n\t"
+        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
+        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
+        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
+        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
+        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
+        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
+        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
+        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
+        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
+        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
+        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
+        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        "ldr    %[e], %[mxe]\n\t"
+        "cmp    %[x], %[e]\n\t"
+        "bne    1b\n\t"
+        /* the outputs: x = the parameters, w = the outputs, v = the stride; u, t, s = the
+         * channel's multiplier, right shift and rounding term */
+        "str    %[w], %[mw]\n\t"
+        "ldr    %[x], %[mq]\n\t"
+        "ldr    %[w], %[mo]\n\t"
+        "ldr    %[v], %[ms]\n\t"
+        "ldrd   %[u], %[t], [%[x], #4]\n\t"
+        "ldr    %[s], [%[x], #12]\n\t"
+        "lsl    %[e], %[a2], #1\n\t"
+        "smmlar %[e], %[e], %[u], %[s]\n\t"
+        "add    %[e], %[e], %[a2], asr #31\n\t"
+        "asr    %[e], %[e], %[t]\n\t"
+        "ssat   %[e], #8, %[e]\n\t"
+        "strb   %[e], [%[w], %[v]]\n\t"
+        "lsl    %[e], %[a4], #1\n\t"
+        "smmlar %[e], %[e], %[u], %[s]\n\t"
+        "add    %[e], %[e], %[a4], asr #31\n\t"
+        "asr    %[e], %[e], %[t]\n\t"
+        "ssat   %[e], #8, %[e]\n\t"
+        "strb   %[e], [%[w], %[v], lsl #1]\n\t"
+        "lsl    %[e], %[a0], #1\n\t"
+        "smmlar %[e], %[e], %[u], %[s]\n\t"
+        "add    %[e], %[e], %[a0], asr #31\n\t"
+        "asr    %[e], %[e], %[t]\n\t"
+        "ssat   %[e], #8, %[e]\n\t"
+        "strb   %[e], [%[w]], #1\n\t"
+        "ldrd   %[u], %[t], [%[x], #20]\n\t"
+        "ldr    %[s], [%[x], #28]\n\t"
+        "lsl    %[e], %[a3], #1\n\t"
+        "smmlar %[e], %[e], %[u], %[s]\n\t"
+        "add    %[e], %[e], %[a3], asr #31\n\t"
+        "asr    %[e], %[e], %[t]\n\t"
+        "ssat   %[e], #8, %[e]\n\t"
+        "strb   %[e], [%[w], %[v]]\n\t"
+        "lsl    %[e], %[a5], #1\n\t"
+        "smmlar %[e], %[e], %[u], %[s]\n\t"
+        "add    %[e], %[e], %[a5], asr #31\n\t"
+        "asr    %[e], %[e], %[t]\n\t"
+        "ssat   %[e], #8, %[e]\n\t"
+        "strb   %[e], [%[w], %[v], lsl #1]\n\t"
+        "lsl    %[e], %[a1], #1\n\t"
+        "smmlar %[e], %[e], %[u], %[s]\n\t"
+        "add    %[e], %[e], %[a1], asr #31\n\t"
+        "asr    %[e], %[e], %[t]\n\t"
+        "ssat   %[e], #8, %[e]\n\t"
+        "strb   %[e], [%[w]], #1\n\t"
+        "add    %[x], %[x], #32\n\t"
+        "str    %[x], %[mq]\n\t"
+        "str    %[w], %[mo]\n\t"
+        "ldr    %[e], %[moe]\n\t"
+        "cmp    %[w], %[e]\n\t"
+        "ldr    %[w], %[mw]\n\t"
+        "bne    0b\n\t"
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4),
+          [a5] "=&r"(a5), [w] "+r"(w), [x] "=&r"(xr), [v] "=&r"(v), [u] "=&r"(u),
+          [t] "=&r"(t), [s] "=&r"(k), [e] "=&r"(e), [d] "=&r"(d),
+          [mq] "+m"(m.q), [mo] "+m"(m.o), [mw] "+m"(m.w)
+        : [mx] "m"(m.x), [mxe] "m"(m.x_end), [modd] "m"(m.odd), [ms] "m"(m.s),
+          [moe] "m"(m.o_end)
+        : "cc", "memory");
+    *q = m.q;
+    *o = m.o;
+    return w;
+}
+#endif
+
 /* The fast form with the packed parameters ({bias, multiplier, shift, term} per channel):
  * o[k][ch] for every output channel and the first n (1 to 3, a constant at each call) of three
  * extended columns. Each pair's parameters are read before its first store, which could
  * otherwise alias them. */
 __attribute__((always_inline))
 static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const uint32_t *x,
-                                      int8_t *o0, int8_t *o1, int8_t *o2, const int n,
-                                      const int full)
+                                      int8_t *o, const int n, const int full)
 {
-    const int32_t lo = p->act_min, hi = p->act_max;
+    /* o[ch], o[s + ch] and o[2s + ch]: the three pixels' outputs, s bytes apart. */
+    const int32_t lo = p->act_min, hi = p->act_max, s = p->out_c;
     const int32_t *q = p->rq;
     const int8_t *w = p->weights;
-    int8_t *const end0 = o0 + (p->out_c & ~1);
-    for (; o0 < end0; o0 += 2, o1 += 2, o2 += 2, q += 8, w += 8 * groups) {
+    int8_t *const end = o + (s & ~1);
+#if TG_DSP
+    if (n == 3 && full && s >= 2) {
+        w = tg_conv_pairs3(w, x, groups, &q, &o, s, s / 2);
+    }
+#endif
+    for (; o < end; o += 2, q += 8, w += 8 * groups) {
         int32_t acc[6] = {q[0], q[4], q[0], q[4], q[0], q[4]};
         if (n == 3) {
             tg_dot_triple(w, x, groups, acc);
@@ -174,29 +323,29 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
         const int8_t y11 = tg_out_rq(acc[3], m1, r1, t1, lo, hi, full);
         const int8_t y20 = tg_out_rq(acc[4], m0, r0, t0, lo, hi, full);
         const int8_t y21 = tg_out_rq(acc[5], m1, r1, t1, lo, hi, full);
-        o0[0] = y00;
-        o0[1] = y01;
+        o[0] = y00;
+        o[1] = y01;
         if (n >= 2) {
-            o1[0] = y10;
-            o1[1] = y11;
+            o[s] = y10;
+            o[s + 1] = y11;
         }
         if (n == 3) {
-            o2[0] = y20;
-            o2[1] = y21;
+            o[2 * s] = y20;
+            o[2 * s + 1] = y21;
         }
     }
-    if (p->out_c & 1) {
+    if (s & 1) {
         int32_t acc[3] = {q[0], q[0], q[0]};
         tg_dot_lone3(w, x, groups, acc);
         const int8_t y0 = tg_out_rq(acc[0], q[1], q[2], q[3], lo, hi, full);
         const int8_t y1 = tg_out_rq(acc[1], q[1], q[2], q[3], lo, hi, full);
         const int8_t y2 = tg_out_rq(acc[2], q[1], q[2], q[3], lo, hi, full);
-        o0[0] = y0;
+        o[0] = y0;
         if (n >= 2) {
-            o1[0] = y1;
+            o[s] = y1;
         }
         if (n == 3) {
-            o2[0] = y2;
+            o[2 * s] = y2;
         }
     }
 }
@@ -309,19 +458,17 @@ static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t
                     ++oy;
                 }
             }
-            int8_t *o0 = dst + i * p->out_c;
-            int8_t *o1 = n >= 2 ? o0 + p->out_c : o0;  /* stored for k < n only */
-            int8_t *o2 = n == 3 ? o1 + p->out_c : o0;
+            int8_t *o = dst + i * p->out_c;
             if (n == 3) {
                 if (full) {
-                    tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 3, 1);
+                    tg_conv_columns_rq(p, groups, ext, o, 3, 1);
                 } else {
-                    tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 3, 0);
+                    tg_conv_columns_rq(p, groups, ext, o, 3, 0);
                 }
             } else if (n == 2) {
-                tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 2, full);
+                tg_conv_columns_rq(p, groups, ext, o, 2, full);
             } else {
-                tg_conv_columns_rq(p, groups, ext, o0, o1, o2, 1, full);
+                tg_conv_columns_rq(p, groups, ext, o, 1, full);
             }
         }
     }
