@@ -19,11 +19,12 @@ PROBE_STACK_SIZE = 16 * 1024
 PROBE_HEAP_SIZE = DEFAULT_HEAP_SIZE
 # A sized stack is the measured peak plus a quarter of it, at least STACK_MARGIN_MIN bytes (an
 # exception frame with the FPU context is 104 bytes; a board's UART or timer code a little
-# deeper than the emulated board's), rounded up to STACK_ALIGN. The probe runs the same code
-# the target runs (same core, FPU, compiler flags, harness and model), so the margin covers
-# only what differs between the boards.
+# deeper than the emulated board's), rounded up to STACK_ALIGN (the stack pointer's alignment
+# at a call, AAPCS; the MPU guard below the stack has an alignment of its own). The probe runs
+# the same code the target runs (same core, FPU, compiler flags, harness and model), so the
+# margin covers only what differs between the boards.
 STACK_MARGIN_MIN = 512
-STACK_ALIGN = 256
+STACK_ALIGN = 8
 # Seconds the probe may take to boot (TFLM's arena bisection runs before m-init-done).
 BOOT_TIMEOUT = 300.0
 INFER_TIMEOUT = 300.0
