@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import MODELS, require_tools
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, load_board
+from tinygen.board.support import STACK_MIN
 from tinygen.build_options import BuildOptions
 from tinygen.errors import OverBudgetError
 from tinygen.firmware import build_firmware
@@ -27,11 +28,13 @@ from tinygen.runner.probe import (
 
 
 @pytest.mark.parametrize(("peak", "expected"), [
-    (0, 512), (1, 768), (1104, 1792), (2048, 2560), (4000, 5120), (10_000, 12_544)])
+    (0, 488), (1, 488), (232, 488), (233, 496), (1104, 1384), (2048, 2560), (4000, 5000),
+    (10_001, 12_504)])
 def test_sized_stack_adds_a_quarter_or_the_minimum_margin(peak: int, expected: int) -> None:
+    """At least what the fault handlers need (STACK_MIN)."""
     size = sized_stack(peak)
     assert size == expected
-    assert size % STACK_ALIGN == 0
+    assert size % STACK_ALIGN == 0 and size >= STACK_MIN
     assert size - peak >= max(peak // 4, STACK_MARGIN_MIN)
 
 
@@ -53,7 +56,7 @@ def test_sizes_come_from_the_measurement_unless_the_board_names_them() -> None:
     assert board.stack_size is None and board.heap_size is None
     m = Measured(stack_peak=1104, heap_used=0, probe_board="mps2_an386")
     sizes = memory_sizes(board, m)
-    assert (sizes.stack, sizes.heap, sizes.stack_source) == (1792, 0, "measured")
+    assert (sizes.stack, sizes.heap, sizes.stack_source) == (1384, 0, "measured")
     fixed = dataclasses.replace(board, stack_size=4096, heap_size=1024)
     sizes = memory_sizes(fixed, m)
     assert (sizes.stack, sizes.heap, sizes.stack_source) == (4096, 1024, "board")
@@ -68,7 +71,7 @@ def test_a_board_stack_below_the_measured_peak_is_over_budget() -> None:
         memory_sizes(board, Measured(stack_peak=1104, heap_used=0, probe_board="mps2_an386"))
     assert "1,104 bytes of stack" in info.value.message
     assert "reserves 1,024" in info.value.message
-    assert "1,792" in (info.value.hint or "")
+    assert "1,384" in (info.value.hint or "")
     heap_board = dataclasses.replace(load_board("nucleo_f446re"), heap_size=0)
     with pytest.raises(OverBudgetError, match="40 bytes of heap"):
         memory_sizes(heap_board, Measured(stack_peak=100, heap_used=40, probe_board="x"))

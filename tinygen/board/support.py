@@ -16,6 +16,13 @@ _UART_TEMPLATES = {
     ("nrf52_uart", "nrf52"): "nrf52_uart",
 }
 
+# The stack a fault handler makes sure of before it reports (startup.c.j2): the report takes 72
+# bytes on every board (tests/runner/test_fault_stack.py). It runs below the faulting frame or
+# from the top of the main stack, so the stack holds the report twice and a frame with the FPU
+# context (104 bytes) between them: the smallest stack a firmware links (linker.ld.j2).
+FAULT_STACK_NEED = 192
+STACK_MIN = 2 * FAULT_STACK_NEED + 104
+
 # How the fault handlers catch a stack overflow and what they can report: v6m (no fault status
 # registers, a guard pattern below the stack), v7m (the MPU makes the guard no-access), v8m (the
 # MSPLIM stack limit register).
@@ -87,6 +94,8 @@ def board_support_context(board: Board) -> dict[str, Any]:
         "timer_template": f"board/timer/{board.timer}.c.j2",
         "irq_count": fam.irq_count,
         "fault_arch": _FAULT_ARCH.get(board.core, "v7m"),
+        "fault_stack_need": FAULT_STACK_NEED,
+        "stack_min": STACK_MIN,
         "clock": _clock(board.clock, fam) if board.clock else None,
         "gpio": None,
         "uart_hw": None,

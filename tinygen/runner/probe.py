@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tinygen.board import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE, Board
+from tinygen.board.support import STACK_MIN
 from tinygen.errors import BuildError, OverBudgetError, TinygenError
 from tinygen.runner.emulator import QemuTransport
 from tinygen.runner.fault import DeviceFaultError
@@ -17,13 +18,17 @@ from tinygen.runner.protocol import DeviceBootError, DutClient
 # The probe firmware's own stack and heap: room for any MLPerf Tiny model, measured from there.
 PROBE_STACK_SIZE = 16 * 1024
 PROBE_HEAP_SIZE = DEFAULT_HEAP_SIZE
-# A sized stack is the measured peak plus a quarter of it, at least STACK_MARGIN_MIN bytes (an
-# exception frame with the FPU context is 104 bytes; a board's UART or timer code a little
-# deeper than the emulated board's), rounded up to STACK_ALIGN. The probe runs the same code
-# the target runs (same core, FPU, compiler flags, harness and model), so the margin covers
-# only what differs between the boards.
-STACK_MARGIN_MIN = 512
-STACK_ALIGN = 256
+# A sized stack is the measured peak plus a quarter of it, at least STACK_MARGIN_MIN bytes, and
+# at least STACK_MIN (what the fault handlers need), rounded up to STACK_ALIGN (the stack
+# pointer's alignment at a call, AAPCS; the MPU guard below the stack has an alignment of its
+# own). The probe runs the same code the target runs (same core, FPU, compiler flags, harness
+# and model), so the margin covers only what the probe may not have seen: an interrupt at the
+# deepest point (an exception frame with the FPU context, 104 bytes, and the handler's own
+# frame: tinygen's only one, SysTick_Handler, takes at most 8; tests/runner/test_fault_stack.py
+# checks both fit half the margin on every board), and a board's UART or timer code a little
+# deeper than the emulated board's.
+STACK_MARGIN_MIN = 256
+STACK_ALIGN = 8
 # Seconds the probe may take to boot (TFLM's arena bisection runs before m-init-done).
 BOOT_TIMEOUT = 300.0
 INFER_TIMEOUT = 300.0
@@ -109,7 +114,7 @@ def _boot_error(line: str, searched: int | None) -> TinygenError:
 
 def sized_stack(peak: int) -> int:
     """The stack to reserve for a measured peak."""
-    wanted = peak + max(peak // 4, STACK_MARGIN_MIN)
+    wanted = max(peak + max(peak // 4, STACK_MARGIN_MIN), STACK_MIN)
     return -(-wanted // STACK_ALIGN) * STACK_ALIGN
 
 
