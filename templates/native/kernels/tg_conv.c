@@ -15,19 +15,36 @@
 #include "tg_dot.h"
 #include "tg_kernels.h"
 
+static inline void tg_store4(int8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);  /* an unaligned STR */
+}
+
+/* n bytes from src to dst (not overlapping); a short run (a filter row of a few channels) as
+ * up to four word copies, the last one overlapping the one before when n is not a multiple
+ * of four: no loop. */
 static inline void tg_bytes(int8_t *dst, const int8_t *src, int32_t n)
 {
     if (n >= 16) {
         memcpy(dst, src, (size_t)n);
-        return;
-    }
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const uint32_t v = tg_load4(src + i);  /* unaligned LDR and STR */
-        memcpy(dst + i, &v, 4);
-    }
-    for (; i < n; ++i) {
-        dst[i] = src[i];
+    } else if (n >= 4) {
+        const uint32_t last = tg_load4(src + n - 4);
+        if (n > 4) {
+            const uint32_t a = tg_load4(src);
+            if (n > 8) {
+                const uint32_t b = tg_load4(src + 4);
+                if (n > 12) {
+                    tg_store4(dst + 8, tg_load4(src + 8));
+                }
+                tg_store4(dst + 4, b);
+            }
+            tg_store4(dst, a);
+        }
+        tg_store4(dst + n - 4, last);
+    } else {
+        for (int32_t i = 0; i < n; ++i) {
+            dst[i] = src[i];
+        }
     }
 }
 
@@ -399,41 +416,89 @@ static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const uin
     }
 }
 
-/* Extends the column of output pixel (oy, ox) into its slot of the extended buffer: the
- * input itself for a 1x1 convolution; for a window inside the image whose filter rows are
- * whole groups of four bytes, straight from its k_h runs of contiguous input; else its
- * receptive field gathered into col first (zero past the depth: whole groups). */
-__attribute__((always_inline))
-static inline void tg_extend_column(const tg_conv_t *p, const int8_t *image, int32_t oy,
-                                    int32_t ox, int direct, int8_t *col, int32_t depth,
-                                    uint32_t *dst, const int32_t stride)
+/* Walks the output pixels in raster order with what extending their columns needs, computed
+ * once per call: the window's top-left corner (an offset in the input, possibly outside it)
+ * moves by a constant step, and the windows inside the image (whose rows are contiguous runs
+ * of input) are a rectangle of output pixels. A local struct: the stores to the scratch and the output
+ * cannot alias it. */
+typedef struct {
+    const int8_t *image;                   /* the batch's input */
+    int32_t line, corner;                  /* the corner's offset in it at ox = 0, at ox */
+    int8_t *col;                           /* the gathered column */
+    int32_t oy, ox, out_w, depth, direct;
+    int32_t pixel_step, line_step, step, row, k_h;
+    int32_t ox_lo, ox_hi, oy_lo, oy_hi;    /* windows inside the image: [lo, hi) */
+} tg_cursor_t;
+
+/* floor(a / b) for b > 0 */
+static inline int32_t tg_floor_div(int32_t a, int32_t b)
 {
-    if (direct) {
-        tg_extend(image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c, depth,
-                  dst, stride);
-        return;
-    }
-    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-    const int32_t row = p->k_w * p->in_c;
-    if (p->dil_w == 1 && y0 >= 0 && x0 >= 0 && x0 + p->k_w <= p->in_w
-        && y0 + (p->k_h - 1) * p->dil_h < p->in_h) {
-        /* Inside the image: k_h runs of k_w * in_c contiguous bytes. */
-        const int32_t step = p->dil_h * p->in_w * p->in_c;
-        const int8_t *src = image + (y0 * p->in_w + x0) * p->in_c;
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static inline void tg_cursor_start(tg_cursor_t *c, const tg_conv_t *p, const int8_t *image,
+                                   int8_t *col, int32_t depth, int direct)
+{
+    const int32_t pixel = p->in_c, line = p->in_w * p->in_c;
+    c->image = image;
+    c->line = -p->pad_h * line - p->pad_w * pixel;
+    c->corner = c->line;
+    c->col = col;
+    c->oy = 0;
+    c->ox = 0;
+    c->out_w = p->out_w;
+    c->depth = depth;
+    c->direct = direct;
+    c->pixel_step = p->stride_w * pixel;
+    c->line_step = p->stride_h * line;
+    c->step = p->dil_h * line;
+    c->row = p->k_w * p->in_c;
+    c->k_h = p->k_h;
+    /* y0 = oy * stride_h - pad_h >= 0 and y0 + (k_h - 1) * dil_h < in_h; the same across
+     * (contiguous rows need dil_w == 1) */
+    c->oy_lo = tg_floor_div(p->pad_h + p->stride_h - 1, p->stride_h);
+    c->oy_hi = tg_floor_div(p->in_h - 1 - (p->k_h - 1) * p->dil_h + p->pad_h, p->stride_h) + 1;
+    c->ox_lo = tg_floor_div(p->pad_w + p->stride_w - 1, p->stride_w);
+    c->ox_hi = p->dil_w == 1
+        ? tg_floor_div(p->in_w - p->k_w + p->pad_w, p->stride_w) + 1 : c->ox_lo;
+}
+
+/* Extends the current pixel's column into its slot of the extended buffer, then moves to the
+ * next pixel: the input itself for a 1x1 convolution; for a window inside the image whose
+ * filter rows are whole groups of four bytes, straight from its k_h runs of input; else its
+ * receptive field copied or gathered into col first (zero past the depth: whole groups). */
+__attribute__((always_inline))
+static inline void tg_cursor_extend(tg_cursor_t *c, const tg_conv_t *p, uint32_t *dst,
+                                    const int32_t stride)
+{
+    if (c->direct) {
+        tg_extend(c->image + c->corner, c->depth, dst, stride);
+    } else if (c->ox >= c->ox_lo && c->ox < c->ox_hi && c->oy >= c->oy_lo && c->oy < c->oy_hi) {
+        const int8_t *src = c->image + c->corner;  /* inside the image */
+        const int32_t row = c->row;
         if ((row & 3) == 0) {
-            for (int32_t ky = 0; ky < p->k_h; ++ky, src += step) {
+            for (int32_t ky = 0; ky < c->k_h; ++ky, src += c->step) {
                 dst = tg_extend_run(src, row / 4, dst, stride);
             }
-            return;
-        }
-        int8_t *d = col;
-        for (int32_t ky = 0; ky < p->k_h; ++ky, src += step, d += row) {
-            tg_bytes(d, src, row);
+        } else {
+            int8_t *d = c->col;
+            for (int32_t ky = 0; ky < c->k_h; ++ky, src += c->step, d += row) {
+                tg_bytes(d, src, row);
+            }
+            tg_extend_run(c->col, (c->depth + 3) / 4, dst, stride);
         }
     } else {
-        tg_gather(p, image, oy, ox, col);
+        tg_gather(p, c->image, c->oy, c->ox, c->col);
+        tg_extend_run(c->col, (c->depth + 3) / 4, dst, stride);
     }
-    tg_extend_run(col, (depth + 3) / 4, dst, stride);
+    if (++c->ox == c->out_w) {
+        c->ox = 0;
+        ++c->oy;
+        c->line += c->line_step;
+        c->corner = c->line;
+    } else {
+        c->corner += c->pixel_step;
+    }
 }
 
 /* The packed fast form: three output pixels at a time, then the one or two left. A gathered
@@ -448,15 +513,12 @@ static void tg_conv_rq(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *dst = out + b * pixels * p->out_c;
-        int32_t oy = 0, ox = 0;
+        tg_cursor_t cursor;
+        tg_cursor_start(&cursor, p, image, col, depth, direct);
         for (int32_t i = 0; i < pixels; i += 3) {
             const int32_t n = pixels - i < 3 ? pixels - i : 3;
             for (int32_t k = 0; k < n; ++k) {
-                tg_extend_column(p, image, oy, ox, direct, col, depth, ext + 2 * k, 6);
-                if (++ox == p->out_w) {
-                    ox = 0;
-                    ++oy;
-                }
+                tg_cursor_extend(&cursor, p, ext + 2 * k, 6);
             }
             int8_t *o = dst + i * p->out_c;
             if (n == 3) {
@@ -496,7 +558,8 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *image = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *dst = out + b * pixels * p->out_c;
-        int32_t oy = 0, ox = 0;
+        tg_cursor_t cursor;
+        tg_cursor_start(&cursor, p, image, col, depth, direct);
         for (int32_t i = 0; i < pixels; i += 2) {
             const int two = i + 1 < pixels;
             for (int32_t k = 0; k < 2; ++k) {
@@ -508,11 +571,7 @@ void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scrat
                     }
                     break;
                 }
-                tg_extend_column(p, image, oy, ox, direct, col, depth, pair + 2 * k, 4);
-                if (++ox == p->out_w) {
-                    ox = 0;
-                    ++oy;
-                }
+                tg_cursor_extend(&cursor, p, pair + 2 * k, 4);
             }
             int8_t *out0 = dst + i * p->out_c;
             int8_t *out1 = two ? dst + (i + 1) * p->out_c : NULL;
