@@ -167,7 +167,8 @@ static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int
 #if TG_DSP
 /* Every output channel pair of three extended columns in the packed fast form with int8's own
  * activation range, in one block of assembly: tg_dot_triple's loop, then the six outputs
- * (SMMLAR, the sign, the shift, SSAT) stored at o, o + s and o + 2s, two channels a turn. What
+ * (SMMLAR, the sign, the shift, SSAT) stored at o, o + s and o + 2s, two channels a turn (the
+ * loop takes four groups a turn here: its end is read from memory). What
  * does not fit in the 14 registers the loop uses (the columns' start and end, the parameters'
  * and outputs' pointers, the stride) is read from memory; the weights' pointer is kept there
  * while the outputs are stored. Returns the weights after the last pair; *q and *o advance. */
@@ -176,11 +177,11 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
 {
     struct {
         const uint32_t *x, *x_end;
-        int32_t odd, s;
+        int32_t mod, s;
         const int32_t *q;
         int8_t *o, *o_end;
         const int8_t *w;
-    } m = {x, x + 6 * groups, groups & 1, s, *q, *o, *o + 2 * pairs, w};
+    } m = {x, x + 6 * groups, groups & 3, s, *q, *o, *o + 2 * pairs, w};
     int32_t a0, a1, a2, a3, a4, a5;
     uint32_t v, u, t, k, e, d;
     const uint32_t *xr;
@@ -194,9 +195,13 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
         "mov    %[a4], %[a0]\n\t"
         "mov    %[a5], %[a1]\n\t"
         "ldr    %[x], %[mx]\n\t"
-        "ldr    %[t], %[modd]\n\t"
-        "cmp    %[t], #0\n\t"
-        "bne    2f\n\t"
+        /* four groups a turn; a count of 4k + r enters at group 4 - r */
+        "ldr    %[t], %[mmod]\n\t"
+        "cmp    %[t], #2\n\t"
+        "beq    3f\n\t"
+        "bgt    2f\n\t"
+        "cmp    %[t], #1\n\t"
+        "beq    4f\n\t"
         "1:\n\t"
         "ldrd   %[v], %[u], [%[w]], #8\n\t"
         "ldrd   %[e], %[d], [%[x]], #24\n\t"
@@ -219,6 +224,48 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
         "smlad  %[a5], %[s], %[e], %[a5]\n\t"
         "smlad  %[a5], %[u], %[d], %[a5]\n\t"
         "2:\n\t"
+        "ldrd   %[v], %[u], [%[w]], #8\n\t"
+        "ldrd   %[e], %[d], [%[x]], #24\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "sxtb16 %[s], %[u]\n\t"
+        "sxtb16 %[u], %[u], ror #8\n\t"
+        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
+        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
+        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
+        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
+        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
+        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
+        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
+        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
+        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
+        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
+        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
+        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        "3:\n\t"
+        "ldrd   %[v], %[u], [%[w]], #8\n\t"
+        "ldrd   %[e], %[d], [%[x]], #24\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "sxtb16 %[s], %[u]\n\t"
+        "sxtb16 %[u], %[u], ror #8\n\t"
+        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
+        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
+        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
+        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
+        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
+        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
+        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
+        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
+        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
+        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
+        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
+        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
+        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        "4:\n\t"
         "ldrd   %[v], %[u], [%[w]], #8\n\t"
         "ldrd   %[e], %[d], [%[x]], #24\n\t"
         "sxtb16 %[t], %[v]\n\t"
@@ -299,7 +346,7 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
           [a5] "=&r"(a5), [w] "+r"(w), [x] "=&r"(xr), [v] "=&r"(v), [u] "=&r"(u),
           [t] "=&r"(t), [s] "=&r"(k), [e] "=&r"(e), [d] "=&r"(d),
           [mq] "+m"(m.q), [mo] "+m"(m.o), [mw] "+m"(m.w)
-        : [mx] "m"(m.x), [mxe] "m"(m.x_end), [modd] "m"(m.odd), [ms] "m"(m.s),
+        : [mx] "m"(m.x), [mxe] "m"(m.x_end), [mmod] "m"(m.mod), [ms] "m"(m.s),
           [moe] "m"(m.o_end)
         : "cc", "memory");
     *q = m.q;
@@ -416,6 +463,42 @@ static inline void tg_conv_columns(const tg_conv_t *p, int32_t groups, const uin
     }
 }
 
+static inline uint32_t tg_load2(const int8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* A 3x3 window of three channels (an RGB image's first convolution) inside the image, its
+ * rows at r0, r0 + step, r0 + 2 * step: the 27 bytes' seven groups of four built from word and
+ * halfword loads (no copy), each group extended into its slot. Every byte read lies inside
+ * the window's rows or just before the second one (replaced), so inside the image. */
+__attribute__((always_inline))
+static inline void tg_extend_rgb3x3(const int8_t *r0, int32_t step, uint32_t *dst,
+                                    const int32_t stride)
+{
+    const int8_t *const r1 = r0 + step, *const r2 = r1 + step;
+    const uint32_t g[7] = {
+        tg_load4(r0), tg_load4(r0 + 4),
+        (tg_load4(r1 - 1) & ~UINT32_C(0xff)) | (uint8_t)r0[8],
+        tg_load4(r1 + 3),
+        tg_load2(r1 + 7) | tg_load2(r2) << 16,
+        tg_load4(r2 + 2),
+        tg_load2(r2 + 6) | (uint32_t)(uint8_t)r2[8] << 16,
+    };
+#pragma GCC unroll 7
+    for (int32_t k = 0; k < 7; ++k, dst += stride) {
+#if TG_DSP
+        dst[0] = tg_even16(g[k]);
+        dst[1] = tg_odd16(g[k]);
+#else
+        dst[0] = tg_even16_c(g[k]);
+        dst[1] = tg_odd16_c(g[k]);
+#endif
+    }
+}
+
 /* Walks the output pixels in raster order with what extending their columns needs, computed
  * once per call: the window's top-left corner (an offset in the input, possibly outside it)
  * moves by a constant step, and the windows inside the image (whose rows are contiguous runs
@@ -480,6 +563,8 @@ static inline void tg_cursor_extend(tg_cursor_t *c, const tg_conv_t *p, uint32_t
             for (int32_t ky = 0; ky < c->k_h; ++ky, src += c->step) {
                 dst = tg_extend_run(src, row / 4, dst, stride);
             }
+        } else if (row == 9 && c->k_h == 3) {
+            tg_extend_rgb3x3(src, c->step, dst, stride);
         } else {
             int8_t *d = c->col;
             for (int32_t ky = 0; ky < c->k_h; ++ky, src += c->step, d += row) {
