@@ -1,5 +1,6 @@
 """The layer kernels added for exported models (TRANSPOSE_CONV, BATCH_MATMUL, SVDF; a
-convolution over its own input) compiled for the host, byte for byte against the TFLM interpreter."""
+convolution over its own input) compiled for the host, byte for byte against the TFLM
+interpreter."""
 
 from __future__ import annotations
 
