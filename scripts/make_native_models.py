@@ -200,7 +200,18 @@ def transpose_conv(x: Any, c: Consts, k: int, out: int, stride: int, padding: st
     return y + c.bias(out)
 
 
+def _conv_over_input(x: Any, c: Consts) -> Any:
+    """A residual block whose second 3x3 convolution's input dies there (its output may run
+    over it, tinygen.native.conv_lag), then one into the model output: 5 channels of 7
+    columns, so a lag of three rows (105 B) is rounded to 108 and the filter rows (15 B) are
+    gathered."""
+    skip = conv(x, c, 1, 5)
+    block = conv(tf.nn.relu(conv(skip, c, 3, 5)), c, 3, 5)
+    return conv(tf.nn.relu(skip + block), c, 3, 5)
+
+
 CONV_MODELS: tuple[FunctionModel, ...] = (
+    FunctionModel("op_conv_over_input", (1, 8, 7, 3), _conv_over_input),
     FunctionModel("op_transpose_conv_same", (1, 4, 5, 3),
                   lambda x, c: tf.nn.relu(transpose_conv(x, c, 3, 4, 2, "SAME"))),
     FunctionModel("op_transpose_conv_valid", (1, 3, 3, 5),

@@ -111,6 +111,22 @@ def test_new_kernels_bit_exact(name: str, tmp_path: Path) -> None:
     _assert_bit_exact(_build(model, tmp_path / "fw", benchmark="generic"), model, randoms=3)
 
 
+@pytest.mark.parametrize(("board", "kernels"), [("mps2_an386", "native"),
+                                               ("mps2_an385", "native"),
+                                               ("mps2_an386", "native-portable")])
+def test_convolutions_over_their_inputs_bit_exact(board: str, kernels: str,
+                                                  tmp_path: Path) -> None:
+    """Two convolutions write their outputs over their dying inputs, three rows before them
+    (tinygen.native.conv_lag), with the DSP loops and in plain C."""
+    model = NATIVE_DATA / "op_conv_over_input.tflite"
+    assert prepare_native(load_model(model)).plan.shifted == (2, 4)
+    result = build_firmware(BuildOptions(board=load_board(board), out_dir=tmp_path / "fw",
+                                         model_path=model, runtime="native", kernels=kernels,
+                                         benchmark="generic"))
+    assert "over its input" in (tmp_path / "fw" / "src" / "model.c").read_text()
+    _assert_bit_exact(result, model, randoms=4)
+
+
 def test_svdf_model_bit_exact(tmp_path: Path) -> None:
     """Two SVDF layers (int16 state, reset before every inference as the TFLM port does)."""
     model = REPO / "tests" / "data" / "sequence" / "svdf_kws.tflite"

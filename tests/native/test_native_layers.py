@@ -1,5 +1,6 @@
-"""The layer kernels added for exported models (TRANSPOSE_CONV, BATCH_MATMUL, SVDF)
-compiled for the host, byte for byte against the TFLM interpreter."""
+"""The layer kernels added for exported models (TRANSPOSE_CONV, BATCH_MATMUL, SVDF; a
+convolution over its own input) compiled for the host, byte for byte against the TFLM
+interpreter."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ LAYER_MODELS: dict[str, tuple[str, ...]] = {
     "op_batch_matmul_adj_y": ("BATCH_MATMUL",),
     "op_batch_matmul_batched": ("BATCH_MATMUL",),
     "op_batch_matmul_broadcast": ("BATCH_MATMUL",),
+    # two convolutions write over their dying inputs (tinygen.native.conv_lag)
+    "op_conv_over_input": ("CONV_2D/0", "CONV_2D/1", "ADD/1"),
 }
 
 

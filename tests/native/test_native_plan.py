@@ -14,8 +14,9 @@ from tinygen.native.plan import MemoryPlan, plan_memory
 from tinygen.native.render import prepare_native
 
 REPO = Path(__file__).resolve().parents[2]
+OVER_INPUT = REPO / "tests" / "data" / "native" / "op_conv_over_input.tflite"
 MODELS = sorted((REPO / "models").glob("*.tflite")) + sorted(
-    (REPO / "tests" / "data" / "ops").glob("*.tflite"))
+    (REPO / "tests" / "data" / "ops").glob("*.tflite")) + [OVER_INPUT]
 
 
 def _check_plan(graph: Graph, plan: MemoryPlan) -> None:
@@ -47,6 +48,10 @@ def _check_plan(graph: Graph, plan: MemoryPlan) -> None:
         assert off % 4 == 0 and off + graph.tensor(t).nbytes <= plan.arena_size
     inplace = {c.op_index: (c.inplace, c.output) for c in calls
                if c.op_index in plan.inplace and c.inplace is not None}
+    # A shifted convolution's output starts exactly `lag` bytes before its input.
+    shifted = {c.op_index: (root(c.args[0].tensors[0]), root(c.output), c.lag) for c in calls
+               if c.op_index in plan.shifted}
+    assert all(lag > 0 for _, _, lag in shifted.values())
     for step in range(-1, n + 1):
         regions = [(plan.tensor_offsets[r], size[r], f"tensor {r}") for r, (a, b) in
                    live.items() if a <= step <= b]
@@ -54,10 +59,15 @@ def _check_plan(graph: Graph, plan: MemoryPlan) -> None:
             scratch = next(c.scratch_bytes for c in calls if c.op_index == step)
             regions.append((plan.scratch_offsets[step], scratch, "scratch"))
         pair = inplace.get(step)
+        shift = shifted.get(step)
         for i, (a_off, a_len, a_name) in enumerate(regions):
             for b_off, b_len, b_name in regions[i + 1:]:
                 if pair and {a_name, b_name} == {f"tensor {root(p)}" for p in pair}:
                     assert a_off == b_off, "an in-place op must write exactly over its input"
+                    continue
+                if shift and {a_name, b_name} == {f"tensor {shift[0]}", f"tensor {shift[1]}"}:
+                    src, out = plan.tensor_offsets[shift[0]], plan.tensor_offsets[shift[1]]
+                    assert out == src - shift[2], "a shifted output must start lag bytes lower"
                     continue
                 assert a_off + a_len <= b_off or b_off + b_len <= a_off, (
                     f"op {step}: {a_name} and {b_name} overlap")
@@ -108,3 +118,59 @@ def test_the_checker_catches_an_overlap() -> None:
     broken = dataclasses.replace(model.plan, tensor_offsets=offsets, inplace=())
     with pytest.raises(AssertionError, match="overlap"):
         _check_plan(model.graph, broken)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_shifted_outputs_only_when_the_arena_shrinks(path: Path) -> None:
+    model = prepare_native(load_model(path))
+    for keep_input in (True, False):
+        plan = plan_memory(model.graph, model.calls, keep_input=keep_input)
+        plain = plan_memory(model.graph, model.calls, keep_input=keep_input, shift=False)
+        assert plain.shifted == ()
+        if plan.shifted:
+            assert plan.arena_size < plain.arena_size
+        else:
+            assert plan == plain
+
+
+def test_convolutions_write_over_their_dying_inputs() -> None:
+    """The residual block's second convolution and the last one (scripts/make_native_models.py)
+    write over their inputs, three rows (5 channels of 7 columns: 105 B, aligned 108) lower."""
+    model = prepare_native(load_model(OVER_INPUT))
+    plan = model.plan
+    assert plan.shifted == (2, 4)
+    for op in plan.shifted:
+        call = model.calls[op]
+        assert call.function == "tg_conv_s8" and call.lag == 108
+        assert plan.offset(call.output) == plan.offset(call.args[0].tensors[0]) - 108
+    # Op 1's input (the skip) lives on until the ADD: its output has its own place.
+    assert model.calls[1].lag == 108 and 1 not in plan.shifted
+    assert plan.arena_size < plan_memory(model.graph, model.calls, keep_input=plan.input_kept,
+                                         shift=False).arena_size
+    _check_plan(model.graph, plan)
+
+
+def test_the_checker_catches_a_misplaced_shift() -> None:
+    model = prepare_native(load_model(OVER_INPUT))
+    call = model.calls[model.plan.shifted[0]]
+    offsets = dict(model.plan.tensor_offsets)
+    offsets[call.output] += 4
+    with pytest.raises(AssertionError, match="lag bytes lower"):
+        _check_plan(model.graph, dataclasses.replace(model.plan, tensor_offsets=offsets))
+
+
+def test_resnet_convolutions_write_over_their_inputs(mlperf_models: Path) -> None:
+    """ic01's peak (TFLM's too) is the first residual block's second convolution: its input,
+    the skip and its output; with the output over the input, the arena is 2 x 16 KiB, three
+    rows of 32 pixels of 16 channels and the op's scratch buffer."""
+    model = prepare_native(load_model(mlperf_models / "pretrainedResnet_quant.tflite"))
+    assert 2 in model.plan.shifted
+    assert model.plan.arena_size == 2 * 16384 + 3 * 32 * 16 + model.calls[2].scratch_bytes
+    _check_plan(model.graph, model.plan)
+
+
+def test_cmsis_nn_convolutions_keep_their_own_memory() -> None:
+    """Only tinygen's tg_conv_s8 is known to walk its output in raster order."""
+    model = prepare_native(load_model(OVER_INPUT), "cmsis-nn", True)
+    assert all(c.lag == 0 for c in model.calls if c.kind == "CONV_2D")
+    assert model.plan.shifted == ()

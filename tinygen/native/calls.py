@@ -50,7 +50,9 @@ class Call:
 
     ``fields`` are the C designated initializers of the params struct (values already C
     literals); ``alias`` says the output shares the input tensor's memory (a RESHAPE), so
-    nothing runs; ``inplace`` names an input whose memory the output may reuse.
+    nothing runs; ``inplace`` names an input whose memory the output may reuse; ``lag`` > 0
+    says the output may start ``lag`` bytes before the first input and run over it when that
+    input dies at the call (tinygen.native.conv_lag).
     """
 
     op_index: int
@@ -63,6 +65,7 @@ class Call:
     scratch_bytes: int = 0
     alias: int | None = None
     inplace: int | None = None
+    lag: int = 0
     source: str = ""  # the kernel source file (templates/native/kernels/) it needs
     trailing: tuple[str, ...] = ()  # literal arguments after the tensors
     # A library call's whole argument list: {0}, {1}, ... the tensor args in order, {p} the

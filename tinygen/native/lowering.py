@@ -24,6 +24,7 @@ from tinygen.native.calls import (
     int32_wrap,
     params_name,
 )
+from tinygen.native.conv_lag import ConvShape, overwrite_lag
 from tinygen.native.graph import Graph, Op, Tensor
 from tinygen.native.lowering_data import lower_data_op
 from tinygen.native.lowering_depthwise import depthwise_m1_stream
@@ -188,9 +189,12 @@ def _conv(graph: Graph, op: Op) -> Call:
         **arrays)
     function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
                 else "tg_depthwise_s8")
+    # tg_conv_s8's raster order lets some outputs run over their dying input, a few rows back.
+    lag = overwrite_lag(ConvShape(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, stride_h,
+                                  stride_w, dil_h, dil_w, pad_h)) if not depthwise else 0
     return Call(op.index, op.kind, function, "tg_conv_t", fields,
                 args if single else (*args, Arg("scratch", "int8_t")),
-                consts, scratch_bytes=scratch,
+                consts, scratch_bytes=scratch, lag=lag,
                 source=("tg_conv.c" if as_conv else "tg_depthwise_c1.c" if single
                         else "tg_depthwise.c"))
 

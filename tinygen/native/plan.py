@@ -3,9 +3,11 @@
 Lifetimes are op indices: a tensor lives from the op that writes it (-1: the model input,
 written before inference) to the last op that reads it (len(ops): the model output, read
 after). RESHAPE outputs alias their input; an elementwise op may write over an input that
-dies there. Buffers are placed greedily, largest first, at the lowest offset that no buffer
-alive at the same time uses (as TFLM's GreedyMemoryPlanner does); a few orders are tried and
-the smallest arena kept.
+dies there; a convolution whose input dies there may write its output a few rows before
+the input and over it (tinygen.native.conv_lag): the two are placed as one block, kept when
+that makes the arena smaller. Buffers (blocks) are placed greedily, largest first, at the
+lowest offset that no buffer alive at the same time uses (as TFLM's GreedyMemoryPlanner
+does); a few orders are tried and the smallest arena kept.
 """
 
 from __future__ import annotations
@@ -29,9 +31,30 @@ class Buffer:
     size: int
     start: int
     end: int
+    at: int = 0  # offset inside its block
 
     def overlaps(self, other: Buffer) -> bool:
         return self.start <= other.end and other.start <= self.end
+
+
+@dataclass(frozen=True)
+class Block:
+    """Buffers placed together at fixed distances: one buffer, or convolutions' inputs with
+    the outputs that run over them (tinygen.native.conv_lag)."""
+
+    parts: tuple[Buffer, ...]
+
+    @property
+    def size(self) -> int:
+        return max(p.at + p.size for p in self.parts)
+
+    @property
+    def start(self) -> int:
+        return min(p.start for p in self.parts)
+
+    @property
+    def end(self) -> int:
+        return max(p.end for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,8 @@ class MemoryPlan:
     input_kept: bool  # the model input survives inference (else it is re-loaded each time)
     inplace: tuple[int, ...]  # ops whose output reuses an input's memory
     lower_bound: int  # the largest set of buffers alive at one time
+    # convolutions whose output starts Call.lag bytes before their input and runs over it
+    shifted: tuple[int, ...] = ()
 
     def offset(self, tensor: int) -> int:
         return self.tensor_offsets[tensor]
@@ -90,50 +115,116 @@ def _lifetimes(graph: Graph, calls: Sequence[Call], groups: _Groups,
     return spans
 
 
-def _place(buffers: list[Buffer], order: Callable[[Buffer], tuple[int, ...]]) -> dict[str, int]:
+def _place(blocks: list[Block], order: Callable[[Block], tuple[int, ...]]) -> dict[str, int]:
+    """Each block at the lowest aligned offset where none of its buffers meets a buffer placed
+    before it that is alive at the same time."""
     placed: list[tuple[int, Buffer]] = []
     offsets: dict[str, int] = {}
-    for buf in sorted(buffers, key=order):
-        offset = 0
-        for at, other in sorted((p for p in placed if p[1].overlaps(buf)), key=lambda p: p[0]):
-            if offset + buf.size <= at:
-                break
-            offset = max(offset, _align(at + other.size))
-        placed.append((offset, buf))
-        offsets[buf.key] = offset
+    for block in sorted(blocks, key=order):
+        clashes = [(part, at, other) for part in block.parts for at, other in placed
+                   if other.overlaps(part)]
+        # The lowest free base is 0 or just past a clashing buffer (the parts' own offsets
+        # are aligned, so the candidates are too).
+        candidates = sorted({0} | {_align(at + other.size) - part.at
+                                   for part, at, other in clashes})
+        base = next(c for c in candidates if c >= 0 and all(
+            c + part.at + part.size <= at or at + other.size <= c + part.at
+            for part, at, other in clashes))
+        for part in block.parts:
+            placed.append((base + part.at, part))
+            offsets[part.key] = base + part.at
     return offsets
 
 
-def _peak(buffers: Sequence[Buffer], offsets: dict[str, int]) -> int:
-    return max((offsets[b.key] + b.size for b in buffers), default=0)
+def _peak(blocks: Sequence[Block], offsets: dict[str, int]) -> int:
+    return max((offsets[p.key] + p.size for b in blocks for p in b.parts), default=0)
 
 
-def _lower_bound(buffers: Sequence[Buffer]) -> int:
-    times = {b.start for b in buffers} | {b.end for b in buffers}
-    return max((sum(_align(b.size) for b in buffers if b.start <= t <= b.end) for t in times),
-               default=0)
+def _lower_bound(blocks: Sequence[Block]) -> int:
+    """The largest total, over the op indices, of the blocks' bytes alive then (a block's
+    alive parts from the lowest to the highest byte)."""
+    def alive(b: Block, t: int) -> int:
+        parts = [p for p in b.parts if p.start <= t <= p.end]
+        return _align(max(p.at + p.size for p in parts) - min(p.at for p in parts)) if parts else 0
+
+    times = {b.start for b in blocks} | {b.end for b in blocks}
+    return max((sum(alive(b, t) for b in blocks) for t in times), default=0)
 
 
-_ORDERS: tuple[Callable[[Buffer], tuple[int, ...]], ...] = (
+_ORDERS: tuple[Callable[[Block], tuple[int, ...]], ...] = (
     lambda b: (-b.size, b.start),
     lambda b: (b.start, -b.size),
     lambda b: (-(b.end - b.start), -b.size, b.start),
 )
 
 
+def _shifted_outputs(graph: Graph, calls: Sequence[Call], groups: _Groups,
+                     spans: dict[int, tuple[int, int, int]],
+                     protected: set[int]) -> dict[int, tuple[int, int, int]]:
+    """Op -> (input root, output root, lag) for each call whose output may run over its
+    input from Call.lag bytes before it: the input dies there and the output is born there."""
+    shifted: dict[int, tuple[int, int, int]] = {}
+    taken: set[int] = set()  # roots already some output's: an output has one place
+    for call in calls:
+        if call.lag <= 0 or graph.tensor(call.args[0].tensors[0]).is_constant:
+            continue
+        src, out = groups.find(call.args[0].tensors[0]), groups.find(call.output)
+        if src in protected or src == out or out in taken:
+            continue
+        if spans[src][1] == call.op_index and spans[out][0] == call.op_index:
+            shifted[call.op_index] = (src, out, call.lag)
+            taken.add(out)
+    return shifted
+
+
+def _blocks(spans: dict[int, tuple[int, int, int]], scratch: Sequence[Buffer],
+            shifted: dict[int, tuple[int, int, int]]) -> list[Block]:
+    """The tensors' buffers, each output of `shifted` in its input's block, lag bytes lower
+    (chains of such convolutions make one block), and the scratch buffers alone."""
+    home: dict[int, int] = {root: root for root in spans}  # root -> its block's first root
+    at: dict[int, int] = dict.fromkeys(spans, 0)
+    for _op, (src, out, lag) in sorted(shifted.items()):
+        home[out] = home[src]
+        at[out] = at[src] - lag
+    members: dict[int, list[int]] = {}
+    for root in spans:
+        members.setdefault(home[root], []).append(root)
+    blocks: list[Block] = []
+    for roots in members.values():
+        low = min(at[r] for r in roots)
+        parts = tuple(Buffer(f"t{r}", spans[r][2], spans[r][0], spans[r][1], at[r] - low)
+                      for r in roots if spans[r][2] > 0)
+        if parts:
+            blocks.append(Block(parts))
+    return blocks + [Block((b,)) for b in scratch]
+
+
+def _arrange(blocks: list[Block]) -> dict[str, int]:
+    """The smallest of the orders' arrangements (the first on a tie)."""
+    best: dict[str, int] | None = None
+    for order in _ORDERS:
+        offsets = _place(blocks, order)
+        if best is None or _peak(blocks, offsets) < _peak(blocks, best):
+            best = offsets
+    assert best is not None
+    return best
+
+
 def plan_memory(graph: Graph, calls: Sequence[Call], keep_input: bool = True,
-                inplace: bool = True) -> MemoryPlan:
+                inplace: bool = True, shift: bool = True) -> MemoryPlan:
+    """``inplace``: elementwise outputs over their inputs; ``shift``: convolutions' outputs
+    over their inputs, a few rows lower (kept only when the arena is smaller for it)."""
     groups = _Groups()
     for call in calls:
         if call.alias is not None:
             out = call.output
             groups.union(call.alias, out)
     spans = _lifetimes(graph, calls, groups, keep_input)
+    protected = {groups.find(t) for t in graph.outputs}
+    if keep_input:
+        protected |= {groups.find(t) for t in graph.inputs}
     done: list[int] = []
     if inplace:
-        protected = {groups.find(t) for t in graph.outputs}
-        if keep_input:
-            protected |= {groups.find(t) for t in graph.inputs}
         for call in calls:
             if call.inplace is None or graph.tensor(call.inplace).is_constant:
                 continue
@@ -148,16 +239,18 @@ def plan_memory(graph: Graph, calls: Sequence[Call], keep_input: bool = True,
                 spans[src] = (s_start, o_end, s_size)
                 del spans[out]
                 done.append(call.op_index)
-    buffers = [Buffer(f"t{root}", size, start, end) for root, (start, end, size) in spans.items()
-               if size > 0]
-    buffers += [Buffer(f"s{c.op_index}", c.scratch_bytes, c.op_index, c.op_index)
-                for c in calls if c.scratch_bytes > 0]
-    best: dict[str, int] | None = None
-    for order in _ORDERS:
-        offsets = _place(buffers, order)
-        if best is None or _peak(buffers, offsets) < _peak(buffers, best):
-            best = offsets
-    assert best is not None
+    scratch = [Buffer(f"s{c.op_index}", c.scratch_bytes, c.op_index, c.op_index)
+               for c in calls if c.scratch_bytes > 0]
+    blocks = _blocks(spans, scratch, {})
+    best = _arrange(blocks)
+    shifted = _shifted_outputs(graph, calls, groups, spans, protected) if shift else {}
+    if shifted:
+        lagged = _blocks(spans, scratch, shifted)
+        offsets = _arrange(lagged)
+        if _peak(lagged, offsets) < _peak(blocks, best):
+            blocks, best = lagged, offsets
+        else:
+            shifted = {}
     tensor_offsets: dict[int, int] = {}
     for call in calls:
         for arg in call.args:
@@ -167,11 +260,11 @@ def plan_memory(graph: Graph, calls: Sequence[Call], keep_input: bool = True,
                     tensor_offsets[t] = best.get(key, 0)
     for t in (*graph.inputs, *graph.outputs):
         tensor_offsets[t] = best.get(f"t{groups.find(t)}", 0)
-    scratch = {c.op_index: best[f"s{c.op_index}"] for c in calls if c.scratch_bytes > 0}
+    scratch_offsets = {c.op_index: best[f"s{c.op_index}"] for c in calls if c.scratch_bytes > 0}
     return MemoryPlan(
-        arena_size=_align(max(_peak(buffers, best), ALIGN)), tensor_offsets=tensor_offsets,
-        scratch_offsets=scratch, input_kept=keep_input, inplace=tuple(done),
-        lower_bound=_lower_bound(buffers),
+        arena_size=_align(max(_peak(blocks, best), ALIGN)), tensor_offsets=tensor_offsets,
+        scratch_offsets=scratch_offsets, input_kept=keep_input, inplace=tuple(done),
+        lower_bound=_lower_bound(blocks), shifted=tuple(sorted(shifted)),
     )
 
 

@@ -128,6 +128,8 @@ def _step(model: NativeModel, call: Call) -> dict[str, object]:
         code = f"{{{lines}\n        {code}\n    }}"
     if call.op_index in model.plan.inplace:
         comment += " (in place)"
+    if call.op_index in model.plan.shifted:
+        comment += f" (over its input, from {call.lag} bytes before it)"
     return {"comment": comment, "code": code, "op": call.op_index}
 
 

@@ -171,6 +171,8 @@ typedef struct {
     const uint16_t *sigmoid;               /* sigmoid(i / 24) in 0.16, 256 values */
 } tg_lstm_t;
 
+/* out may overlap in, starting three input rows before it (tinygen/native/conv_lag.py): the
+ * output pixels go in raster order, each group's receptive fields read before its stores. */
 void tg_conv_s8(const tg_conv_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 /* TRANSPOSE_CONV: tg_conv_t with the weights as stored ([out_c][k_h][k_w][in_c]), the bias
  * not folded, in_zp the input zero point; scratch holds an int32 per output element. */
