@@ -172,8 +172,11 @@ def test_unpacked_convolution_paths_are_bit_exact(model: str, fast: bool, tmp_pa
 
 
 def test_packed_requantization_refuses_an_overflowing_term() -> None:
-    """The rounding term with the zero point folded in must stay below 2^30."""
-    assert lowering.packed_requant((5, -7), [(1 << 30, -3), (3 << 29, -10)], -128) == (
-        5, 1 << 30, 3, 4 - 128 * 8, -7, 3 << 29, 10, 512 - 128 * 1024)
+    """By pairs of channels (both biases first), a last odd channel alone; the rounding term
+    with the zero point folded in must stay below 2^30."""
+    assert lowering.packed_requant((5, -7, 9), [(1 << 30, -3), (3 << 29, -10), (1 << 30, -1)],
+                                   -128) == (
+        5, -7, 1 << 30, 3, 4 - 128 * 8, 3 << 29, 10, 512 - 128 * 1024,
+        9, 1 << 30, 1, 1 - 128 * 2)
     assert lowering.packed_requant((0,), [(1 << 30, -24)], 127) is None
     assert lowering.packed_requant((0,), [(1 << 30, -24)], 0) is not None

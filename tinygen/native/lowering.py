@@ -79,18 +79,25 @@ def fast_requant(weights: np.ndarray, bias: tuple[int, ...], multipliers: list[t
 
 def packed_requant(bias: tuple[int, ...], multipliers: list[tuple[int, int]],
                    zero_point: int) -> tuple[int, ...] | None:
-    """The fast form's parameters packed per output channel for tg_conv.c: bias, multiplier,
-    right shift and the rounding term with the output zero point folded in, 2^(right - 1) +
-    zero_point * 2^right (adding zero_point * 2^right before the arithmetic shift adds exactly
-    zero_point after it). None when a term could overflow: the sum with the rounded high
-    product (below 2^29 in magnitude, as the accumulator) must stay inside int32."""
-    packed: list[int] = []
+    """The fast form's parameters packed for tg_conv.c, by pairs of output channels: both
+    biases, then each channel's multiplier, right shift and rounding term with the output zero
+    point folded in, 2^(right - 1) + zero_point * 2^right (adding zero_point * 2^right before
+    the arithmetic shift adds exactly zero_point after it); a last odd channel as (bias,
+    multiplier, right shift, term). None when a term could overflow: the sum with the rounded
+    high product (below 2^29 in magnitude, as the accumulator) must stay inside int32."""
+    channels: list[tuple[int, int, int, int]] = []
     for b, (m, s) in zip(bias, multipliers, strict=True):
         right = -s
         term = (1 << (right - 1)) + zero_point * (1 << right)
         if abs(term) >= 2**30:
             return None
-        packed += (b, m, right, term)
+        channels.append((b, m, right, term))
+    packed: list[int] = []
+    for k in range(0, len(channels) - 1, 2):
+        (b0, *rq0), (b1, *rq1) = channels[k], channels[k + 1]
+        packed += (b0, b1, *rq0, *rq1)
+    if len(channels) % 2:
+        packed += channels[-1]
     return tuple(packed)
 
 

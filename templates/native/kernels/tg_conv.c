@@ -178,30 +178,43 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
     struct {
         const uint32_t *x, *x_end;
         int32_t mod, s;
+        uint32_t entry;
         const int32_t *q;
         int8_t *o, *o_end;
         const int8_t *w;
-    } m = {x, x + 6 * groups, groups & 3, s, *q, *o, *o + 2 * pairs, w};
+    } m = {x, x + 6 * groups, groups & 3, s, 0, *q, *o, *o + 2 * pairs, w};
     int32_t a0, a1, a2, a3, a4, a5;
     uint32_t v, u, t, k, e, d;
     const uint32_t *xr;
     __asm__ volatile(
+        /* the loop's entry for the group count, its Thumb bit set for BX */
+        "ldr    %[t], %[mmod]\n\t"
+        "adr.w  %[e], 1f\n\t"
+        "cmp    %[t], #3\n\t"
+        "bne    5f\n\t"
+        "adr.w  %[e], 2f\n\t"
+        "5:\n\t"
+        "cmp    %[t], #2\n\t"
+        "bne    6f\n\t"
+        "adr.w  %[e], 3f\n\t"
+        "6:\n\t"
+        "cmp    %[t], #1\n\t"
+        "bne    7f\n\t"
+        "adr.w  %[e], 4f\n\t"
+        "7:\n\t"
+        "orr    %[e], %[e], #1\n\t"
+        "str    %[e], %[mentry]\n\t"
         "0:\n\t"
         "ldr    %[t], %[mq]\n\t"
-        "ldr    %[a0], [%[t]]\n\t"
-        "ldr    %[a1], [%[t], #16]\n\t"
+        "ldrd   %[a0], %[a1], [%[t]]\n\t"
         "mov    %[a2], %[a0]\n\t"
         "mov    %[a3], %[a1]\n\t"
         "mov    %[a4], %[a0]\n\t"
         "mov    %[a5], %[a1]\n\t"
         "ldr    %[x], %[mx]\n\t"
-        /* four groups a turn; a count of 4k + r enters at group 4 - r */
-        "ldr    %[t], %[mmod]\n\t"
-        "cmp    %[t], #2\n\t"
-        "beq    3f\n\t"
-        "bgt    2f\n\t"
-        "cmp    %[t], #1\n\t"
-        "beq    4f\n\t"
+        /* four groups a turn; a count of 4k + r enters at group 4 - r (chosen once) */
+        "ldr    %[t], %[mentry]\n\t"
+        "bx     %[t]\n\t"
         "1:\n\t"
         "ldrd   %[v], %[u], [%[w]], #8\n\t"
         "ldrd   %[e], %[d], [%[x]], #24\n\t"
@@ -295,8 +308,8 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
         "ldr    %[x], %[mq]\n\t"
         "ldr    %[w], %[mo]\n\t"
         "ldr    %[v], %[ms]\n\t"
-        "ldrd   %[u], %[t], [%[x], #4]\n\t"
-        "ldr    %[s], [%[x], #12]\n\t"
+        "ldrd   %[u], %[t], [%[x], #8]\n\t"
+        "ldr    %[s], [%[x], #16]\n\t"
         "lsl    %[e], %[a2], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a2], asr #31\n\t"
@@ -345,7 +358,7 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4),
           [a5] "=&r"(a5), [w] "+r"(w), [x] "=&r"(xr), [v] "=&r"(v), [u] "=&r"(u),
           [t] "=&r"(t), [s] "=&r"(k), [e] "=&r"(e), [d] "=&r"(d),
-          [mq] "+m"(m.q), [mo] "+m"(m.o), [mw] "+m"(m.w)
+          [mq] "+m"(m.q), [mo] "+m"(m.o), [mw] "+m"(m.w), [mentry] "+m"(m.entry)
         : [mx] "m"(m.x), [mxe] "m"(m.x_end), [mmod] "m"(m.mod), [ms] "m"(m.s),
           [moe] "m"(m.o_end)
         : "cc", "memory");
@@ -355,7 +368,7 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
 }
 #endif
 
-/* The fast form with the packed parameters ({bias, multiplier, shift, term} per channel):
+/* The fast form with the packed parameters (by channel pairs {b0, b1, m0, r0, t0, m1, r1, t1}):
  * o[k][ch] for every output channel and the first n (1 to 3, a constant at each call) of three
  * extended columns. Each pair's parameters are read before its first store, which could
  * otherwise alias them. */
@@ -374,13 +387,13 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
     }
 #endif
     for (; o < end; o += 2, q += 8, w += 8 * groups) {
-        int32_t acc[6] = {q[0], q[4], q[0], q[4], q[0], q[4]};
+        int32_t acc[6] = {q[0], q[1], q[0], q[1], q[0], q[1]};
         if (n == 3) {
             tg_dot_triple(w, x, groups, acc);
         } else {
             tg_dot_few(w, x, groups, acc, n);
         }
-        const int32_t m0 = q[1], r0 = q[2], t0 = q[3], m1 = q[5], r1 = q[6], t1 = q[7];
+        const int32_t m0 = q[2], r0 = q[3], t0 = q[4], m1 = q[5], r1 = q[6], t1 = q[7];
         const int8_t y00 = tg_out_rq(acc[0], m0, r0, t0, lo, hi, full);
         const int8_t y01 = tg_out_rq(acc[1], m1, r1, t1, lo, hi, full);
         const int8_t y10 = tg_out_rq(acc[2], m0, r0, t0, lo, hi, full);

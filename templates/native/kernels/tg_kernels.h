@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 /* The parameter structs' version; generated model_data.h checks it. */
-#define TG_KERNELS_ABI 5
+#define TG_KERNELS_ABI 6
 
 #define TG_MAX_DIMS 6
 
@@ -30,8 +30,9 @@ typedef struct {
     const int32_t *mult;           /* per output channel */
     const int32_t *shift;
     int32_t fast_requant;          /* 1: every shift < 0 and |accumulator| < 2^29 */
-    /* CONV_2D with fast_requant: per output channel {bias, mult, right shift, 2^(right - 1) +
-     * out_zp * 2^right} (tg_requant_round with the output zero point folded in); else NULL */
+    /* CONV_2D with fast_requant: per output channel bias, mult, right shift, 2^(right - 1) +
+     * out_zp * 2^right (tg_requant_round with the output zero point folded in), by channel
+     * pairs {b0, b1, m0, r0, t0, m1, r1, t1}, a last odd channel {b, m, r, t}; else NULL */
     const int32_t *rq;
 } tg_conv_t;
 
