@@ -172,11 +172,23 @@ def test_unpacked_convolution_paths_are_bit_exact(model: str, fast: bool, tmp_pa
 
 
 def test_packed_requantization_refuses_an_overflowing_term() -> None:
-    """By pairs of channels (both biases first), a last odd channel alone; the rounding term
-    with the zero point folded in must stay below 2^30."""
-    assert lowering.packed_requant((5, -7, 9), [(1 << 30, -3), (3 << 29, -10), (1 << 30, -1)],
-                                   -128) == (
-        5, -7, 1 << 30, 3, 4 - 128 * 8, 3 << 29, 10, 512 - 128 * 1024,
-        9, 1 << 30, 1, 1 - 128 * 2)
+    """The rounding term with the zero point folded in must stay below 2^30."""
+    assert lowering.packed_requant((5, -7), [(1 << 30, -3), (3 << 29, -10)], -128) == [
+        (5, 1 << 30, 3, 4 - 128 * 8), (-7, 3 << 29, 10, 512 - 128 * 1024)]
     assert lowering.packed_requant((0,), [(1 << 30, -24)], 127) is None
     assert lowering.packed_requant((0,), [(1 << 30, -24)], 0) is not None
+
+
+def test_conv_stream_layout() -> None:
+    """Per channel pair: both biases, the rows interleaved by four bytes (little-endian words),
+    each channel's three parameters; a last odd channel alone."""
+    rows = np.arange(-15, 0, dtype=np.int8).reshape(3, 5)  # depth 5: two groups, padded
+    channels = [(10, 11, 12, 13), (20, 21, 22, 23), (30, 31, 32, 33)]
+
+    def word(*b: int) -> int:
+        return int(np.array(b, dtype=np.int8).view("<i4")[0])
+
+    assert lowering.conv_stream(rows, channels) == (
+        10, 20, word(-15, -14, -13, -12), word(-10, -9, -8, -7), word(-11, 0, 0, 0),
+        word(-6, 0, 0, 0), 11, 12, 13, 21, 22, 23,
+        30, word(-5, -4, -3, -2), word(-1, 0, 0, 0), 31, 32, 33)

@@ -78,13 +78,12 @@ def fast_requant(weights: np.ndarray, bias: tuple[int, ...], multipliers: list[t
 
 
 def packed_requant(bias: tuple[int, ...], multipliers: list[tuple[int, int]],
-                   zero_point: int) -> tuple[int, ...] | None:
-    """The fast form's parameters packed for tg_conv.c, by pairs of output channels: both
-    biases, then each channel's multiplier, right shift and rounding term with the output zero
-    point folded in, 2^(right - 1) + zero_point * 2^right (adding zero_point * 2^right before
-    the arithmetic shift adds exactly zero_point after it); a last odd channel as (bias,
-    multiplier, right shift, term). None when a term could overflow: the sum with the rounded
-    high product (below 2^29 in magnitude, as the accumulator) must stay inside int32."""
+                   zero_point: int) -> list[tuple[int, int, int, int]] | None:
+    """The fast form's parameters per output channel for tg_conv.c: (bias, multiplier, right
+    shift, 2^(right - 1) + zero_point * 2^right), the rounding term with the output zero point
+    folded in (adding zero_point * 2^right before the arithmetic shift adds exactly
+    zero_point after it). None when a term could overflow: the sum with the rounded high
+    product (below 2^29 in magnitude, as the accumulator) must stay inside int32."""
     channels: list[tuple[int, int, int, int]] = []
     for b, (m, s) in zip(bias, multipliers, strict=True):
         right = -s
@@ -92,13 +91,28 @@ def packed_requant(bias: tuple[int, ...], multipliers: list[tuple[int, int]],
         if abs(term) >= 2**30:
             return None
         channels.append((b, m, right, term))
-    packed: list[int] = []
-    for k in range(0, len(channels) - 1, 2):
+    return channels
+
+
+def conv_stream(rows: np.ndarray, channels: list[tuple[int, int, int, int]]) -> tuple[int, ...]:
+    """One stream of int32 words for tg_conv.c's packed fast form, a block per pair of output
+    channels: both biases, the two filter rows interleaved by groups of four bytes (as words,
+    little-endian), then each channel's multiplier, right shift and rounding term; a last odd
+    channel as its bias, its row, its three parameters. One pointer walks it: a pair's
+    accumulators start from one LDRD, the weights follow, the parameters after them."""
+    words: list[int] = []
+
+    def row_words(block: np.ndarray) -> list[int]:
+        return [int(v) for v in block.astype(np.int8).view("<i4")]
+
+    out_c = rows.shape[0]
+    for k in range(0, out_c - 1, 2):
         (b0, *rq0), (b1, *rq1) = channels[k], channels[k + 1]
-        packed += (b0, b1, *rq0, *rq1)
-    if len(channels) % 2:
-        packed += channels[-1]
-    return tuple(packed)
+        words += (b0, b1, *row_words(interleave_rows(rows[k:k + 2], 2)), *rq0, *rq1)
+    if out_c % 2:
+        b, *rq = channels[-1]
+        words += (b, *row_words(interleave_rows(rows[-1:], 2)), *rq)
+    return tuple(words)
 
 
 def _channel_consts(op: Op, multipliers: list[tuple[int, int]]) -> tuple[ConstArray, ...]:
@@ -176,24 +190,23 @@ def _conv(graph: Graph, op: Op) -> Call:
                     (*args, Arg("scratch", "int8_t")),
                     (ConstArray(f"{name}_stream", "int32_t", stream),), scratch_bytes=scratch,
                     source="tg_depthwise_m1.c", trailing=(f"{name}_stream",))
-    # The packed fast form replaces the bias, multiplier and shift arrays (tg_conv.c).
+    # The packed fast form: weights, biases and parameters in one stream (tg_conv.c).
     packed = packed_requant(folded, multipliers, y.zero_point) if fast and as_conv else None
-    consts: tuple[ConstArray, ...] = (
-        ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),)
     if packed is None:
-        consts += (ConstArray(f"{name}_bias", "int32_t", folded),
-                   *_channel_consts(op, multipliers))
-        arrays = {"bias": f"{name}_bias", "mult": f"{name}_mult", "shift": f"{name}_shift",
-                  "rq": "NULL"}
+        consts: tuple[ConstArray, ...] = (
+            ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),
+            ConstArray(f"{name}_bias", "int32_t", folded), *_channel_consts(op, multipliers))
+        arrays = {"weights": f"{name}_weights", "bias": f"{name}_bias",
+                  "mult": f"{name}_mult", "shift": f"{name}_shift", "rq": "NULL"}
     else:
-        consts += (ConstArray(f"{name}_rq", "int32_t", packed),)
-        arrays = {"bias": "NULL", "mult": "NULL", "shift": "NULL", "rq": f"{name}_rq"}
+        consts = (ConstArray(f"{name}_rq", "int32_t", conv_stream(rows, packed)),)
+        arrays = {"weights": "NULL", "bias": "NULL", "mult": "NULL", "shift": "NULL",
+                  "rq": f"{name}_rq"}
     fields = fields_of(
         batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
         out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
         dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
-        act_min=act_min, act_max=act_max, weights=f"{name}_weights", fast_requant=fast,
-        **arrays)
+        act_min=act_min, act_max=act_max, fast_requant=fast, **arrays)
     function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
                 else "tg_depthwise_s8")
     # tg_conv_s8's raster order lets some outputs run over their dying input, a few rows back.

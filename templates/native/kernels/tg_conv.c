@@ -166,26 +166,26 @@ static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int
 
 #if TG_DSP
 /* Every output channel pair of three extended columns in the packed fast form with int8's own
- * activation range, in one block of assembly: tg_dot_triple's loop, then the six outputs
- * (SMMLAR, the sign, the shift, SSAT) stored at o, o + s and o + 2s, two channels a turn (the
- * loop takes four groups a turn here: its end is read from memory). What
- * does not fit in the 14 registers the loop uses (the columns' start and end, the parameters'
- * and outputs' pointers, the stride) is read from memory; the weights' pointer is kept there
- * while the outputs are stored. Returns the weights after the last pair; *q and *o advance. */
-static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t groups,
-                                    const int32_t **q, int8_t **o, int32_t s, int32_t pairs)
+ * activation range, in one block of assembly, walking the op's stream (both biases, the two
+ * filter rows, each channel's multiplier, shift and rounding term: one pointer): one LDRD
+ * starts the accumulators, tg_dot_triple's loop (four groups a turn, entered for the group
+ * count at a place chosen once), then the six outputs (SMMLAR, the sign, the shift, SSAT)
+ * stored at o, o + s and o + 2s. What does not fit in the 14 registers the loop uses (the
+ * columns' start and end, the outputs' pointer and end, the stride) is kept in memory.
+ * Returns the stream after the last pair; *o advances. */
+static const int32_t *tg_conv_pairs3(const int32_t *q, const uint32_t *x, int32_t groups,
+                                     int8_t **o, int32_t s, int32_t pairs)
 {
     struct {
         const uint32_t *x, *x_end;
         int32_t mod, s;
         uint32_t entry;
-        const int32_t *q;
         int8_t *o, *o_end;
-        const int8_t *w;
-    } m = {x, x + 6 * groups, groups & 3, s, 0, *q, *o, *o + 2 * pairs, w};
+    } m = {x, x + 6 * groups, groups & 3, s, 0, *o, *o + 2 * pairs};
     int32_t a0, a1, a2, a3, a4, a5;
     uint32_t v, u, t, k, e, d;
     const uint32_t *xr;
+    const int8_t *w = (const int8_t *)q;
     __asm__ volatile(
         /* the loop's entry for the group count, its Thumb bit set for BX */
         "ldr    %[t], %[mmod]\n\t"
@@ -205,14 +205,13 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
         "orr    %[e], %[e], #1\n\t"
         "str    %[e], %[mentry]\n\t"
         "0:\n\t"
-        "ldr    %[t], %[mq]\n\t"
-        "ldrd   %[a0], %[a1], [%[t]]\n\t"
+        "ldrd   %[a0], %[a1], [%[w]], #8\n\t"
         "mov    %[a2], %[a0]\n\t"
         "mov    %[a3], %[a1]\n\t"
         "mov    %[a4], %[a0]\n\t"
         "mov    %[a5], %[a1]\n\t"
         "ldr    %[x], %[mx]\n\t"
-        /* four groups a turn; a count of 4k + r enters at group 4 - r (chosen once) */
+        /* four groups a turn; a count of 4k + r enters at group 4 - r */
         "ldr    %[t], %[mentry]\n\t"
         "bx     %[t]\n\t"
         "1:\n\t"
@@ -302,98 +301,93 @@ static const int8_t *tg_conv_pairs3(const int8_t *w, const uint32_t *x, int32_t 
         "ldr    %[e], %[mxe]\n\t"
         "cmp    %[x], %[e]\n\t"
         "bne    1b\n\t"
-        /* the outputs: x = the parameters, w = the outputs, v = the stride; u, t, s = the
-         * channel's multiplier, right shift and rounding term */
-        "str    %[w], %[mw]\n\t"
-        "ldr    %[x], %[mq]\n\t"
-        "ldr    %[w], %[mo]\n\t"
+        /* the outputs: x = their pointer, v = the stride; u, t, s = the channel's multiplier,
+         * right shift and rounding term, from the stream */
+        "ldr    %[x], %[mo]\n\t"
         "ldr    %[v], %[ms]\n\t"
-        "ldrd   %[u], %[t], [%[x], #8]\n\t"
-        "ldr    %[s], [%[x], #16]\n\t"
+        "ldrd   %[u], %[t], [%[w]], #8\n\t"
+        "ldr    %[s], [%[w]], #4\n\t"
         "lsl    %[e], %[a2], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a2], asr #31\n\t"
         "asr    %[e], %[e], %[t]\n\t"
         "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[w], %[v]]\n\t"
+        "strb   %[e], [%[x], %[v]]\n\t"
         "lsl    %[e], %[a4], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a4], asr #31\n\t"
         "asr    %[e], %[e], %[t]\n\t"
         "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[w], %[v], lsl #1]\n\t"
+        "strb   %[e], [%[x], %[v], lsl #1]\n\t"
         "lsl    %[e], %[a0], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a0], asr #31\n\t"
         "asr    %[e], %[e], %[t]\n\t"
         "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[w]], #1\n\t"
-        "ldrd   %[u], %[t], [%[x], #20]\n\t"
-        "ldr    %[s], [%[x], #28]\n\t"
+        "strb   %[e], [%[x]], #1\n\t"
+        "ldrd   %[u], %[t], [%[w]], #8\n\t"
+        "ldr    %[s], [%[w]], #4\n\t"
         "lsl    %[e], %[a3], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a3], asr #31\n\t"
         "asr    %[e], %[e], %[t]\n\t"
         "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[w], %[v]]\n\t"
+        "strb   %[e], [%[x], %[v]]\n\t"
         "lsl    %[e], %[a5], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a5], asr #31\n\t"
         "asr    %[e], %[e], %[t]\n\t"
         "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[w], %[v], lsl #1]\n\t"
+        "strb   %[e], [%[x], %[v], lsl #1]\n\t"
         "lsl    %[e], %[a1], #1\n\t"
         "smmlar %[e], %[e], %[u], %[s]\n\t"
         "add    %[e], %[e], %[a1], asr #31\n\t"
         "asr    %[e], %[e], %[t]\n\t"
         "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[w]], #1\n\t"
-        "add    %[x], %[x], #32\n\t"
-        "str    %[x], %[mq]\n\t"
-        "str    %[w], %[mo]\n\t"
+        "strb   %[e], [%[x]], #1\n\t"
+        "str    %[x], %[mo]\n\t"
         "ldr    %[e], %[moe]\n\t"
-        "cmp    %[w], %[e]\n\t"
-        "ldr    %[w], %[mw]\n\t"
+        "cmp    %[x], %[e]\n\t"
         "bne    0b\n\t"
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4),
           [a5] "=&r"(a5), [w] "+r"(w), [x] "=&r"(xr), [v] "=&r"(v), [u] "=&r"(u),
           [t] "=&r"(t), [s] "=&r"(k), [e] "=&r"(e), [d] "=&r"(d),
-          [mq] "+m"(m.q), [mo] "+m"(m.o), [mw] "+m"(m.w), [mentry] "+m"(m.entry)
+          [mo] "+m"(m.o), [mentry] "+m"(m.entry)
         : [mx] "m"(m.x), [mxe] "m"(m.x_end), [mmod] "m"(m.mod), [ms] "m"(m.s),
           [moe] "m"(m.o_end)
         : "cc", "memory");
-    *q = m.q;
     *o = m.o;
-    return w;
+    return (const int32_t *)(const void *)w;
 }
 #endif
 
-/* The fast form with the packed parameters (by channel pairs {b0, b1, m0, r0, t0, m1, r1, t1}):
- * o[k][ch] for every output channel and the first n (1 to 3, a constant at each call) of three
- * extended columns. Each pair's parameters are read before its first store, which could
- * otherwise alias them. */
+/* The fast form with the packed stream (tinygen.native.lowering.conv_stream): o[k s + ch] for
+ * every output channel and the first n (1 to 3, a constant at each call) of three extended
+ * columns, s = out_c bytes apart. Each pair's parameters are read before its first store,
+ * which could otherwise alias them. */
 __attribute__((always_inline))
 static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const uint32_t *x,
                                       int8_t *o, const int n, const int full)
 {
-    /* o[ch], o[s + ch] and o[2s + ch]: the three pixels' outputs, s bytes apart. */
     const int32_t lo = p->act_min, hi = p->act_max, s = p->out_c;
     const int32_t *q = p->rq;
-    const int8_t *w = p->weights;
     int8_t *const end = o + (s & ~1);
 #if TG_DSP
     if (n == 3 && full && s >= 2) {
-        w = tg_conv_pairs3(w, x, groups, &q, &o, s, s / 2);
+        q = tg_conv_pairs3(q, x, groups, &o, s, s / 2);
     }
 #endif
-    for (; o < end; o += 2, q += 8, w += 8 * groups) {
+    for (; o < end; o += 2) {
         int32_t acc[6] = {q[0], q[1], q[0], q[1], q[0], q[1]};
+        const int8_t *const w = (const int8_t *)(const void *)(q + 2);
         if (n == 3) {
             tg_dot_triple(w, x, groups, acc);
         } else {
             tg_dot_few(w, x, groups, acc, n);
         }
-        const int32_t m0 = q[2], r0 = q[3], t0 = q[4], m1 = q[5], r1 = q[6], t1 = q[7];
+        q += 2 + 2 * groups;
+        const int32_t m0 = q[0], r0 = q[1], t0 = q[2], m1 = q[3], r1 = q[4], t1 = q[5];
+        q += 6;
         const int8_t y00 = tg_out_rq(acc[0], m0, r0, t0, lo, hi, full);
         const int8_t y01 = tg_out_rq(acc[1], m1, r1, t1, lo, hi, full);
         const int8_t y10 = tg_out_rq(acc[2], m0, r0, t0, lo, hi, full);
@@ -413,10 +407,11 @@ static inline void tg_conv_columns_rq(const tg_conv_t *p, int32_t groups, const 
     }
     if (s & 1) {
         int32_t acc[3] = {q[0], q[0], q[0]};
-        tg_dot_lone3(w, x, groups, acc);
-        const int8_t y0 = tg_out_rq(acc[0], q[1], q[2], q[3], lo, hi, full);
-        const int8_t y1 = tg_out_rq(acc[1], q[1], q[2], q[3], lo, hi, full);
-        const int8_t y2 = tg_out_rq(acc[2], q[1], q[2], q[3], lo, hi, full);
+        tg_dot_lone3((const int8_t *)(const void *)(q + 1), x, groups, acc);
+        q += 1 + groups;
+        const int8_t y0 = tg_out_rq(acc[0], q[0], q[1], q[2], lo, hi, full);
+        const int8_t y1 = tg_out_rq(acc[1], q[0], q[1], q[2], lo, hi, full);
+        const int8_t y2 = tg_out_rq(acc[2], q[0], q[1], q[2], lo, hi, full);
         o[0] = y0;
         if (n >= 2) {
             o[s] = y1;
