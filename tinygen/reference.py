@@ -26,16 +26,22 @@ def input_tensor(info: ModelInfo, benchmark: str, payload: bytes) -> np.ndarray:
         assert tensor.scale is not None and tensor.zero_point is not None
         x = np.frombuffer(payload, dtype="<f4")
         _check_ad_input(x, tensor.scale)
-        # float32 division as in C, then round half away from zero (lround) in float64, where
-        # adding 0.5 to a float32 value is exact.
-        v = (x / np.float32(tensor.scale)).astype(np.float64)
-        q = np.sign(v) * np.floor(np.abs(v) + 0.5) + tensor.zero_point
-        quantized: np.ndarray = np.clip(q, -128, 127).astype(np.int8)
-        return quantized.reshape(shape)
+        return quantize_f32(x, tensor.scale, tensor.zero_point).reshape(shape)
     raw: np.ndarray = np.frombuffer(payload, dtype=numpy_dtype(tensor.dtype))
     if tensor.dtype == "float32":
         _check_float_input(info, raw)
     return raw.reshape(shape)
+
+
+def quantize_f32(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """The ports' float32 -> int8 input quantization: float32 division as in C, then round
+    half away from zero (lround) in float64, where adding 0.5 to a float32 value is exact, plus
+    the zero point, clamped to int8."""
+    with np.errstate(all="ignore"):  # infinities quantize to the ends of the range
+        v = (x.astype(np.float32) / np.float32(scale)).astype(np.float64)
+        q = np.sign(v) * np.floor(np.abs(v) + 0.5) + zero_point
+    quantized: np.ndarray = np.clip(q, -128, 127).astype(np.int8)
+    return quantized
 
 
 def _unquantizable(values: np.ndarray, scale: float) -> int | None:

@@ -157,14 +157,21 @@ def test_cortex_m7_board(tmp_path: Path) -> None:
     _assert_bit_exact(_build(model, tmp_path / "fw", board="mps2_an500"), model)
 
 
-@pytest.mark.parametrize(("name", "port"), [("ad_tiny", "ad01"), ("ic_tiny", "ic01")])
-def test_repeated_inference_keeps_its_input(tmp_path: Path, name: str, port: str) -> None:
+@pytest.mark.parametrize(("name", "port", "board"), [
+    ("ad_tiny", "ad01", "mps2_an386"), ("ic_tiny", "ic01", "mps2_an386"),
+    ("ad_tiny", "ad01", "mps2_an385"),
+])
+def test_repeated_inference_keeps_its_input(tmp_path: Path, name: str, port: str,
+                                            board: str) -> None:
     """`infer N W` runs th_infer N + W times on one load: every run must see the same input,
     although the plan reuses the input tensor's memory (both models' plans do): the float
-    quantization (ad01) and the uint8 flip (ic01) run again before each inference."""
+    quantization (ad01; on the Cortex-M3, without an FPU, by thresholds instead of a software
+    division) and the uint8 flip (ic01) run again before each inference."""
     model = MODELS / f"{name}.tflite"
     assert not prepare_native(load_model(model)).plan.input_kept
-    result = _build(model, tmp_path / "fw")
+    result = _build(model, tmp_path / "fw", board=board)
+    assert ("s_thresholds" in (result.out_dir / "src" / "th_model.c").read_text()) == (
+        board == "mps2_an385")
     info = load_model(model)
     payload = random_payload(info, port, 5)
     with QemuTransport(result.board, result.elf) as uart:

@@ -12,6 +12,7 @@ from tinygen.native import cmsis_nn
 from tinygen.native.calls import CTYPES, Call, ConstArray, c_float, tensor_array
 from tinygen.native.fold import fold_shape_ops
 from tinygen.native.graph import Graph, graph_of
+from tinygen.native.input_quant import quantize_thresholds
 from tinygen.native.lowering import lower_graph
 from tinygen.native.plan import MemoryPlan, plan_arena
 from tinygen.project import GeneratedProject, banner, base_files, project_config, render, sources
@@ -199,10 +200,15 @@ def render_native(board: Board, info: ModelInfo, model: NativeModel, benchmark: 
     files = base_files(board, text_banner, benchmark, payload, energy,
                        profile_ops=len(model.calls) if profile else 0)
     files |= model_files(model, text_banner, profile)
+    thresholds: tuple[int, ...] = ()
+    if preprocess == "quantize_f32" and board.fpu == "none":
+        # Re-quantizing the input before each inference without a software division.
+        tensor = model.graph.tensor(model.graph.inputs[0])
+        thresholds = quantize_thresholds(tensor.scale, tensor.zero_point)
     files["src/th_model.c"] = render(
         "native/th_model.c.j2", banner=text_banner, benchmark=benchmark,
         payload_bytes=payload, preprocess=preprocess, postprocess=postprocess,
-        ops=sorted({c.kind for c in model.calls}))
+        ops=sorted({c.kind for c in model.calls}), input_thresholds=_lines(thresholds, 6))
     defines = ["TG_PORTABLE=1"] if kernels == "native-portable" else []
     library = model.library_sources
     opt = KERNEL_OPT.get(optimize, "-O2")
