@@ -111,6 +111,22 @@ def test_a_saturated_channel_keeps_saturating() -> None:
         assert quant.multiply_by_quantized_multiplier(acc, m, s) >= 127
 
 
+def _host_matches_interpreter(path: Path, folder: Path, seed: int, generic: bool) -> str:
+    """Generates the model's C into folder (every fast_requant flag switched off when
+    ``generic``), asserts the host build's outputs are the interpreter's on four random inputs
+    and returns the generated model_data.c as generated."""
+    native = prepare_native(load_model(path))
+    write_sources(native, folder)
+    data = folder / "src" / "model_data.c"
+    text = data.read_text()
+    if generic:
+        data.write_text(text.replace(".fast_requant = 1,", ".fast_requant = 0,"))
+    inputs = random_inputs(native, 4, seed=seed)
+    out_bytes = native.graph.tensor(native.graph.outputs[0]).nbytes
+    assert run_host(compile_folder(folder), inputs, out_bytes) == run_interpreter(path, inputs)
+    return text
+
+
 def _generic_depthwise(monkeypatch: pytest.MonkeyPatch) -> None:
     """The multiplier-1 depthwise kernel's form is laid out in its stream of words, not a
     flag: generate it in the generic form."""
@@ -131,18 +147,10 @@ def test_generic_requantization_path_is_bit_exact(model: str, tmp_path: Path,
     depthwise kernel, whose form is laid out in its stream of words: that one is generated in
     the generic form."""
     _generic_depthwise(monkeypatch)
-    path = REPO / model
-    native = prepare_native(load_model(path))
-    write_sources(native, tmp_path)
-    data = tmp_path / "src" / "model_data.c"
-    text = data.read_text()
-    generic = text.replace(".fast_requant = 1,", ".fast_requant = 0,")
-    # Something is switched: a flag, or the depthwise kernel's stream (generated generic).
-    assert generic != text or "tg_depthwise_m1_s8" in (tmp_path / "src" / "model.c").read_text()
-    data.write_text(generic)
-    inputs = random_inputs(native, 4, seed=5)
-    out_bytes = native.graph.tensor(native.graph.outputs[0]).nbytes
-    assert run_host(compile_folder(tmp_path), inputs, out_bytes) == run_interpreter(path, inputs)
+    text = _host_matches_interpreter(REPO / model, tmp_path, seed=5, generic=True)
+    # Something was switched: a flag, or the depthwise kernel's stream (generated generic).
+    assert ".fast_requant = 1," in text or "tg_depthwise_m1_s8" in (
+        tmp_path / "src" / "model.c").read_text()
 
 
 @pytest.mark.parametrize("fast", [True, False])
@@ -158,17 +166,8 @@ def test_unpacked_convolution_paths_are_bit_exact(model: str, fast: bool, tmp_pa
     monkeypatch.setattr(lowering, "packed_requant", lambda *args: None)
     if not fast:
         _generic_depthwise(monkeypatch)
-    path = REPO / model
-    native = prepare_native(load_model(path))
-    write_sources(native, tmp_path)
-    data = tmp_path / "src" / "model_data.c"
-    text = data.read_text()
+    text = _host_matches_interpreter(REPO / model, tmp_path, seed=11, generic=not fast)
     assert ".rq = NULL," in text and "_rq[" not in text
-    if not fast:
-        data.write_text(text.replace(".fast_requant = 1,", ".fast_requant = 0,"))
-    inputs = random_inputs(native, 4, seed=11)
-    out_bytes = native.graph.tensor(native.graph.outputs[0]).nbytes
-    assert run_host(compile_folder(tmp_path), inputs, out_bytes) == run_interpreter(path, inputs)
 
 
 def test_packed_requantization_refuses_an_overflowing_term() -> None:

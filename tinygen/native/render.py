@@ -20,7 +20,7 @@ from tinygen.resources import templates_dir
 
 # Bumped whenever the kernels' parameter structs change; generated headers check it.
 KERNELS_ABI = 6
-KERNEL_HEADERS = ("tg_kernels.h", "tg_arith.h", "tg_dot.h", "tg_fixedpoint.h")
+KERNEL_HEADERS = ("tg_kernels.h", "tg_arith.h", "tg_dot.h", "tg_fixedpoint.h", "tg_window.h")
 # The kernels are compiled for speed, as TFLM's are (-O2), whatever the rest of the firmware.
 KERNEL_OPT = {"speed": "-O2", "size": "-Os"}
 # native: the DSP-extension inner loops where the core has them (the counterpart of TFLM's

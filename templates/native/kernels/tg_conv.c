@@ -165,6 +165,16 @@ static inline int8_t tg_out_rq(int32_t acc, int32_t m, int32_t r, int32_t t, int
 }
 
 #if TG_DSP
+/* One output of tg_conv_pairs3: the accumulator `acc` doubled, SMMLAR with the multiplier u
+ * and the rounding term s, the sign, the shift by t, SSAT, stored at `at` (e the temporary). */
+#define TG_ASM_OUTPUT(acc, at)                                                              \
+    "lsl    %[e], %[" acc "], #1\n\t"                                                       \
+    "smmlar %[e], %[e], %[u], %[s]\n\t"                                                     \
+    "add    %[e], %[e], %[" acc "], asr #31\n\t"                                            \
+    "asr    %[e], %[e], %[t]\n\t"                                                           \
+    "ssat   %[e], #8, %[e]\n\t"                                                             \
+    "strb   %[e], " at "\n\t"
+
 /* Every output channel pair of three extended columns in the packed fast form with int8's own
  * activation range, in one block of assembly, walking the op's stream (both biases, the two
  * filter rows, each channel's multiplier, shift and rounding term: one pointer): one LDRD
@@ -215,89 +225,13 @@ static const int32_t *tg_conv_pairs3(const int32_t *q, const uint32_t *x, int32_
         "ldr    %[t], %[mentry]\n\t"
         "bx     %[t]\n\t"
         "1:\n\t"
-        "ldrd   %[v], %[u], [%[w]], #8\n\t"
-        "ldrd   %[e], %[d], [%[x]], #24\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "sxtb16 %[s], %[u]\n\t"
-        "sxtb16 %[u], %[u], ror #8\n\t"
-        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
-        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
-        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
-        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
-        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
-        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
-        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
-        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        TG_ASM_TRIPLE_GROUP
         "2:\n\t"
-        "ldrd   %[v], %[u], [%[w]], #8\n\t"
-        "ldrd   %[e], %[d], [%[x]], #24\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "sxtb16 %[s], %[u]\n\t"
-        "sxtb16 %[u], %[u], ror #8\n\t"
-        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
-        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
-        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
-        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
-        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
-        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
-        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
-        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        TG_ASM_TRIPLE_GROUP
         "3:\n\t"
-        "ldrd   %[v], %[u], [%[w]], #8\n\t"
-        "ldrd   %[e], %[d], [%[x]], #24\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "sxtb16 %[s], %[u]\n\t"
-        "sxtb16 %[u], %[u], ror #8\n\t"
-        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
-        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
-        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
-        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
-        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
-        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
-        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
-        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        TG_ASM_TRIPLE_GROUP
         "4:\n\t"
-        "ldrd   %[v], %[u], [%[w]], #8\n\t"
-        "ldrd   %[e], %[d], [%[x]], #24\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "sxtb16 %[s], %[u]\n\t"
-        "sxtb16 %[u], %[u], ror #8\n\t"
-        "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-        "smlad  %[a0], %[v], %[d], %[a0]\n\t"
-        "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-        "smlad  %[a1], %[u], %[d], %[a1]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-16]\n\t"
-        "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-        "smlad  %[a2], %[v], %[d], %[a2]\n\t"
-        "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-        "smlad  %[a3], %[u], %[d], %[a3]\n\t"
-        "ldrd   %[e], %[d], [%[x], #-8]\n\t"
-        "smlad  %[a4], %[t], %[e], %[a4]\n\t"
-        "smlad  %[a4], %[v], %[d], %[a4]\n\t"
-        "smlad  %[a5], %[s], %[e], %[a5]\n\t"
-        "smlad  %[a5], %[u], %[d], %[a5]\n\t"
+        TG_ASM_TRIPLE_GROUP
         "ldr    %[e], %[mxe]\n\t"
         "cmp    %[x], %[e]\n\t"
         "bne    1b\n\t"
@@ -307,51 +241,21 @@ static const int32_t *tg_conv_pairs3(const int32_t *q, const uint32_t *x, int32_
         "ldr    %[v], %[ms]\n\t"
         "ldrd   %[u], %[t], [%[w]], #8\n\t"
         "ldr    %[s], [%[w]], #4\n\t"
-        "lsl    %[e], %[a2], #1\n\t"
-        "smmlar %[e], %[e], %[u], %[s]\n\t"
-        "add    %[e], %[e], %[a2], asr #31\n\t"
-        "asr    %[e], %[e], %[t]\n\t"
-        "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[x], %[v]]\n\t"
-        "lsl    %[e], %[a4], #1\n\t"
-        "smmlar %[e], %[e], %[u], %[s]\n\t"
-        "add    %[e], %[e], %[a4], asr #31\n\t"
-        "asr    %[e], %[e], %[t]\n\t"
-        "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[x], %[v], lsl #1]\n\t"
-        "lsl    %[e], %[a0], #1\n\t"
-        "smmlar %[e], %[e], %[u], %[s]\n\t"
-        "add    %[e], %[e], %[a0], asr #31\n\t"
-        "asr    %[e], %[e], %[t]\n\t"
-        "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[x]], #1\n\t"
+        TG_ASM_OUTPUT("a2", "[%[x], %[v]]")
+        TG_ASM_OUTPUT("a4", "[%[x], %[v], lsl #1]")
+        TG_ASM_OUTPUT("a0", "[%[x]], #1")
         "ldrd   %[u], %[t], [%[w]], #8\n\t"
         "ldr    %[s], [%[w]], #4\n\t"
-        "lsl    %[e], %[a3], #1\n\t"
-        "smmlar %[e], %[e], %[u], %[s]\n\t"
-        "add    %[e], %[e], %[a3], asr #31\n\t"
-        "asr    %[e], %[e], %[t]\n\t"
-        "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[x], %[v]]\n\t"
-        "lsl    %[e], %[a5], #1\n\t"
-        "smmlar %[e], %[e], %[u], %[s]\n\t"
-        "add    %[e], %[e], %[a5], asr #31\n\t"
-        "asr    %[e], %[e], %[t]\n\t"
-        "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[x], %[v], lsl #1]\n\t"
-        "lsl    %[e], %[a1], #1\n\t"
-        "smmlar %[e], %[e], %[u], %[s]\n\t"
-        "add    %[e], %[e], %[a1], asr #31\n\t"
-        "asr    %[e], %[e], %[t]\n\t"
-        "ssat   %[e], #8, %[e]\n\t"
-        "strb   %[e], [%[x]], #1\n\t"
+        TG_ASM_OUTPUT("a3", "[%[x], %[v]]")
+        TG_ASM_OUTPUT("a5", "[%[x], %[v], lsl #1]")
+        TG_ASM_OUTPUT("a1", "[%[x]], #1")
         "str    %[x], %[mo]\n\t"
         "ldr    %[e], %[moe]\n\t"
         "cmp    %[x], %[e]\n\t"
         "bne    0b\n\t"
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4),
           [a5] "=&r"(a5), [w] "+r"(w), [x] "=&r"(xr), [v] "=&r"(v), [u] "=&r"(u),
-          [t] "=&r"(t), [s] "=&r"(k), [e] "=&r"(e), [d] "=&r"(d),
+          [t] "=&r"(t), [s] "=&r"(k), [e] "=&r"(e), [o] "=&r"(d),
           [mo] "+m"(m.o), [mentry] "+m"(m.entry)
         : [mx] "m"(m.x), [mxe] "m"(m.x_end), [mmod] "m"(m.mod), [ms] "m"(m.s),
           [moe] "m"(m.o_end)
@@ -510,8 +414,8 @@ static inline void tg_extend_rgb3x3(const int8_t *r0, int32_t step, uint32_t *ds
 /* Walks the output pixels in raster order with what extending their columns needs, computed
  * once per call: the window's top-left corner (an offset in the input, possibly outside it)
  * moves by a constant step, and the windows inside the image (whose rows are contiguous runs
- * of input) are a rectangle of output pixels. A local struct: the stores to the scratch and the output
- * cannot alias it. */
+ * of input) are a rectangle of output pixels. A local struct: the stores to the scratch and
+ * the output cannot alias it. */
 typedef struct {
     const int8_t *image;                   /* the batch's input */
     int32_t line, corner;                  /* the corner's offset in it at ox = 0, at ox */

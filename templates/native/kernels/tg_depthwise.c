@@ -12,27 +12,12 @@
  */
 #include "tg_arith.h"
 #include "tg_kernels.h"
+#include "tg_window.h"
 
 static inline void tg_fill(int8_t *dst, int32_t value, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
         dst[i] = (int8_t)value;
-    }
-}
-
-/* Points rows[t] at the input pixel tap t reads, or at `padding` (in_c zero-point bytes) for
- * a tap outside the image. */
-static void tg_depthwise_rows(const tg_conv_t *p, const int8_t *image, int32_t y0, int32_t x0,
-                              const int8_t *padding, const int8_t **rows)
-{
-    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-        const int32_t y = y0 + ky * p->dil_h;
-        const int y_inside = y >= 0 && y < p->in_h;
-        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-            const int32_t x = x0 + kx * p->dil_w;
-            *rows++ = y_inside && x >= 0 && x < p->in_w
-                ? image + (y * p->in_w + x) * p->in_c : padding;
-        }
     }
 }
 
@@ -84,7 +69,7 @@ static inline void tg_depthwise(const tg_conv_t *p, const int8_t *in, int8_t *ou
                         rows[t] = corner + offsets[t];
                     }
                 } else {
-                    tg_depthwise_rows(p, image, y0, x0, padding, rows);
+                    tg_tap_pointers(p, image, y0, x0, padding, rows);
                 }
                 tg_depthwise_any(p, rows, dst, fast);
             }

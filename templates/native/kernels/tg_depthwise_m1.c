@@ -29,6 +29,7 @@
 #include "tg_arith.h"
 #include "tg_dot.h"
 #include "tg_kernels.h"
+#include "tg_window.h"
 
 /* Words of a group before its taps and after them. */
 #define TG_DW_HEAD 4
@@ -178,21 +179,6 @@ static inline void tg_dw_group_rows(const int8_t *const *rows, int32_t taps, int
     TG_DW_STORE4(w, dst, r, mode);
 }
 
-/* Points rows[t] at the input pixel tap t reads, or at `padding` for a tap outside. */
-static void tg_dw_rows(const tg_conv_t *p, const int8_t *image, int32_t y0, int32_t x0,
-                       const int8_t *padding, const int8_t **rows)
-{
-    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-        const int32_t y = y0 + ky * p->dil_h;
-        const int y_inside = y >= 0 && y < p->in_h;
-        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-            const int32_t x = x0 + kx * p->dil_w;
-            *rows++ = y_inside && x >= 0 && x < p->in_w
-                ? image + (y * p->in_w + x) * p->in_c : padding;
-        }
-    }
-}
-
 /* Every group of one pixel through its tap pointers; 3x3 with a constant tap count. */
 __attribute__((always_inline))
 static inline void tg_dw_pixel_rows(const int8_t *const *rows, int32_t taps, int32_t c,
@@ -277,7 +263,7 @@ static inline void tg_dw_m1(const tg_conv_t *p, const int8_t *in, int8_t *out,
                         rows[t] = corner + offsets[t];
                     }
                 } else {
-                    tg_dw_rows(p, image, y0, x0, padding, rows);
+                    tg_tap_pointers(p, image, y0, x0, padding, rows);
                 }
                 tg_dw_pixel_rows(rows, three ? 9 : taps, c, stream, dst, &r, mode);
             }

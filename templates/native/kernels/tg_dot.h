@@ -62,6 +62,53 @@ static inline int32_t tg_mac4(uint32_t ae, uint32_t ao, uint32_t b, int32_t acc)
 }
 #endif
 
+#if TG_DSP
+/* One group of four bytes of tg_dot_pair's loop: the two rows' words (one LDRD that moves w),
+ * four SXTB16, the columns' words (two LDRD, x moved), eight SMLAD. Operands: a0-a3, w, x and
+ * the temporaries v, u, t, s, e, o. */
+#define TG_ASM_PAIR_GROUP                                                                      \
+    "ldrd   %[v], %[u], [%[w]], #8\n\t"                                                        \
+    "ldrd   %[e], %[o], [%[x]], #16\n\t"                                                       \
+    "sxtb16 %[t], %[v]\n\t"                                                                    \
+    "sxtb16 %[v], %[v], ror #8\n\t"                                                            \
+    "smlad  %[a0], %[t], %[e], %[a0]\n\t"                                                      \
+    "smlad  %[a0], %[v], %[o], %[a0]\n\t"                                                      \
+    "sxtb16 %[s], %[u]\n\t"                                                                    \
+    "sxtb16 %[u], %[u], ror #8\n\t"                                                            \
+    "smlad  %[a1], %[s], %[e], %[a1]\n\t"                                                      \
+    "smlad  %[a1], %[u], %[o], %[a1]\n\t"                                                      \
+    "ldrd   %[e], %[o], [%[x], #-8]\n\t"                                                       \
+    "smlad  %[a2], %[t], %[e], %[a2]\n\t"                                                      \
+    "smlad  %[a2], %[v], %[o], %[a2]\n\t"                                                      \
+    "smlad  %[a3], %[s], %[e], %[a3]\n\t"                                                      \
+    "smlad  %[a3], %[u], %[o], %[a3]\n\t"
+
+/* One group of tg_dot_triple's loop (and tg_conv.c's channel-pair loop): the two rows' words,
+ * four SXTB16, three columns' words (three LDRD), twelve SMLAD. Operands: a0-a5, w, x and the
+ * temporaries v, u, t, s, e, o. */
+#define TG_ASM_TRIPLE_GROUP                                                                    \
+    "ldrd   %[v], %[u], [%[w]], #8\n\t"                                                        \
+    "ldrd   %[e], %[o], [%[x]], #24\n\t"                                                       \
+    "sxtb16 %[t], %[v]\n\t"                                                                    \
+    "sxtb16 %[v], %[v], ror #8\n\t"                                                            \
+    "sxtb16 %[s], %[u]\n\t"                                                                    \
+    "sxtb16 %[u], %[u], ror #8\n\t"                                                            \
+    "smlad  %[a0], %[t], %[e], %[a0]\n\t"                                                      \
+    "smlad  %[a0], %[v], %[o], %[a0]\n\t"                                                      \
+    "smlad  %[a1], %[s], %[e], %[a1]\n\t"                                                      \
+    "smlad  %[a1], %[u], %[o], %[a1]\n\t"                                                      \
+    "ldrd   %[e], %[o], [%[x], #-16]\n\t"                                                      \
+    "smlad  %[a2], %[t], %[e], %[a2]\n\t"                                                      \
+    "smlad  %[a2], %[v], %[o], %[a2]\n\t"                                                      \
+    "smlad  %[a3], %[s], %[e], %[a3]\n\t"                                                      \
+    "smlad  %[a3], %[u], %[o], %[a3]\n\t"                                                      \
+    "ldrd   %[e], %[o], [%[x], #-8]\n\t"                                                       \
+    "smlad  %[a4], %[t], %[e], %[a4]\n\t"                                                      \
+    "smlad  %[a4], %[v], %[o], %[a4]\n\t"                                                      \
+    "smlad  %[a5], %[s], %[e], %[a5]\n\t"                                                      \
+    "smlad  %[a5], %[u], %[o], %[a5]\n\t"
+#endif
+
 /* A convolution's two columns, sign-extended once into int16 pairs as SXTB16 splits a word:
  * for each group of four bytes k, column 0's even pair (bytes 0 and 2) and odd pair (bytes 1
  * and 3), then column 1's, four words. The weights are split the same way in the loop, so
@@ -116,37 +163,9 @@ static inline void tg_dot_pair(const int8_t *w, const uint32_t *x, int32_t group
             "add    %[n], %[w], %[n], lsl #3\n\t"  /* the weights' end */
             "bne    2f\n\t"
             "1:\n\t"
-            "ldrd   %[v], %[u], [%[w]], #8\n\t"
-            "ldrd   %[e], %[o], [%[x]], #16\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-            "smlad  %[a0], %[v], %[o], %[a0]\n\t"
-            "sxtb16 %[s], %[u]\n\t"
-            "sxtb16 %[u], %[u], ror #8\n\t"
-            "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-            "smlad  %[a1], %[u], %[o], %[a1]\n\t"
-            "ldrd   %[e], %[o], [%[x], #-8]\n\t"
-            "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-            "smlad  %[a2], %[v], %[o], %[a2]\n\t"
-            "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-            "smlad  %[a3], %[u], %[o], %[a3]\n\t"
+            TG_ASM_PAIR_GROUP
             "2:\n\t"
-            "ldrd   %[v], %[u], [%[w]], #8\n\t"
-            "ldrd   %[e], %[o], [%[x]], #16\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-            "smlad  %[a0], %[v], %[o], %[a0]\n\t"
-            "sxtb16 %[s], %[u]\n\t"
-            "sxtb16 %[u], %[u], ror #8\n\t"
-            "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-            "smlad  %[a1], %[u], %[o], %[a1]\n\t"
-            "ldrd   %[e], %[o], [%[x], #-8]\n\t"
-            "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-            "smlad  %[a2], %[v], %[o], %[a2]\n\t"
-            "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-            "smlad  %[a3], %[u], %[o], %[a3]\n\t"
+            TG_ASM_PAIR_GROUP
             "cmp    %[w], %[n]\n\t"
             "bne    1b\n\t"
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
@@ -187,47 +206,9 @@ static inline void tg_dot_triple(const int8_t *w, const uint32_t *x, int32_t gro
         "lsls   %[t], %[t], #31\n\t"
         "bne    2f\n\t"
         "1:\n\t"
-            "ldrd   %[v], %[u], [%[w]], #8\n\t"
-            "ldrd   %[e], %[o], [%[x]], #24\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "sxtb16 %[s], %[u]\n\t"
-            "sxtb16 %[u], %[u], ror #8\n\t"
-            "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-            "smlad  %[a0], %[v], %[o], %[a0]\n\t"
-            "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-            "smlad  %[a1], %[u], %[o], %[a1]\n\t"
-            "ldrd   %[e], %[o], [%[x], #-16]\n\t"
-            "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-            "smlad  %[a2], %[v], %[o], %[a2]\n\t"
-            "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-            "smlad  %[a3], %[u], %[o], %[a3]\n\t"
-            "ldrd   %[e], %[o], [%[x], #-8]\n\t"
-            "smlad  %[a4], %[t], %[e], %[a4]\n\t"
-            "smlad  %[a4], %[v], %[o], %[a4]\n\t"
-            "smlad  %[a5], %[s], %[e], %[a5]\n\t"
-            "smlad  %[a5], %[u], %[o], %[a5]\n\t"
+        TG_ASM_TRIPLE_GROUP
         "2:\n\t"
-            "ldrd   %[v], %[u], [%[w]], #8\n\t"
-            "ldrd   %[e], %[o], [%[x]], #24\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "sxtb16 %[v], %[v], ror #8\n\t"
-            "sxtb16 %[s], %[u]\n\t"
-            "sxtb16 %[u], %[u], ror #8\n\t"
-            "smlad  %[a0], %[t], %[e], %[a0]\n\t"
-            "smlad  %[a0], %[v], %[o], %[a0]\n\t"
-            "smlad  %[a1], %[s], %[e], %[a1]\n\t"
-            "smlad  %[a1], %[u], %[o], %[a1]\n\t"
-            "ldrd   %[e], %[o], [%[x], #-16]\n\t"
-            "smlad  %[a2], %[t], %[e], %[a2]\n\t"
-            "smlad  %[a2], %[v], %[o], %[a2]\n\t"
-            "smlad  %[a3], %[s], %[e], %[a3]\n\t"
-            "smlad  %[a3], %[u], %[o], %[a3]\n\t"
-            "ldrd   %[e], %[o], [%[x], #-8]\n\t"
-            "smlad  %[a4], %[t], %[e], %[a4]\n\t"
-            "smlad  %[a4], %[v], %[o], %[a4]\n\t"
-            "smlad  %[a5], %[s], %[e], %[a5]\n\t"
-            "smlad  %[a5], %[u], %[o], %[a5]\n\t"
+        TG_ASM_TRIPLE_GROUP
         "ldr    %[e], %[end]\n\t"
         "cmp    %[w], %[e]\n\t"
         "bne    1b\n\t"
