@@ -70,6 +70,29 @@ static inline int32_t tg_requant_fast(int32_t x, int32_t mult, int32_t right)
     return (y + (int32_t)(UINT32_C(1) << (right - 1)) + (y >> 31)) >> right;
 }
 
+/* SMMLAR: acc + x * y / 2^32 rounded to nearest (ties upward), for the operands tinygen checks
+ * at generation time (the result fits in 32 bits). */
+static inline int32_t tg_smmlar(int32_t x, int32_t y, int32_t acc)
+{
+#if TG_DSP
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+    return r;
+#else
+    return acc + (int32_t)(((int64_t)x * y + INT64_C(0x80000000)) >> 32);
+#endif
+}
+
+/* The fast requantization from the doubled accumulator x2 = 2x (doubled by the caller, or in
+ * a table, or in the weights and bias; tg_requant_round below doubles it itself), round the
+ * rounding term 2^(right - 1); with zp * 2^right added to it (computed once per
+ * channel), adding zp * 2^right before the floor shift is adding zp after it, provided the sum
+ * stays in int32 (|y| <= |x| as mult < 2^31; tinygen checks it at generation time). */
+static inline int32_t tg_requant_round2(int32_t x2, int32_t mult, int32_t right, int32_t round)
+{
+    return (tg_smmlar(x2, mult, round) + (x2 >> 31)) >> right;
+}
+
 /* tg_requant_fast with its rounding term given (round = 2^(right - 1), computed once per
  * channel) and one instruction fewer with the DSP extension: SMMLAR adds round to the rounded
  * high product exactly (round << 32 is a multiple of 2^32), and the sign taken from x instead
@@ -77,13 +100,7 @@ static inline int32_t tg_requant_fast(int32_t x, int32_t mult, int32_t right)
  * y >= 0 means y = 0, where (round - 1) >> right and round >> right are both 0. */
 static inline int32_t tg_requant_round(int32_t x, int32_t mult, int32_t right, int32_t round)
 {
-#if TG_DSP
-    int32_t y;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(y) : "r"(x * 2), "r"(mult), "r"(round));
-#else
-    const int32_t y = round + (int32_t)(((int64_t)(x * 2) * mult + INT64_C(0x80000000)) >> 32);
-#endif
-    return (y + (x >> 31)) >> right;
+    return tg_requant_round2(x * 2, mult, right, round);  /* 2x has x's sign */
 }
 
 /* x clamped to int8's range (SSAT where the core has it). */
@@ -153,28 +170,6 @@ static inline int32_t tg_round_f32(float v)
         --i;
     }
     return i;
-}
-
-/* SMMLAR: acc + x * y / 2^32 rounded to nearest (ties upward), for the operands tinygen checks
- * at generation time (the result fits in 32 bits). */
-static inline int32_t tg_smmlar(int32_t x, int32_t y, int32_t acc)
-{
-#if TG_DSP
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
-    return r;
-#else
-    return acc + (int32_t)(((int64_t)x * y + INT64_C(0x80000000)) >> 32);
-#endif
-}
-
-/* tg_requant_round given x2 = 2x (the doubling done by the caller: in a table, or in the
- * weights and bias), round the rounding term; with zp * 2^right added to it (computed once per
- * channel), adding zp * 2^right before the floor shift is adding zp after it, provided the sum
- * stays in int32 (|y| <= |x| as mult < 2^31; tinygen checks it at generation time). */
-static inline int32_t tg_requant_round2(int32_t x2, int32_t mult, int32_t right, int32_t round)
-{
-    return (tg_smmlar(x2, mult, round) + (x2 >> 31)) >> right;
 }
 
 #endif
