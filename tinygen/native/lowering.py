@@ -170,22 +170,20 @@ def _conv(graph: Graph, op: Op) -> Call:
     act_min, act_max = ck.activation(y)
     multipliers = quant.conv_channel_multipliers(x.scale, w.scales, y.scale, out_c)
     name = params_name(op)
-    # Depthwise filters are read as stored ([k_h][k_w][out_c]); convolution filters by pairs
-    # of output channels, interleaved (tinygen.native.weight_layout).
-    weights = interleave_rows(rows, 2) if as_conv else w.array().reshape(-1)
     fast, folded, multipliers = fast_requant(
         rows, _folded_bias(bias, sums, x.zero_point), multipliers,
         (y.zero_point, act_min, act_max))
     args = (Arg("tensor", "int8_t", (x.index,), const=True), Arg("tensor", "int8_t", (y.index,)))
+    geometry: dict[str, int] = dict(
+        batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
+        out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
+        dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
+        act_min=act_min, act_max=act_max)
     if depthwise and out_c == in_c >= 4:
         # Multiplier 1 on four channels or more: filter, biases and multipliers in one stream
         # of words, four channels at a time (tinygen.native.lowering_depthwise).
         fast, stream = depthwise_m1_stream(rows, folded, multipliers, fast, y.zero_point)
-        fields = fields_of(
-            batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
-            out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
-            dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
-            act_min=act_min, act_max=act_max, fast_requant=fast)
+        fields = fields_of(**geometry, fast_requant=fast)
         return Call(op.index, op.kind, "tg_depthwise_m1_s8", "tg_conv_t", fields,
                     (*args, Arg("scratch", "int8_t")),
                     (ConstArray(f"{name}_stream", "int32_t", stream),), scratch_bytes=scratch,
@@ -193,6 +191,9 @@ def _conv(graph: Graph, op: Op) -> Call:
     # The packed fast form: weights, biases and parameters in one stream (tg_conv.c).
     packed = packed_requant(folded, multipliers, y.zero_point) if fast and as_conv else None
     if packed is None:
+        # Depthwise filters are read as stored ([k_h][k_w][out_c]); convolution filters by
+        # pairs of output channels, interleaved (tinygen.native.weight_layout).
+        weights = interleave_rows(rows, 2) if as_conv else w.array().reshape(-1)
         consts: tuple[ConstArray, ...] = (
             ConstArray(f"{name}_weights", "int8_t", tuple(weights.tolist())),
             ConstArray(f"{name}_bias", "int32_t", folded), *_channel_consts(op, multipliers))
@@ -202,11 +203,7 @@ def _conv(graph: Graph, op: Op) -> Call:
         consts = (ConstArray(f"{name}_rq", "int32_t", conv_stream(rows, packed)),)
         arrays = {"weights": "NULL", "bias": "NULL", "mult": "NULL", "shift": "NULL",
                   "rq": f"{name}_rq"}
-    fields = fields_of(
-        batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
-        out_c=out_c, k_h=k_h, k_w=k_w, stride_h=stride_h, stride_w=stride_w, dil_h=dil_h,
-        dil_w=dil_w, pad_h=pad_h, pad_w=pad_w, in_zp=x.zero_point, out_zp=y.zero_point,
-        act_min=act_min, act_max=act_max, fast_requant=fast, **arrays)
+    fields = fields_of(**geometry, fast_requant=fast, **arrays)
     function = ("tg_conv_s8" if as_conv else "tg_depthwise_c1_s8" if single
                 else "tg_depthwise_s8")
     # tg_conv_s8's raster order lets some outputs run over their dying input, a few rows back.
